@@ -1,0 +1,1 @@
+"""Venue adapters for nautilus_trader."""

@@ -1,0 +1,1 @@
+"""Kraken Spot adapter for nautilus_trader."""
