@@ -1,0 +1,1 @@
+"""The Parquet data catalog: ingest, provenance, inventory and quality checks."""

@@ -1,0 +1,215 @@
+"""``seraphim catalog``: ingest, list, check and sample the Parquet data catalog."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+from rich.console import Console
+from rich.table import Table
+
+from seraphim.catalog.errors import MalformedInputError
+from seraphim.catalog.store import CatalogError
+from seraphim.catalog.store import IngestResult
+from seraphim.catalog.store import SeraphimCatalog
+from seraphim.paths import default_catalog_path
+
+SERIES_KINDS = ("bar", "trade_tick", "quote_tick")
+# Wide enough for a bar type and a time range on one line when piped.
+console = Console(width=None if sys.stdout.isatty() else 160)
+catalog_option = click.option(
+    "--catalog",
+    "catalog_path",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Catalog root (default: $SERAPHIM_CATALOG or ./catalog).",
+)
+asset_pairs_option = click.option(
+    "--asset-pairs",
+    type=click.Path(dir_okay=False, exists=True, path_type=Path),
+    default=None,
+    help="A saved /0/public/AssetPairs response (default: the bundled table).",
+)
+
+
+def open_catalog(path: Path | None) -> SeraphimCatalog:
+    return SeraphimCatalog(path or default_catalog_path())
+
+
+def _fail(message: str) -> None:
+    console.print(f"[bold red]error:[/] {message}", highlight=False)
+    sys.exit(2)
+
+
+def _report_ingest(result: IngestResult, catalog: SeraphimCatalog) -> None:
+    for identifier, (before, after) in result.series.items():
+        console.print(
+            f"{identifier}: {result.received:,} rows read, {after - before:+,} new, "
+            f"{after:,} stored in {catalog.path}",
+            highlight=False,
+        )
+
+
+def _run_ingest(job) -> None:
+    try:
+        job()
+    except (MalformedInputError, CatalogError, FileNotFoundError, ValueError) as e:
+        _fail(str(e))
+    except KeyError as e:
+        _fail(str(e.args[0]))
+
+
+@click.group()
+def catalog() -> None:
+    """The Parquet data catalog (nautilus ParquetDataCatalog)."""
+
+
+@catalog.group()
+def ingest() -> None:
+    """Load market data files into the catalog (atomic and idempotent)."""
+
+
+@ingest.command("kraken-ohlcvt")
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--pair", required=True, help="Kraken pair, e.g. BTC/USD or XBTUSD.")
+@click.option("--interval", type=int, default=60, show_default=True, help="Candle minutes.")
+@asset_pairs_option
+@catalog_option
+def ingest_ohlcvt(file, pair, interval, asset_pairs, catalog_path) -> None:
+    """Kraken's downloadable OHLCVT CSV (time,open,high,low,close,volume,count)."""
+    from seraphim.catalog.ingest import ingest_kraken_ohlcvt
+
+    def job():
+        store = open_catalog(catalog_path)
+        result = ingest_kraken_ohlcvt(
+            store, file, pair, interval, asset_pairs, show_progress=console.is_terminal
+        )
+        _report_ingest(result, store)
+
+    _run_ingest(job)
+
+
+@ingest.command("kraken-rest")
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--interval", type=int, default=None, help="OHLC minutes (inferred if omitted).")
+@asset_pairs_option
+@catalog_option
+def ingest_rest(file, interval, asset_pairs, catalog_path) -> None:
+    """A saved /0/public/OHLC (bars) or /0/public/Trades (trade ticks) response."""
+    from seraphim.catalog.ingest import ingest_kraken_rest
+
+    def job():
+        store = open_catalog(catalog_path)
+        _report_ingest(ingest_kraken_rest(store, file, interval, asset_pairs), store)
+
+    _run_ingest(job)
+
+
+@catalog.command()
+@click.option("--days", type=int, default=365, show_default=True)
+@click.option("--seed", type=int, default=7, show_default=True)
+@click.option("--start", default="2024-01-01", show_default=True)
+@catalog_option
+def sample(days, seed, start, catalog_path) -> None:
+    """Write the synthetic BTC/USD and ETH/USD sample (GBM + GARCH volatility clustering)."""
+    from seraphim.catalog.ingest import ingest_sample
+    from seraphim.catalog.sample import SampleMarket
+
+    def job():
+        store = open_catalog(catalog_path)
+        for result in ingest_sample(store, SampleMarket(days=days, seed=seed, start=start)):
+            _report_ingest(result, store)
+        console.print("[yellow]sample data is SYNTHETIC[/] (see seraphim/catalog/sample.py)")
+
+    _run_ingest(job)
+
+
+@catalog.command("list")
+@catalog_option
+def list_command(catalog_path) -> None:
+    """Instruments and data series with their time ranges and row counts."""
+    from seraphim.catalog.inventory import list_series
+
+    store = open_catalog(catalog_path)
+    instruments = store.nautilus.instruments()
+    series = [s for s in list_series(store) if s.data_type in SERIES_KINDS]
+    if not instruments and not series:
+        console.print(f"catalog {store.path} is empty")
+        return
+    table = Table(title=f"instruments in {store.path}")
+    for column in ("instrument", "type", "price prec", "size prec", "min size", "maker", "taker"):
+        table.add_column(column)
+    for inst in instruments:
+        synthetic = " [yellow](SYNTHETIC)[/]" if (inst.info or {}).get("synthetic") else ""
+        table.add_row(
+            f"{inst.id}{synthetic}",
+            type(inst).__name__,
+            str(inst.price_precision),
+            str(inst.size_precision),
+            str(inst.min_quantity),
+            f"{inst.maker_fee:.4%}",
+            f"{inst.taker_fee:.4%}",
+        )
+    console.print(table)
+    table = Table(title="data series")
+    for column in ("type", "identifier", "rows", "start", "end", "source"):
+        table.add_column(column, justify="right" if column == "rows" else "left", no_wrap=True)
+    for info in series:
+        source = "[yellow]SYNTHETIC[/]" if info.synthetic else ", ".join(info.sources) or "-"
+        table.add_row(
+            info.data_type,
+            info.identifier,
+            f"{info.rows:,}",
+            _stamp(info.start),
+            _stamp(info.end),
+            source,
+        )
+    console.print(table)
+
+
+def _stamp(timestamp) -> str:
+    return timestamp.strftime("%Y-%m-%d %H:%M") if timestamp is not None else "-"
+
+
+@catalog.command()
+@click.argument("identifiers", nargs=-1)
+@catalog_option
+def check(identifiers, catalog_path) -> None:
+    """Report gaps, duplicates, out-of-order rows, OHLC inconsistencies and outliers.
+
+    Exits 1 when a hard error (anything but gaps and outliers) is found.
+    """
+    from seraphim.catalog.quality import ERROR
+    from seraphim.catalog.quality import check_catalog
+
+    store = open_catalog(catalog_path)
+    reports = check_catalog(store, list(identifiers) or None)
+    if not reports:
+        _fail(f"no bar or trade series to check in {store.path}")
+    for report in reports:
+        status = "[red]FAIL[/]" if report.has_errors else "[green]ok[/]"
+        console.print(f"{status} {report.identifier} ({report.rows:,} rows)", highlight=False)
+        for finding in report.findings:
+            color = "red" if finding.severity == ERROR else "yellow"
+            console.print(
+                f"  [{color}]{finding.severity}[/] {finding.check}: {finding.count:,}",
+                highlight=False,
+            )
+            for example in finding.examples:
+                console.print(f"      {example}", highlight=False)
+    if any(report.has_errors for report in reports):
+        sys.exit(1)
+
+
+@catalog.command()
+@click.argument("identifier")
+@catalog_option
+def remove(identifier, catalog_path) -> None:
+    """Remove one series (bar type or instrument id) from the catalog."""
+    store = open_catalog(catalog_path)
+    try:
+        store.remove(identifier)
+    except CatalogError as e:
+        _fail(str(e))
+    console.print(f"removed {identifier} from {store.path}")

@@ -1,0 +1,75 @@
+"""Ingest jobs: read a source, build nautilus objects, merge them into the catalog atomically."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from nautilus_trader.model.data import BarType
+
+from seraphim.adapters.kraken.constants import bar_spec_for_interval
+from seraphim.adapters.kraken.pairs import find_pair
+from seraphim.adapters.kraken.pairs import load_asset_pairs
+from seraphim.adapters.kraken.pairs import pair_to_instrument
+from seraphim.catalog.kraken_rest import infer_interval_minutes
+from seraphim.catalog.kraken_rest import ohlc_to_bars
+from seraphim.catalog.kraken_rest import read_response
+from seraphim.catalog.kraken_rest import trades_to_ticks
+from seraphim.catalog.ohlcvt import ohlcvt_to_bars
+from seraphim.catalog.ohlcvt import read_ohlcvt
+from seraphim.catalog.sample import SAMPLE_SOURCE
+from seraphim.catalog.sample import SampleMarket
+from seraphim.catalog.sample import sample_bars
+from seraphim.catalog.store import IngestResult
+from seraphim.catalog.store import Provenance
+from seraphim.catalog.store import SeraphimCatalog
+
+
+def kraken_instrument(pair: str, asset_pairs_file: str | Path | None = None):
+    """The instrument for a Kraken pair name; ``KeyError`` names an unknown pair."""
+    key, spec = find_pair(load_asset_pairs(asset_pairs_file), pair)
+    return pair_to_instrument(key, spec)
+
+
+def ingest_kraken_ohlcvt(
+    catalog: SeraphimCatalog,
+    path: str | Path,
+    pair: str,
+    interval_minutes: int,
+    asset_pairs_file: str | Path | None = None,
+    show_progress: bool = False,
+) -> IngestResult:
+    """Ingest one of Kraken's downloadable OHLCVT CSV files as 'EXTERNAL, LAST' bars."""
+    instrument = kraken_instrument(pair, asset_pairs_file)
+    bar_type = BarType.from_str(f"{instrument.id}-{bar_spec_for_interval(interval_minutes)}-EXTERNAL")
+    frame = read_ohlcvt(path, show_progress=show_progress)
+    bars = ohlcvt_to_bars(frame, instrument, bar_type, interval_minutes * 60)
+    source = Provenance("kraken-ohlcvt", details={"file": Path(path).name})
+    return catalog.ingest(instrument, bars, source)
+
+
+def ingest_kraken_rest(
+    catalog: SeraphimCatalog,
+    path: str | Path,
+    interval_minutes: int | None = None,
+    asset_pairs_file: str | Path | None = None,
+) -> IngestResult:
+    """Ingest a saved /0/public/OHLC (bars) or /0/public/Trades (trade ticks) response."""
+    path = Path(path)
+    response = read_response(path)
+    instrument = kraken_instrument(response.pair, asset_pairs_file)
+    if response.kind == "ohlc":
+        interval = interval_minutes or infer_interval_minutes(response)
+        data = ohlc_to_bars(response, instrument, interval, path)
+    else:
+        data = trades_to_ticks(response, instrument, path)
+    source = Provenance(f"kraken-rest-{response.kind}", details={"file": path.name})
+    return catalog.ingest(instrument, data, source)
+
+
+def ingest_sample(catalog: SeraphimCatalog, market: SampleMarket) -> list[IngestResult]:
+    """Write the synthetic sample market (labelled synthetic) into the catalog."""
+    provenance = Provenance(SAMPLE_SOURCE, synthetic=True, details=market.describe())
+    return [
+        catalog.ingest(instrument, bars, provenance)
+        for instrument, bars in sample_bars(market).items()
+    ]

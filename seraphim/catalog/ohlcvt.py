@@ -1,0 +1,105 @@
+"""
+Kraken's downloadable OHLCVT history: CSV without header, one candle a line,
+``unix_time_seconds,open,high,low,close,volume,trade_count``.
+
+Kraken stamps a candle with its open time; nautilus stamps a bar with its close time (the moment
+it is known), so ``ts_event = open_time + interval``. Hours without trades are simply absent.
+Prices are rounded to the pair's precision (old rows carry more decimals than Kraken's current
+tick size).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from nautilus_trader.model.data import Bar
+from nautilus_trader.model.data import BarType
+from nautilus_trader.model.instruments import Instrument
+from nautilus_trader.persistence.wranglers import BarDataWrangler
+
+from seraphim.catalog.errors import MalformedInputError
+from seraphim.catalog.progress import file_progress
+
+COLUMNS = ["time", "open", "high", "low", "close", "volume", "trades"]
+_CHUNK_ROWS = 250_000
+
+
+def read_ohlcvt(path: str | Path, *, show_progress: bool = False) -> pd.DataFrame:
+    """Read and validate an OHLCVT CSV; raise ``MalformedInputError`` naming file and line."""
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"OHLCVT file not found: {path}")
+    frames = []
+    first_line = 1
+    with path.open("rb") as handle, file_progress(path, enabled=show_progress) as advance:
+        try:
+            reader = pd.read_csv(
+                handle,
+                header=None,
+                names=COLUMNS,
+                dtype=str,
+                chunksize=_CHUNK_ROWS,
+                skip_blank_lines=False,
+            )
+            for chunk in reader:
+                frames.append(_validate(chunk, path, first_line))
+                first_line += len(chunk)
+                advance(handle.tell())
+        except pd.errors.ParserError as e:
+            raise MalformedInputError(path, _line_from_parser_error(e), str(e)) from None
+    if not frames:
+        raise MalformedInputError(path, None, "file is empty")
+    return pd.concat(frames, ignore_index=True)
+
+
+def _validate(chunk: pd.DataFrame, path: Path, first_line: int) -> pd.DataFrame:
+    numeric = chunk.apply(pd.to_numeric, errors="coerce")
+    bad = numeric.isna().any(axis=1).to_numpy()
+    if bad.any():
+        row = int(np.argmax(bad))
+        raw = chunk.iloc[row]
+        column = next(c for c in COLUMNS if pd.isna(numeric.iloc[row][c]))
+        raise MalformedInputError(
+            path,
+            first_line + row,
+            f"{column} is {raw[column]!r}, expected a number "
+            f"(format: {','.join(COLUMNS)})",
+        )
+    problems = {
+        "time is not a whole number of seconds": numeric["time"] % 1 != 0,
+        "a price is not positive": (numeric[["open", "high", "low", "close"]] <= 0).any(axis=1),
+        "volume is negative": numeric["volume"] < 0,
+        "high is below open, close or low": numeric["high"]
+        < numeric[["open", "close", "low"]].max(axis=1),
+        "low is above open or close": numeric["low"] > numeric[["open", "close"]].min(axis=1),
+    }
+    for problem, mask in problems.items():
+        if mask.any():
+            row = int(np.argmax(mask.to_numpy()))
+            values = ",".join(str(v) for v in chunk.iloc[row])
+            raise MalformedInputError(path, first_line + row, f"{problem}: {values}")
+    numeric["time"] = numeric["time"].astype(np.int64)
+    return numeric
+
+
+def _line_from_parser_error(error: Exception) -> int | None:
+    # pandas says e.g. "Expected 7 fields in line 12, saw 8".
+    words = str(error).replace(",", " ").split()
+    for i, word in enumerate(words[:-1]):
+        if word == "line" and words[i + 1].isdigit():
+            return int(words[i + 1])
+    return None
+
+
+def ohlcvt_to_bars(
+    frame: pd.DataFrame,
+    instrument: Instrument,
+    bar_type: BarType,
+    interval_seconds: int,
+) -> list[Bar]:
+    """Convert a validated OHLCVT frame into nautilus bars stamped at their close."""
+    close_times = pd.to_datetime((frame["time"] + interval_seconds) * 1_000_000_000, utc=True)
+    data = frame[["open", "high", "low", "close", "volume"]].set_index(close_times)
+    return BarDataWrangler(bar_type, instrument).process(data)
