@@ -40,7 +40,9 @@ def ingest_kraken_ohlcvt(
 ) -> IngestResult:
     """Ingest one of Kraken's downloadable OHLCVT CSV files as 'EXTERNAL, LAST' bars."""
     instrument = kraken_instrument(pair, asset_pairs_file)
-    bar_type = BarType.from_str(f"{instrument.id}-{bar_spec_for_interval(interval_minutes)}-EXTERNAL")
+    bar_type = BarType.from_str(
+        f"{instrument.id}-{bar_spec_for_interval(interval_minutes)}-EXTERNAL"
+    )
     frame = read_ohlcvt(path, show_progress=show_progress)
     bars = ohlcvt_to_bars(frame, instrument, bar_type, interval_minutes * 60)
     source = Provenance("kraken-ohlcvt", details={"file": Path(path).name})

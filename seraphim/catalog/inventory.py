@@ -73,4 +73,3 @@ def list_series(catalog: SeraphimCatalog) -> list[SeriesInfo]:
             ),
         )
     return infos
-

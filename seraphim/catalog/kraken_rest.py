@@ -7,6 +7,7 @@ row is never stored.
 
 from __future__ import annotations
 
+import itertools
 import json
 from dataclasses import dataclass
 from decimal import Decimal
@@ -64,12 +65,11 @@ def read_response(path: str | Path) -> KrakenResponse:
 def infer_interval_minutes(response: KrakenResponse) -> int:
     """Kraken's OHLC response does not state its interval: infer it from the row spacing."""
     times = [row[0] for row in response.rows]
-    spacing = min((b - a for a, b in zip(times, times[1:], strict=False)), default=0)
+    spacing = min((b - a for a, b in itertools.pairwise(times)), default=0)
     minutes = spacing // 60
     if minutes not in OHLC_INTERVALS:
         raise ValueError(
-            f"cannot infer the OHLC interval from rows spaced {spacing}s apart; "
-            "pass --interval",
+            f"cannot infer the OHLC interval from rows spaced {spacing}s apart; pass --interval",
         )
     return minutes
 
@@ -81,7 +81,9 @@ def ohlc_to_bars(
     path: Path,
 ) -> list[Bar]:
     """Committed OHLC rows as bars stamped at their close; the forming candle is dropped."""
-    bar_type = BarType.from_str(f"{instrument.id}-{bar_spec_for_interval(interval_minutes)}-EXTERNAL")
+    bar_type = BarType.from_str(
+        f"{instrument.id}-{bar_spec_for_interval(interval_minutes)}-EXTERNAL"
+    )
     interval_ns = interval_minutes * 60 * _NANOS
     bars = []
     for index, row in enumerate(response.rows):
@@ -107,7 +109,9 @@ def ohlc_to_bars(
     return bars
 
 
-def trades_to_ticks(response: KrakenResponse, instrument: Instrument, path: Path) -> list[TradeTick]:
+def trades_to_ticks(
+    response: KrakenResponse, instrument: Instrument, path: Path
+) -> list[TradeTick]:
     """Trades rows ``[price, volume, time, side, type, misc, trade_id]`` as trade ticks."""
     ticks = []
     for index, row in enumerate(response.rows):

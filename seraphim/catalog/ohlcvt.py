@@ -64,8 +64,7 @@ def _validate(chunk: pd.DataFrame, path: Path, first_line: int) -> pd.DataFrame:
         raise MalformedInputError(
             path,
             first_line + row,
-            f"{column} is {raw[column]!r}, expected a number "
-            f"(format: {','.join(COLUMNS)})",
+            f"{column} is {raw[column]!r}, expected a number (format: {','.join(COLUMNS)})",
         )
     problems = {
         "time is not a whole number of seconds": numeric["time"] % 1 != 0,

@@ -67,7 +67,10 @@ def read_bars_raw(files: list[Path]) -> pd.DataFrame:
     for file in files:
         table = pq.read_table(file)
         frame = pd.DataFrame(
-            {name: decode_fixed(table[name]) for name in ("open", "high", "low", "close", "volume")},
+            {
+                name: decode_fixed(table[name])
+                for name in ("open", "high", "low", "close", "volume")
+            },
         )
         frame["ts_event"] = table["ts_event"].to_numpy().astype(np.int64)
         frame["file"] = file.name
@@ -130,7 +133,8 @@ def _gaps(ts: np.ndarray, interval_ns: int) -> Finding | None:
     missing = int(((diffs[gap_index] // interval_ns) - 1).sum())
     longest = gap_index[np.argsort(diffs[gap_index])[::-1][:_MAX_EXAMPLES]]
     examples = [
-        f"{_stamp(ordered[i])} -> {_stamp(ordered[i + 1])} ({(diffs[i] // interval_ns) - 1} missing)"
+        f"{_stamp(ordered[i])} -> {_stamp(ordered[i + 1])} "
+        f"({(diffs[i] // interval_ns) - 1} missing)"
         for i in longest
     ]
     return Finding(WARNING, f"gaps ({missing} missing bars)", len(gap_index), examples)
@@ -161,7 +165,9 @@ def check_trades(frame: pd.DataFrame) -> list[Finding]:
     return [f for f in findings if f is not None]
 
 
-def check_catalog(catalog: SeraphimCatalog, identifiers: list[str] | None = None) -> list[SeriesReport]:
+def check_catalog(
+    catalog: SeraphimCatalog, identifiers: list[str] | None = None
+) -> list[SeriesReport]:
     """Check every bar and trade series (or the given identifiers)."""
     reports = []
     for (kind, identifier), files in series_files(catalog).items():

@@ -122,7 +122,9 @@ def simulate_ohlcv(market: SampleMarket) -> dict[str, pd.DataFrame]:
 
 
 def sample_instrument(pair: str, market: SampleMarket) -> Instrument:
-    return instrument_for(pair, info={"synthetic": True, "source": SAMPLE_SOURCE, **market.describe()})
+    return instrument_for(
+        pair, info={"synthetic": True, "source": SAMPLE_SOURCE, **market.describe()}
+    )
 
 
 def sample_bars(market: SampleMarket) -> dict[Instrument, list[Bar]]:

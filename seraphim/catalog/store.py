@@ -168,7 +168,9 @@ class SeraphimCatalog:
         self._write_manifest(manifest)
 
     def _query_series(self, data_cls: type, identifier: str) -> list:
-        directory = self.path / "data" / class_to_filename(data_cls) / urisafe_identifier(identifier)
+        directory = (
+            self.path / "data" / class_to_filename(data_cls) / urisafe_identifier(identifier)
+        )
         if not directory.is_dir():
             return []
         return self.nautilus.query(data_cls, identifiers=[identifier])

@@ -1,0 +1,107 @@
+"""``seraphim backtest``: run a backtest from a config file or from options."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+from rich.console import Console
+from rich.table import Table
+
+from seraphim.backtest.config import ConfigError
+from seraphim.backtest.config import load_spec
+from seraphim.backtest.config import parse_spec
+from seraphim.backtest.report import metric_rows
+from seraphim.paths import default_catalog_path
+
+console = Console()
+
+
+@click.group()
+def backtest() -> None:
+    """Backtests on nautilus's BacktestNode over the Parquet catalog."""
+
+
+def _parse_params(pairs: tuple[str, ...]) -> dict:
+    import yaml
+
+    params = {}
+    for pair in pairs:
+        if "=" not in pair:
+            raise click.BadParameter(f"expected NAME=VALUE, got {pair!r}", param_hint="--param")
+        name, value = pair.split("=", 1)
+        params[name.strip()] = yaml.safe_load(value)  # 10 -> int, 0.5 -> float, true -> bool
+    return params
+
+
+@backtest.command()
+@click.argument("config", required=False, type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--strategy", help="Registered strategy name (short form, without CONFIG).")
+@click.option("--instrument", help="Instrument id, e.g. BTC/USD.KRAKEN (short form).")
+@click.option("--bar", "bar_spec", default="1-HOUR-LAST", show_default=True, help="Bar spec.")
+@click.option("--param", "params", multiple=True, help="Strategy parameter NAME=VALUE.")
+@click.option("--catalog", "catalog_path", type=click.Path(path_type=Path), default=None)
+@click.option("--output", type=click.Path(path_type=Path), default=None, help="Output folder.")
+@click.option("--start", default=None, help="Start time (ISO).")
+@click.option("--end", default=None, help="End time (ISO).")
+@click.option("--balance", default="100000 USD", show_default=True, help="Starting balance.")
+def run(config, strategy, instrument, bar_spec, params, catalog_path, output, start, end, balance):
+    """Run CONFIG (YAML/JSON), or a quick run from --strategy and --instrument."""
+    from seraphim.backtest.runner import run_backtest
+
+    try:
+        if config is not None:
+            if strategy or instrument:
+                raise ConfigError("give either CONFIG or --strategy/--instrument, not both")
+            spec = load_spec(config)
+            overrides = {
+                k: v
+                for k, v in {
+                    "output": output,
+                    "catalog": catalog_path,
+                    "start": start,
+                    "end": end,
+                }.items()
+                if v is not None
+            }
+            if overrides:
+                import msgspec
+
+                spec = msgspec.structs.replace(spec, **{k: str(v) for k, v in overrides.items()})
+        else:
+            if not (strategy and instrument):
+                raise ConfigError("give a CONFIG file, or both --strategy and --instrument")
+            venue = instrument.rsplit(".", 1)[-1]
+            spec = parse_spec(
+                {
+                    "name": f"{strategy} {instrument}",
+                    "catalog": str(catalog_path or default_catalog_path()),
+                    "output": str(output or Path("output") / strategy),
+                    "start": start,
+                    "end": end,
+                    "venues": [{"name": venue, "starting_balances": [balance]}],
+                    "data": [{"bar_type": f"{instrument}-{bar_spec}-EXTERNAL"}],
+                    "strategies": [{"name": strategy, "params": _parse_params(params)}],
+                },
+                source="command line",
+            )
+        outcome = run_backtest(spec)
+    except ConfigError as e:
+        console.print(f"[bold red]error:[/] {e}", highlight=False)
+        sys.exit(2)
+    _print_summary(outcome)
+
+
+def _print_summary(outcome) -> None:
+    metrics = outcome.metrics
+    title = f"{outcome.spec.name}"
+    if outcome.synthetic:
+        title += " [yellow](SYNTHETIC DATA)[/]"
+    table = Table(title=title, show_header=False)
+    table.add_column("metric")
+    table.add_column("value", justify="right")
+    for label, value in metric_rows(metrics):
+        table.add_row(label, value)
+    console.print(table)
+    console.print(f"results in {outcome.output} (report.html, metrics.json, fills.csv, ...)")

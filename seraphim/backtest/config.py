@@ -1,0 +1,233 @@
+"""
+Backtest configuration files (YAML or JSON) and their translation into nautilus's own
+``BacktestRunConfig``: Seraphim adds strategies by registered name, Kraken fee tiers, output
+settings and defaults, and leaves the running to nautilus's ``BacktestNode``.
+
+Relative paths in a file are relative to the file's folder.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import msgspec
+import yaml
+from nautilus_trader.backtest.config import BacktestDataConfig
+from nautilus_trader.backtest.config import BacktestEngineConfig
+from nautilus_trader.backtest.config import BacktestRunConfig
+from nautilus_trader.backtest.config import BacktestVenueConfig
+from nautilus_trader.backtest.config import ImportableFeeModelConfig
+from nautilus_trader.backtest.config import ImportableFillModelConfig
+from nautilus_trader.config import ImportableActorConfig
+from nautilus_trader.config import ImportableStrategyConfig
+from nautilus_trader.config import LoggingConfig
+from nautilus_trader.config import RiskEngineConfig
+from nautilus_trader.model.data import BarType
+
+from seraphim.strategies.registry import get_strategy
+
+
+class ConfigError(ValueError):
+    """A backtest configuration that cannot run; the message names the field and problem."""
+
+
+class FillModelSpec(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
+    """nautilus FillModel: probabilities of limit/stop fills and of one tick of slippage."""
+
+    prob_fill_on_limit: float = 1.0
+    prob_fill_on_stop: float = 1.0
+    prob_slippage: float = 0.0
+    random_seed: int | None = 42
+
+
+class FeeSpec(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
+    """Kraken fees: a tier from 30-day volume (USD), optionally rolling, or fixed rates."""
+
+    volume_30d: float = 0.0
+    rolling: bool = True
+    maker: float | None = None
+    taker: float | None = None
+
+
+class VenueSpec(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
+    name: str = "KRAKEN"
+    account_type: str = "CASH"
+    oms_type: str = "NETTING"
+    starting_balances: list[str] = msgspec.field(default_factory=lambda: ["100000 USD"])
+    base_currency: str | None = None
+    default_leverage: float = 1.0
+    fees: FeeSpec = FeeSpec()
+    fill_model: FillModelSpec = FillModelSpec()
+
+
+class DataSpec(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
+    bar_type: str
+
+
+class StrategySpecEntry(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
+    name: str
+    params: dict[str, Any] = {}
+
+
+class BacktestSpec(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
+    """A Seraphim backtest file, e.g. ``configs/demo.yaml``."""
+
+    data: list[DataSpec]
+    strategies: list[StrategySpecEntry]
+    catalog: str = "catalog"
+    output: str = "output/backtest"
+    name: str = "backtest"
+    venues: list[VenueSpec] = msgspec.field(default_factory=lambda: [VenueSpec()])
+    start: str | None = None
+    end: str | None = None
+    chunk_size: int | None = 100_000
+    report_currency: str = "USD"
+    log_level: str = "ERROR"
+    trader_id: str = "BACKTESTER-001"
+    bypass_risk_engine: bool = False
+
+    def bar_types(self) -> list[BarType]:
+        return [BarType.from_str(d.bar_type) for d in self.data]
+
+
+def load_spec(path: str | Path) -> BacktestSpec:
+    """Read a YAML or JSON backtest file; relative paths resolve against its folder."""
+    path = Path(path)
+    if not path.is_file():
+        raise ConfigError(f"backtest config not found: {path}")
+    text = path.read_text()
+    try:
+        raw = json.loads(text) if path.suffix == ".json" else yaml.safe_load(text)
+    except (json.JSONDecodeError, yaml.YAMLError) as e:
+        raise ConfigError(f"{path}: not valid {path.suffix.lstrip('.').upper()}: {e}") from None
+    spec = parse_spec(raw, source=str(path))
+    base = path.resolve().parent
+    return msgspec.structs.replace(
+        spec,
+        catalog=str((base / spec.catalog).resolve()),
+        output=str((base / spec.output).resolve()),
+    )
+
+
+def parse_spec(raw: Any, source: str = "config") -> BacktestSpec:
+    try:
+        spec = msgspec.convert(raw, BacktestSpec, strict=False)
+    except msgspec.ValidationError as e:
+        raise ConfigError(f"{source}: {e}") from None
+    for entry in spec.data:
+        try:
+            BarType.from_str(entry.bar_type)
+        except ValueError as e:
+            raise ConfigError(f"{source}: bad bar_type {entry.bar_type!r}: {e}") from None
+    if not spec.data:
+        raise ConfigError(f"{source}: `data` names no bar types")
+    if not spec.strategies:
+        raise ConfigError(f"{source}: `strategies` is empty")
+    venues = {v.name for v in spec.venues}
+    for bar_type in spec.bar_types():
+        if bar_type.instrument_id.venue.value not in venues:
+            raise ConfigError(
+                f"{source}: {bar_type} trades on {bar_type.instrument_id.venue}, "
+                f"which has no entry in `venues` ({', '.join(sorted(venues))})",
+            )
+    return spec
+
+
+def strategy_configs(spec: BacktestSpec) -> list[ImportableStrategyConfig]:
+    """Registered strategies with their parameters; instrument and bars default to data[0]."""
+    first = spec.bar_types()[0]
+    configs = []
+    for index, entry in enumerate(spec.strategies):
+        try:
+            registered = get_strategy(entry.name)
+        except KeyError as e:
+            raise ConfigError(str(e.args[0])) from None
+        params = {
+            "instrument_id": str(first.instrument_id),
+            "bar_type": str(first),
+            "order_id_tag": f"{index:03d}",
+            **entry.params,
+        }
+        known = {name for name, _, _ in registered.parameters()} | {"order_id_tag", "strategy_id"}
+        unknown = sorted(set(params) - known)
+        if unknown:
+            raise ConfigError(
+                f"strategy {entry.name!r}: unknown parameter(s) {', '.join(unknown)} "
+                f"(see `seraphim strategies list`)",
+            )
+        try:
+            registered.config_cls.parse(msgspec.json.encode(params))
+        except Exception as e:
+            raise ConfigError(f"strategy {entry.name!r}: {e}") from None
+        configs.append(
+            ImportableStrategyConfig(
+                strategy_path=registered.strategy_path,
+                config_path=registered.config_path,
+                config=params,
+            ),
+        )
+    return configs
+
+
+def _venue_config(venue: VenueSpec) -> BacktestVenueConfig:
+    return BacktestVenueConfig(
+        name=venue.name,
+        oms_type=venue.oms_type,
+        account_type=venue.account_type,
+        starting_balances=venue.starting_balances,
+        base_currency=venue.base_currency,
+        default_leverage=venue.default_leverage,
+        fill_model=ImportableFillModelConfig(
+            fill_model_path="nautilus_trader.backtest.models:FillModel",
+            config_path="nautilus_trader.backtest.config:FillModelConfig",
+            config=msgspec.to_builtins(venue.fill_model),
+        ),
+        fee_model=ImportableFeeModelConfig(
+            fee_model_path="seraphim.backtest.fees:KrakenFeeModel",
+            config_path="seraphim.backtest.fees:KrakenFeeModelConfig",
+            config=msgspec.to_builtins(venue.fees),
+        ),
+    )
+
+
+def build_run_config(spec: BacktestSpec) -> BacktestRunConfig:
+    """The nautilus ``BacktestRunConfig`` for a spec (streaming from the catalog in chunks)."""
+    recorder = ImportableActorConfig(
+        actor_path="seraphim.backtest.recorder:EquityRecorder",
+        config_path="seraphim.backtest.recorder:EquityRecorderConfig",
+        config={
+            "bar_types": [str(b) for b in spec.bar_types()],
+            "venues": [v.name for v in spec.venues],
+            "currency": spec.report_currency,
+        },
+    )
+    engine = BacktestEngineConfig(
+        trader_id=spec.trader_id,
+        strategies=strategy_configs(spec),
+        actors=[recorder],
+        logging=LoggingConfig(log_level=spec.log_level, bypass_logging=spec.log_level == "OFF"),
+        risk_engine=RiskEngineConfig(bypass=spec.bypass_risk_engine),
+    )
+    data = [
+        BacktestDataConfig(
+            catalog_path=spec.catalog,
+            data_cls="nautilus_trader.model.data:Bar",
+            instrument_id=bar_type.instrument_id,
+            bar_types=[str(bar_type)],
+            start_time=spec.start,
+            end_time=spec.end,
+        )
+        for bar_type in spec.bar_types()
+    ]
+    return BacktestRunConfig(
+        venues=[_venue_config(v) for v in spec.venues],
+        data=data,
+        engine=engine,
+        chunk_size=spec.chunk_size,
+        raise_exception=True,
+        dispose_on_completion=False,
+        start=spec.start,
+        end=spec.end,
+    )

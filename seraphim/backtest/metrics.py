@@ -1,0 +1,124 @@
+"""
+Performance metrics of a run, from its equity curve and its closed positions.
+
+nautilus 1.221's PortfolioAnalyzer has no max drawdown, CAGR or Calmar, so everything
+curve-based is computed here from the marked-to-market equity curve (daily closes for the
+ratios, annualised over ``periods_per_year`` days: 365 for crypto, 252 for stocks).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+NANOS_PER_YEAR = 365.25 * 24 * 3600 * 1e9
+
+
+@dataclass(frozen=True)
+class Curves:
+    equity: pd.Series  # indexed by UTC timestamp
+    exposure: pd.Series  # gross exposure in the report currency
+
+    @property
+    def drawdown(self) -> pd.Series:
+        return self.equity / self.equity.cummax() - 1.0
+
+
+def curves_from_samples(samples: list[tuple[int, float, float]]) -> Curves:
+    frame = pd.DataFrame(samples, columns=["ts", "equity", "exposure"])
+    index = pd.to_datetime(frame["ts"], unit="ns", utc=True)
+    return Curves(
+        equity=pd.Series(frame["equity"].to_numpy(), index=index, name="equity"),
+        exposure=pd.Series(frame["exposure"].to_numpy(), index=index, name="exposure"),
+    )
+
+
+def _money(value: object) -> float:
+    """nautilus reports write money as '12.34 USD'."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return 0.0
+    return float(str(value).split()[0])
+
+
+def _finite(value: float) -> float | None:
+    return None if value is None or not math.isfinite(value) else float(value)
+
+
+def curve_metrics(curves: Curves, periods_per_year: int = 365) -> dict[str, float | None]:
+    equity = curves.equity
+    if len(equity) < 2 or equity.iloc[0] <= 0:
+        return {}
+    start, end = equity.iloc[0], equity.iloc[-1]
+    years = (equity.index[-1] - equity.index[0]).value / NANOS_PER_YEAR
+    total_return = end / start - 1.0
+    cagr = (end / start) ** (1.0 / years) - 1.0 if years > 0 and end > 0 else float("nan")
+    daily = equity.resample("1D").last().dropna().pct_change().dropna()
+    mean, std = daily.mean(), daily.std(ddof=1)
+    downside = math.sqrt((np.minimum(daily, 0.0) ** 2).mean()) if len(daily) else float("nan")
+    scale = math.sqrt(periods_per_year)
+    drawdown = curves.drawdown
+    max_drawdown = float(drawdown.min())
+    underwater = drawdown < 0
+    # Longest run of consecutive samples below the previous peak, as a duration.
+    runs = (underwater != underwater.shift()).cumsum()[underwater]
+    longest = (
+        max(
+            (g.index[-1] - g.index[0] for _, g in underwater[underwater].groupby(runs)),
+            default=None,
+        )
+        if underwater.any()
+        else None
+    )
+    in_market = curves.exposure > 0
+    return {
+        "start_equity": _finite(start),
+        "end_equity": _finite(end),
+        "total_return": _finite(total_return),
+        "cagr": _finite(cagr),
+        "volatility": _finite(std * scale),
+        "sharpe": _finite(mean / std * scale) if std > 0 else None,
+        "sortino": _finite(mean / downside * scale) if downside > 0 else None,
+        "max_drawdown": _finite(max_drawdown),
+        "max_drawdown_days": longest.total_seconds() / 86400 if longest is not None else 0.0,
+        "calmar": _finite(cagr / abs(max_drawdown)) if max_drawdown < 0 else None,
+        "exposure": _finite(float(in_market.mean())),
+        "avg_gross_exposure": _finite(float((curves.exposure / equity).mean())),
+    }
+
+
+def closed_trades(positions: pd.DataFrame) -> pd.DataFrame:
+    """Closed position cycles (including NETTING snapshots) with their realised PnL."""
+    if positions.empty or "ts_closed" not in positions:
+        return pd.DataFrame(columns=["instrument_id", "side", "realized_pnl"])
+    closed = positions[positions["ts_closed"].notna()].copy()
+    closed["realized_pnl"] = closed["realized_pnl"].map(_money)
+    return closed
+
+
+def trade_metrics(positions: pd.DataFrame) -> dict[str, float | int | None]:
+    closed = closed_trades(positions)
+    pnl = closed["realized_pnl"].astype(float)
+    wins, losses = pnl[pnl > 0], pnl[pnl < 0]
+    return {
+        "trades": len(pnl),
+        "win_rate": _finite(len(wins) / len(pnl)) if len(pnl) else None,
+        "profit_factor": _finite(wins.sum() / -losses.sum()) if len(losses) else None,
+        "expectancy": _finite(pnl.mean()) if len(pnl) else None,
+        "avg_win": _finite(wins.mean()) if len(wins) else None,
+        "avg_loss": _finite(losses.mean()) if len(losses) else None,
+        "realized_pnl": _finite(pnl.sum()),
+    }
+
+
+def fees_paid(fills: pd.DataFrame) -> dict[str, float]:
+    """Commissions by currency from a nautilus fills report (one row per fill)."""
+    if fills.empty or "commission" not in fills:
+        return {}
+    totals: dict[str, float] = {}
+    for money in fills["commission"].dropna():
+        amount, currency = str(money).split()
+        totals[currency] = totals.get(currency, 0.0) + float(amount)
+    return totals

@@ -1,0 +1,63 @@
+"""An actor that samples account equity and prices on every bar, for metrics and charts."""
+
+from __future__ import annotations
+
+from nautilus_trader.common.actor import Actor
+from nautilus_trader.common.config import ActorConfig
+from nautilus_trader.model.data import Bar
+from nautilus_trader.model.data import BarType
+from nautilus_trader.model.identifiers import Venue
+from nautilus_trader.model.objects import Currency
+
+from seraphim.portfolio import account_equity
+
+
+class EquityRecorderConfig(ActorConfig, frozen=True):
+    bar_types: list[BarType]
+    venues: list[str]
+    currency: str = "USD"
+
+
+class EquityRecorder(Actor):
+    """
+    Marks every venue account to market at each bar close (once per timestamp) and keeps the
+    closes, so a run has an equity curve, a drawdown curve and prices to chart.
+    """
+
+    def __init__(self, config: EquityRecorderConfig) -> None:
+        super().__init__(config)
+        self.currency = Currency.from_str(config.currency)
+        self.venues = [Venue(v) for v in config.venues]
+        self.equity: list[tuple[int, float, float]] = []  # (ts, equity, gross exposure)
+        self.prices: dict[str, list[tuple[int, float]]] = {str(b): [] for b in config.bar_types}
+
+    def on_start(self) -> None:
+        for bar_type in self.config.bar_types:
+            self.subscribe_bars(bar_type)
+
+    def on_bar(self, bar: Bar) -> None:
+        self.prices[str(bar.bar_type)].append((bar.ts_event, bar.close.as_double()))
+        self.sample(bar.ts_event)
+
+    def on_stop(self) -> None:
+        self.sample(self.clock.timestamp_ns())
+
+    def sample(self, ts: int) -> None:
+        equity = sum(
+            account_equity(self.cache, self.portfolio, venue, self.currency)
+            for venue in self.venues
+        )
+        exposure = (
+            sum(
+                abs(money.as_double())
+                for venue in self.venues
+                for money in self.portfolio.net_exposures(venue).values()
+            )
+            if any(self.cache.positions_open(venue=v) for v in self.venues)
+            else 0.0
+        )
+        row = (ts, equity, exposure)
+        if self.equity and self.equity[-1][0] == ts:
+            self.equity[-1] = row
+        else:
+            self.equity.append(row)

@@ -1,0 +1,15 @@
+"""Seraphim strategies: a shared base, a registry by name, and the strategy library."""
+
+from seraphim.strategies.base import SeraphimStrategy
+from seraphim.strategies.base import SeraphimStrategyConfig
+from seraphim.strategies.registry import all_strategies
+from seraphim.strategies.registry import get_strategy
+from seraphim.strategies.registry import register_strategy
+
+__all__ = [
+    "SeraphimStrategy",
+    "SeraphimStrategyConfig",
+    "all_strategies",
+    "get_strategy",
+    "register_strategy",
+]
