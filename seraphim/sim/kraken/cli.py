@@ -1,0 +1,147 @@
+"""``seraphim sim kraken``: run the local Kraken Spot exchange until SIGINT/SIGTERM."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import signal
+import sys
+from pathlib import Path
+
+import click
+
+from seraphim.sim.kraken.clock import AcceleratedClock
+from seraphim.sim.kraken.config import AccountConfig
+from seraphim.sim.kraken.config import SimConfig
+from seraphim.sim.kraken.faults import parse_fault_option
+from seraphim.sim.kraken.market import BarReplaySource
+from seraphim.sim.kraken.market import BookReplaySource
+from seraphim.sim.kraken.market import RandomWalkSource
+from seraphim.sim.kraken.market import TradeReplaySource
+from seraphim.sim.kraken.server import KrakenSimServer
+
+
+def _parse_source(text: str, seed: int, interval: float | None):
+    """``BTC/USD=book:path.json`` / ``=bars:XBTUSD_60.csv`` / ``=trades:trades.json`` /
+    ``=walk:65000``."""
+    symbol, _, spec = text.partition("=")
+    kind, _, arg = spec.partition(":")
+    if kind == "book":
+        return symbol, BookReplaySource(arg, interval=interval)
+    if kind == "bars":
+        return symbol, BarReplaySource.from_ohlcvt_csv(arg, seed=seed, interval=interval)
+    if kind == "trades":
+        return symbol, TradeReplaySource.from_trades_response(arg, seed=seed, interval=interval)
+    if kind == "walk":
+        return symbol, RandomWalkSource(seed=seed, start_price=arg or None)
+    raise click.BadParameter(f"unknown market source {kind!r} in {text!r}", param_hint="--market")
+
+
+@click.command("kraken")
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to bind.")
+@click.option("--port", default=8090, show_default=True, type=int, help="Port (0: any free).")
+@click.option("--pairs", default="BTC/USD,ETH/USD", show_default=True, help="Comma list.")
+@click.option("--seed", default=1, show_default=True, type=int, help="Seed (ids, random walk).")
+@click.option("--api-key", envvar="KRAKEN_API_KEY", help="Accepted API key [KRAKEN_API_KEY].")
+@click.option(
+    "--api-secret",
+    envvar="KRAKEN_API_SECRET",
+    help="Its secret, base64 as Kraken issues it [KRAKEN_API_SECRET].",
+)
+@click.option(
+    "--balance",
+    "balances",
+    multiple=True,
+    metavar="ASSET=AMOUNT",
+    help="Starting balance by Kraken asset id, e.g. ZUSD=10000 (repeatable).",
+)
+@click.option(
+    "--tier",
+    type=click.Choice(["starter", "intermediate", "pro"]),
+    default="starter",
+    show_default=True,
+)
+@click.option("--speed", type=float, default=1.0, show_default=True, help="Clock speed-up.")
+@click.option(
+    "--market",
+    "markets",
+    multiple=True,
+    metavar="PAIR=KIND:ARG",
+    help="Market source per pair: book:<v2 book stream.json>, bars:<OHLCVT.csv>, "
+    "trades:<Trades response.json>, walk:<start price>. Default: a seeded random walk.",
+)
+@click.option(
+    "--replay-interval", type=float, default=None, help="Seconds between replayed events."
+)
+@click.option(
+    "--fault",
+    "faults",
+    multiple=True,
+    metavar="NAME:K=V,...",
+    help="Arm a fault, e.g. rest_5xx:count=2, drop_ws:after=30, status:value=maintenance,after=60.",
+)
+@click.option("--no-rate-limits", is_flag=True, help="Disable the rate limit counters.")
+@click.option("--asset-pairs", type=click.Path(exists=True, path_type=Path), default=None)
+@click.option("-v", "--verbose", is_flag=True, help="Log to stderr.")
+def kraken(
+    host: str,
+    port: int,
+    pairs: str,
+    seed: int,
+    api_key: str | None,
+    api_secret: str | None,
+    balances: tuple[str, ...],
+    tier: str,
+    speed: float,
+    markets: tuple[str, ...],
+    replay_interval: float | None,
+    faults: tuple[str, ...],
+    no_rate_limits: bool,
+    asset_pairs: Path | None,
+    verbose: bool,
+) -> None:
+    """Run a local Kraken Spot exchange (REST + WebSocket v2) on HOST:PORT."""
+    logging.basicConfig(level=logging.INFO if verbose else logging.WARNING, stream=sys.stderr)
+    accounts = []
+    if api_key and api_secret:
+        parsed = {}
+        for item in balances:
+            asset, _, amount = item.partition("=")
+            parsed[asset.strip()] = amount.strip()
+        accounts.append(AccountConfig(api_key, api_secret, balances=parsed or None, tier=tier))
+    elif api_key or api_secret:
+        raise click.UsageError("give both --api-key and --api-secret (or neither)")
+    sources = dict(_parse_source(m, seed, replay_interval) for m in markets)
+    config = SimConfig(
+        host=host,
+        port=port,
+        pairs=[p.strip() for p in pairs.split(",") if p.strip()],
+        seed=seed,
+        accounts=accounts,
+        clock=AcceleratedClock(speed) if speed != 1.0 else None,
+        sources=sources,
+        rate_limits=not no_rate_limits,
+        asset_pairs_file=asset_pairs,
+    )
+    try:
+        asyncio.run(_serve(config, [parse_fault_option(f) for f in faults]))
+    except KeyError as e:
+        raise click.UsageError(str(e)) from None
+
+
+async def _serve(config: SimConfig, faults: list[dict]) -> None:
+    server = KrakenSimServer(config)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    await server.start()
+    for spec in faults:
+        server.faults.apply(spec, now=server.exchange.now())
+    click.echo(json.dumps(server.addresses()), nl=True)
+    sys.stdout.flush()
+    try:
+        await stop.wait()
+    finally:
+        await server.stop()

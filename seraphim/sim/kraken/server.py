@@ -1,0 +1,343 @@
+"""
+The local Kraken exchange server: REST and WebSocket v2 (public and private) on one aiohttp
+app, plus ``/_sim/*`` inspection and control endpoints.
+
+    async with KrakenSimServer(SimConfig(accounts=[AccountConfig(key, secret)])) as sim:
+        sim.rest_url, sim.ws_public_url, sim.ws_private_url
+        sim.exchange   # the exchange's truth: orders, trades, balances
+        sim.faults     # fault injection
+        await sim.advance(5)  # with a ManualClock
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from decimal import Decimal
+from typing import Any
+
+from aiohttp import web
+
+from seraphim.sim.kraken.accounts import Account
+from seraphim.sim.kraken.clock import ManualClock
+from seraphim.sim.kraken.clock import WallClock
+from seraphim.sim.kraken.config import SimConfig
+from seraphim.sim.kraken.faults import Faults
+from seraphim.sim.kraken.fmt import fixed
+from seraphim.sim.kraken.instruments import AssetInfo
+from seraphim.sim.kraken.instruments import asset_info
+from seraphim.sim.kraken.instruments import load_sim_pairs
+from seraphim.sim.kraken.market import RandomWalkSource
+from seraphim.sim.kraken.matching import Event
+from seraphim.sim.kraken.matching import Exchange
+from seraphim.sim.kraken.matching import KrakenError
+from seraphim.sim.kraken.rest import RestApi
+from seraphim.sim.kraken.rest import order_info
+from seraphim.sim.kraken.rest import trade_info
+from seraphim.sim.kraken.ws_common import WsSession
+from seraphim.sim.kraken.ws_private import PrivateSession
+from seraphim.sim.kraken.ws_public import PublicSession
+
+log = logging.getLogger(__name__)
+
+WS_PUBLIC_PATH = "/v2"
+WS_PRIVATE_PATH = "/v2-auth"
+FIAT_DEFAULT = Decimal(100_000)
+CRYPTO_DEFAULT = Decimal(10)
+
+
+class KrakenSimServer:
+    """A running local Kraken Spot exchange (start/stop, or ``async with``)."""
+
+    def __init__(self, config: SimConfig | None = None) -> None:
+        self.config = config or SimConfig()
+        self.clock = self.config.clock or WallClock()
+        pairs = load_sim_pairs(self.config.pairs, self.config.asset_pairs_file)
+        self.exchange = Exchange(
+            pairs, self.clock, seed=self.config.seed, rate_limits=self.config.rate_limits
+        )
+        self.faults = Faults()
+        self.faults.drop_handler = self._drop
+        self.faults.status_handler = self.exchange.set_status
+        self.sources: dict[str, Any] = {}
+        for name, source in self.config.sources.items():
+            self.sources[self.exchange.find_pair(name).key] = source
+        for pair in pairs:
+            if pair.key not in self.sources:
+                self.sources[pair.key] = RandomWalkSource(
+                    seed=self.config.seed, **self.config.random_walk
+                )
+        for account_config in self.config.accounts:
+            self._add_account(account_config)
+        self.sessions: set[WsSession] = set()
+        self._tokens: dict[str, tuple[Account, float]] = {}
+        self.exchange.listeners.append(self._on_exchange)
+        self._runner: web.AppRunner | None = None
+        self._site: web.TCPSite | None = None
+        self._ticker: asyncio.Task | None = None
+        self.host = self.config.host
+        self.port = self.config.port
+        self.rest = RestApi(self)
+
+    def _add_account(self, config: Any) -> Account:
+        account = Account(config.api_key, config.api_secret, tier=config.tier)
+        account.volume_30d = Decimal(config.volume_30d)
+        balances = config.balances
+        if balances is None:
+            balances = {}
+            for asset_id in self.exchange.assets():
+                fiat = asset_id.startswith("Z") or asset_id in ("USDT", "USDC")
+                balances[asset_id] = FIAT_DEFAULT if fiat else CRYPTO_DEFAULT
+        for asset, amount in balances.items():
+            account.balances[asset] = Decimal(str(amount))
+        self.exchange.add_account(account)
+        return account
+
+    # ------------------------------------------------------------ lifecycle
+
+    @property
+    def rest_url(self) -> str:
+        """``http://127.0.0.1:<port>`` (REST base; paths ``/0/public/...``)."""
+        return f"http://{self.host}:{self.port}"
+
+    @property
+    def ws_public_url(self) -> str:
+        """WebSocket v2 public endpoint."""
+        return f"ws://{self.host}:{self.port}{WS_PUBLIC_PATH}"
+
+    @property
+    def ws_private_url(self) -> str:
+        """WebSocket v2 private endpoint."""
+        return f"ws://{self.host}:{self.port}{WS_PRIVATE_PATH}"
+
+    def addresses(self) -> dict[str, str]:
+        """The URLs a client needs."""
+        return {
+            "rest": self.rest_url,
+            "ws_public": self.ws_public_url,
+            "ws_private": self.ws_private_url,
+        }
+
+    def make_app(self) -> web.Application:
+        """The aiohttp application."""
+        app = web.Application()
+        app.add_routes(self.rest.routes())
+        app.add_routes(
+            [
+                web.get(WS_PUBLIC_PATH, self._ws_public),
+                web.get(WS_PRIVATE_PATH, self._ws_private),
+            ]
+        )
+        if self.config.control:
+            app.add_routes(
+                [
+                    web.get("/_sim/state", self._state_handler),
+                    web.post("/_sim/faults", self._faults_handler),
+                    web.post("/_sim/status", self._status_handler),
+                    web.post("/_sim/advance", self._advance_handler),
+                ]
+            )
+        return app
+
+    async def start(self) -> None:
+        """Seed the markets, bind the port and start the clock loop."""
+        now = self.clock.now()
+        for key, source in self.sources.items():
+            source.start(self.exchange, self.exchange.pairs[key], now)
+        self._runner = web.AppRunner(self.make_app(), handle_signals=False, access_log=None)
+        await self._runner.setup()
+        self._site = web.TCPSite(self._runner, self.config.host, self.config.port)
+        await self._site.start()
+        server = self._site._server  # the bound socket tells the real port when port=0
+        if server is not None and server.sockets:  # type: ignore[union-attr]
+            self.port = server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+        self._ticker = asyncio.create_task(self._tick_loop())
+
+    async def stop(self) -> None:
+        """Close every connection and the listening socket."""
+        if self._ticker is not None:
+            self._ticker.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._ticker
+        for session in list(self.sessions):
+            with contextlib.suppress(Exception):
+                await session.close()
+        if self._runner is not None:
+            await self._runner.cleanup()
+            self._runner = None
+
+    async def __aenter__(self) -> KrakenSimServer:
+        await self.start()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.stop()
+
+    async def _tick_loop(self) -> None:
+        last = None
+        while True:
+            now = self.clock.now()
+            if now != last:
+                self.tick()
+                last = now
+            await asyncio.sleep(self.config.tick_interval)
+
+    def tick(self) -> None:
+        """Apply the exchange time: scheduled faults, market sources, expiries."""
+        try:
+            self.faults.run_due(self.clock.now())
+            self.exchange.advance(self.sources)
+        except Exception:
+            log.exception("exchange tick failed")
+
+    async def advance(self, seconds: float) -> None:
+        """Move a ManualClock forward, apply it, and let the writers send what it produced."""
+        if not isinstance(self.clock, ManualClock):
+            raise TypeError("advance() needs a ManualClock")
+        self.clock.advance(seconds)
+        self.tick()
+        await asyncio.sleep(0)
+
+    # ------------------------------------------------------------ accounts and tokens
+
+    def issue_token(self, account: Account) -> str:
+        """A WebSocket token for the account (valid ``token_ttl`` seconds until first use)."""
+        token = self.exchange.ids.token()
+        self._tokens[token] = (account, self.exchange.now() + self.config.token_ttl)
+        return token
+
+    def account_for_token(self, token: str) -> Account | None:
+        """The account a token belongs to, if valid."""
+        entry = self._tokens.get(token)
+        if entry is None:
+            return None
+        account, expires = entry
+        if expires < self.exchange.now():
+            del self._tokens[token]
+            return None
+        return account
+
+    def asset(self, asset_id: str) -> AssetInfo:
+        """Asset facts by Kraken id."""
+        known = self.exchange.assets().get(asset_id)
+        return known if isinstance(known, AssetInfo) else asset_info(asset_id)
+
+    def asset_decimals(self, asset_id: str) -> int:
+        """Balance precision of an asset."""
+        return self.asset(asset_id).decimals
+
+    def value_of(self, asset: str, target: str) -> Decimal:
+        """Price of one ``asset`` in ``target`` from the books' mids (0 when no route)."""
+        if asset == target:
+            return Decimal(1)
+        for pair in self.exchange.pairs.values():
+            mid = self.exchange.books[pair.key].mid()
+            if mid is None:
+                continue
+            if pair.base.asset_id == asset and pair.quote.asset_id == target:
+                return mid
+            if pair.quote.asset_id == asset and pair.base.asset_id == target:
+                return 1 / mid
+        return Decimal(0)
+
+    # ------------------------------------------------------------ websockets
+
+    async def _serve_ws(self, request: web.Request, cls: type[WsSession]) -> web.WebSocketResponse:
+        ws = web.WebSocketResponse(autoping=True)
+        await ws.prepare(request)
+        session = cls(self, ws)
+        self.sessions.add(session)
+        try:
+            await session.run()
+        finally:
+            self.sessions.discard(session)
+        return ws
+
+    async def _ws_public(self, request: web.Request) -> web.WebSocketResponse:
+        return await self._serve_ws(request, PublicSession)
+
+    async def _ws_private(self, request: web.Request) -> web.WebSocketResponse:
+        return await self._serve_ws(request, PrivateSession)
+
+    def _on_exchange(self, events: list[Event], dirty: set[str]) -> None:
+        for session in list(self.sessions):
+            try:
+                session.on_exchange(events, dirty)
+            except Exception:
+                log.exception("dispatch to a WebSocket session failed")
+
+    def _drop(self, which: str) -> int:
+        targets = [s for s in self.sessions if which in ("all", s.kind)]
+        for session in targets:
+            session.closed = True
+            asyncio.get_running_loop().create_task(session.ws.close())
+        return len(targets)
+
+    # ------------------------------------------------------------ inspection and control
+
+    def state(self) -> dict[str, Any]:
+        """The exchange's own truth (never secrets): time, status, books, accounts."""
+        accounts = {}
+        for key, account in self.exchange.accounts.items():
+            accounts[key] = {
+                "tier": account.tier,
+                "balances": {
+                    a: fixed(v, self.asset_decimals(a)) for a, v in account.balances.items()
+                },
+                "holds": {
+                    a: fixed(account.hold(a), self.asset_decimals(a)) for a in account.balances
+                },
+                "open_orders": {o.txid: order_info(o, True) for o in account.open_orders()},
+                "orders": {t: order_info(o, True) for t, o in account.orders.items()},
+                "trades": {t: trade_info(tr) for t, tr in account.trades.items()},
+            }
+        books = {}
+        for key, book in self.exchange.books.items():
+            asks, bids = book.top(10)
+            books[self.exchange.pairs[key].symbol] = {
+                "asks": [[str(p), str(q)] for p, q in asks],
+                "bids": [[str(p), str(q)] for p, q in bids],
+                "checksum": book.checksum(),
+                "last": str(self.exchange.last_price[key] or ""),
+            }
+        return {
+            "time": self.exchange.now(),
+            "status": self.exchange.status,
+            "books": books,
+            "accounts": accounts,
+            "faults": self.faults.describe(),
+            "connections": {
+                "public": sum(1 for s in self.sessions if s.kind == "public"),
+                "private": sum(1 for s in self.sessions if s.kind == "private"),
+            },
+        }
+
+    async def _state_handler(self, request: web.Request) -> web.Response:
+        return web.json_response(self.state())
+
+    async def _faults_handler(self, request: web.Request) -> web.Response:
+        try:
+            spec = await request.json()
+            specs = spec if isinstance(spec, list) else [spec]
+            for item in specs:
+                self.faults.apply(item, now=self.exchange.now())
+        except (ValueError, TypeError, KrakenError) as e:
+            return web.json_response({"ok": False, "error": str(e)}, status=400)
+        return web.json_response({"ok": True, "faults": self.faults.describe()})
+
+    async def _status_handler(self, request: web.Request) -> web.Response:
+        try:
+            body = await request.json()
+            self.exchange.set_status(str(body.get("status")))
+        except (ValueError, TypeError, AttributeError) as e:
+            return web.json_response({"ok": False, "error": str(e)}, status=400)
+        return web.json_response({"ok": True, "status": self.exchange.status})
+
+    async def _advance_handler(self, request: web.Request) -> web.Response:
+        try:
+            body = await request.json()
+            await self.advance(float(body.get("seconds", 0)))
+        except (ValueError, TypeError, AttributeError) as e:
+            return web.json_response({"ok": False, "error": str(e)}, status=400)
+        return web.json_response({"ok": True, "time": self.exchange.now()})
