@@ -633,7 +633,6 @@ class Exchange:
                 make_id=self.ids.ledger_id,
             ),
         ]
-        account.volume_30d += cost
         ptrade = PrivateTrade(
             txid=txid,
             ordertxid=order.txid,
