@@ -197,10 +197,13 @@ class BookReplaySource:
     """
     Replays a recorded v2 book stream (``{"init": snapshot, "updates": [...]}``): the
     exchange's liquidity is the recorded book, maintained as a subscriber at ``depth`` would.
-    Events keep their recorded spacing (or ``interval`` seconds apart), the first one at start.
+    Events keep their recorded spacing (or ``interval`` seconds apart), the first one
+    ``start_delay`` seconds after start.
     """
 
-    def __init__(self, path: str | Path, *, interval: float | None = None) -> None:
+    def __init__(
+        self, path: str | Path, *, interval: float | None = None, start_delay: float = 1.0
+    ) -> None:
         data = json.loads(Path(path).read_text())
         init = data["init"]["data"][0]
         self.symbol: str = init["symbol"]
@@ -218,7 +221,8 @@ class BookReplaySource:
         self.recorded_checksums = [data["init"]["data"][0]["checksum"]] + [
             e["checksum"] for m in data["updates"] for e in m["data"]
         ]
-        base = first or 0.0
+        # The first update comes ``start_delay`` after start, so subscribers see the snapshot.
+        base = (first or 0.0) - start_delay
         self._updates = [(ts - base, b, a) for ts, b, a in self._updates]
         self._bids: dict[Decimal, Decimal] = {}
         self._asks: dict[Decimal, Decimal] = {}

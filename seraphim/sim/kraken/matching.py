@@ -215,6 +215,29 @@ class ExecEvent:
     time: float
     trade: PrivateTrade | None = None
     reason: str | None = None
+    # The order as it stood when the event happened (it may change before listeners run).
+    status: str = field(init=False)
+    volume: Decimal = field(init=False)
+    cum_qty: Decimal = field(init=False)
+    cum_cost: Decimal = field(init=False)
+    fee: Decimal = field(init=False)
+    limit_price: Decimal | None = field(init=False)
+    trigger_price: Decimal | None = field(init=False)
+
+    def __post_init__(self) -> None:
+        order = self.order
+        self.status = order.status
+        self.volume = order.volume
+        self.cum_qty = order.vol_exec
+        self.cum_cost = order.cost
+        self.fee = order.fee
+        self.limit_price = order.limit_price
+        self.trigger_price = order.price if order.is_stop else None
+
+    @property
+    def avg_price(self) -> Decimal:
+        """Average fill price at the time of the event."""
+        return self.cum_cost / self.cum_qty if self.cum_qty else ZERO
 
 
 @dataclass

@@ -344,6 +344,10 @@ class PrivateSession(WsSession):
 
     def _exec_entry(self, event: ExecEvent) -> dict[str, Any]:
         order = event.order
+        if event.status == "open" and event.cum_qty > 0:
+            status = "partially_filled"
+        else:
+            status = _WS_STATUS.get(event.status, event.status)
         entry: dict[str, Any] = {
             "order_id": order.txid,
             "exec_type": event.exec_type,
@@ -352,12 +356,24 @@ class PrivateSession(WsSession):
         }
         if order.cl_ord_id is not None:
             entry["cl_ord_id"] = order.cl_ord_id
+
+        def prices() -> None:
+            if event.limit_price is not None:
+                entry["limit_price"] = num(event.limit_price)
+            if event.trigger_price is not None:
+                entry["triggers"] = {
+                    "reference": order.trigger,
+                    "price": num(event.trigger_price),
+                    "price_type": "static",
+                    "status": "triggered" if event.exec_type == "status" else "untriggered",
+                }
+
         if event.exec_type == "pending_new":
             entry.update(
                 symbol=order.pair.symbol,
                 side=order.side,
                 order_type=order.ordertype,
-                order_qty=num(order.volume),
+                order_qty=num(event.volume),
                 time_in_force=order.timeinforce,
                 post_only=order.post_only,
                 fee_ccy_pref="fees_in_base" if order.fee_in_base else "fees_in_quote",
@@ -365,12 +381,11 @@ class PrivateSession(WsSession):
                 cum_qty=0.0,
                 cum_cost=0.0,
             )
-            self._prices(order, entry)
+            prices()
         elif event.exec_type == "new":
             entry["order_status"] = "new"
         elif event.exec_type == "trade" and event.trade is not None:
             trade = event.trade
-            filled = order.vol_exec >= order.volume
             entry.update(
                 exec_id=trade.txid,
                 trade_id=trade.trade_id,
@@ -381,31 +396,25 @@ class PrivateSession(WsSession):
                 last_price=num(trade.price),
                 liquidity_ind="m" if trade.maker else "t",
                 cost=num(trade.cost),
-                order_status="filled" if filled else "partially_filled",
+                order_status="filled" if event.cum_qty >= event.volume else "partially_filled",
                 fees=[{"asset": self.server.asset(trade.fee_asset).ws_name, "qty": num(trade.fee)}],
                 fee_usd_equiv=num(trade.fee),
-                cum_qty=num(order.vol_exec),
-                cum_cost=num(order.cost),
-                avg_price=num(order.avg_price),
+                cum_qty=num(event.cum_qty),
+                cum_cost=num(event.cum_cost),
+                avg_price=num(event.avg_price),
             )
-        elif event.exec_type == "amended":
-            entry.update(
-                order_status=_ws_status(order),
-                amended=True,
-                reason=event.reason,
-                order_qty=num(order.volume),
-            )
-            self._prices(order, entry)
-        elif event.exec_type == "status":
-            entry["order_status"] = _ws_status(order)
-            self._prices(order, entry)
+        elif event.exec_type in ("amended", "status"):
+            entry.update(order_status=status, order_qty=num(event.volume))
+            if event.exec_type == "amended":
+                entry.update(amended=True, reason=event.reason)
+            prices()
         else:  # filled, canceled, expired
             entry.update(
-                order_status=_ws_status(order),
-                cum_qty=num(order.vol_exec),
-                cum_cost=num(order.cost),
-                avg_price=num(order.avg_price),
-                fee_usd_equiv=num(order.fee),
+                order_status=status,
+                cum_qty=num(event.cum_qty),
+                cum_cost=num(event.cum_cost),
+                avg_price=num(event.avg_price),
+                fee_usd_equiv=num(event.fee),
             )
             if event.reason:
                 entry["reason"] = event.reason
