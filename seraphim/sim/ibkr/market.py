@@ -131,7 +131,9 @@ class RandomWalk:
             return path
         minutes = self.minute_path(spec, day)
         rng = np.random.default_rng([self.seed, spec.con_id, 2, day, minute])
-        sigma = self._daily_sigma(spec) / math.sqrt(86_400.0)
+        # Four times the diffusive rate inside the minute: ticks that visibly move, while the
+        # bridge keeps every minute's endpoints (and so all coarser bars) unchanged.
+        sigma = 4.0 * self._daily_sigma(spec) / math.sqrt(86_400.0)
         path = self._bridge(rng, minutes[minute], minutes[minute + 1], 60, sigma)
         self._seconds[key] = path
         if len(self._seconds) > 4096:

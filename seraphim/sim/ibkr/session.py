@@ -208,7 +208,15 @@ class Session:
         try:
             offer = await read_handshake(self.reader)
             version = self.server.server_version
-            version = min(version, offer.max_version)
+            if not offer.min_version <= version <= offer.max_version:
+                # Every layout here is the v176 one; a client that cannot speak it is refused.
+                log.warning(
+                    "client offered %s..%s; only %s is spoken",
+                    offer.min_version,
+                    offer.max_version,
+                    version,
+                )
+                return
             self.writer.write(encode_frame([version, self.server.connection_time_text()]))
             await self.writer.drain()
             while True:
