@@ -2,20 +2,18 @@
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import click
-from rich.console import Console
 from rich.table import Table
 
 from seraphim.backtest.config import ConfigError
 from seraphim.backtest.config import load_spec
 from seraphim.backtest.config import parse_spec
 from seraphim.backtest.report import metric_rows
+from seraphim.console import console
+from seraphim.console import fail
 from seraphim.paths import default_catalog_path
-
-console = Console()
 
 
 @click.group()
@@ -46,8 +44,27 @@ def _parse_params(pairs: tuple[str, ...]) -> dict:
 @click.option("--start", default=None, help="Start time (ISO).")
 @click.option("--end", default=None, help="End time (ISO).")
 @click.option("--balance", default="100000 USD", show_default=True, help="Starting balance.")
-def run(config, strategy, instrument, bar_spec, params, catalog_path, output, start, end, balance):
+@click.option(
+    "--account-type",
+    type=click.Choice(["CASH", "MARGIN"], case_sensitive=False),
+    default="CASH",
+    show_default=True,
+)
+def run(
+    config,
+    strategy,
+    instrument,
+    bar_spec,
+    params,
+    catalog_path,
+    output,
+    start,
+    end,
+    balance,
+    account_type,
+):
     """Run CONFIG (YAML/JSON), or a quick run from --strategy and --instrument."""
+    strategy_params = _parse_params(params)
     from seraphim.backtest.runner import run_backtest
 
     try:
@@ -80,16 +97,23 @@ def run(config, strategy, instrument, bar_spec, params, catalog_path, output, st
                     "output": str(output or Path("output") / strategy),
                     "start": start,
                     "end": end,
-                    "venues": [{"name": venue, "starting_balances": [balance]}],
+                    "venues": [
+                        {
+                            "name": venue,
+                            "starting_balances": [balance],
+                            "account_type": account_type.upper(),
+                        },
+                    ],
                     "data": [{"bar_type": f"{instrument}-{bar_spec}-EXTERNAL"}],
-                    "strategies": [{"name": strategy, "params": _parse_params(params)}],
+                    "strategies": [{"name": strategy, "params": strategy_params}],
                 },
                 source="command line",
             )
         outcome = run_backtest(spec)
     except ConfigError as e:
-        console.print(f"[bold red]error:[/] {e}", highlight=False)
-        sys.exit(2)
+        fail(str(e))
+    except Exception as e:  # the engine's own failures, e.g. a balance driven negative
+        fail(f"backtest failed: {type(e).__name__}: {e}", exit_code=1)
     _print_summary(outcome)
 
 

@@ -138,6 +138,7 @@ def parse_spec(raw: Any, source: str = "config") -> BacktestSpec:
 def strategy_configs(spec: BacktestSpec) -> list[ImportableStrategyConfig]:
     """Registered strategies with their parameters; instrument and bars default to data[0]."""
     first = spec.bar_types()[0]
+    accounts = {v.name: v.account_type.upper() for v in spec.venues}
     configs = []
     for index, entry in enumerate(spec.strategies):
         try:
@@ -158,9 +159,15 @@ def strategy_configs(spec: BacktestSpec) -> list[ImportableStrategyConfig]:
                 f"(see `seraphim strategies list`)",
             )
         try:
-            registered.config_cls.parse(msgspec.json.encode(params))
+            parsed = registered.config_cls.parse(msgspec.json.encode(params))
         except Exception as e:
             raise ConfigError(f"strategy {entry.name!r}: {e}") from None
+        venue = accounts.get(parsed.instrument_id.venue.value)
+        if getattr(parsed, "needs_margin", lambda: False)() and venue != "MARGIN":
+            raise ConfigError(
+                f"strategy {entry.name!r} goes short with these parameters, which needs a MARGIN "
+                f"account at {parsed.instrument_id.venue} (it is {venue}; spot cash cannot short)",
+            )
         configs.append(
             ImportableStrategyConfig(
                 strategy_path=registered.strategy_path,

@@ -89,18 +89,71 @@ def curve_metrics(curves: Curves, periods_per_year: int = 365) -> dict[str, floa
     }
 
 
-def closed_trades(positions: pd.DataFrame) -> pd.DataFrame:
-    """Closed position cycles (including NETTING snapshots) with their realised PnL."""
-    if positions.empty or "ts_closed" not in positions:
-        return pd.DataFrame(columns=["instrument_id", "side", "realized_pnl"])
-    closed = positions[positions["ts_closed"].notna()].copy()
-    closed["realized_pnl"] = closed["realized_pnl"].map(_money)
-    return closed
+@dataclass
+class _OpenTrade:
+    side: str
+    entry_ts: pd.Timestamp
+    quantity: float = 0.0  # signed
+    cost: float = 0.0  # signed quantity x price
+    peak: float = 0.0
+    fees: float = 0.0
+    pnl: float = 0.0
 
 
-def trade_metrics(positions: pd.DataFrame) -> dict[str, float | int | None]:
-    closed = closed_trades(positions)
-    pnl = closed["realized_pnl"].astype(float)
+def round_trips(fills: pd.DataFrame) -> pd.DataFrame:
+    """
+    Round trips from fills: a trade opens when a strategy's position in an instrument leaves
+    zero and closes when it returns to zero; a fill that crosses zero closes one trade and
+    opens the next (its commission split pro rata). PnL is net of commissions, in the quote
+    currency. Unlike nautilus's positions report, this counts NETTING flips as two trades.
+    """
+    columns = ["strategy_id", "instrument_id", "side", "entry", "exit", "quantity", "pnl", "fees"]
+    if fills.empty:
+        return pd.DataFrame(columns=columns)
+    ordered = fills.sort_values("ts_event", kind="stable")
+    trades = []
+    open_trades: dict[tuple[str, str], _OpenTrade] = {}
+    for row in ordered.itertuples():
+        key = (row.strategy_id, row.instrument_id)
+        sign = 1.0 if row.order_side == "BUY" else -1.0
+        remaining = float(row.last_qty)
+        price = float(row.last_px)
+        fee_per_unit = _money(row.commission) / remaining if remaining else 0.0
+        ts = pd.Timestamp(row.ts_event)
+        while remaining > 1e-12:
+            trade = open_trades.get(key)
+            if trade is None:
+                trade = open_trades[key] = _OpenTrade("LONG" if sign > 0 else "SHORT", ts)
+            closing = trade.quantity * sign < 0
+            qty = min(remaining, abs(trade.quantity)) if closing else remaining
+            if closing:
+                average = trade.cost / trade.quantity
+                trade.pnl += (price - average) * qty * (1.0 if trade.quantity > 0 else -1.0)
+                trade.cost -= average * qty * (1.0 if trade.quantity > 0 else -1.0)
+            else:
+                trade.cost += sign * qty * price
+            trade.quantity += sign * qty
+            trade.peak = max(trade.peak, abs(trade.quantity))
+            trade.fees += fee_per_unit * qty
+            remaining -= qty
+            if abs(trade.quantity) < 1e-12:
+                trades.append(
+                    (
+                        *key,
+                        trade.side,
+                        trade.entry_ts,
+                        ts,
+                        trade.peak,
+                        trade.pnl - trade.fees,
+                        trade.fees,
+                    )
+                )
+                del open_trades[key]
+    return pd.DataFrame(trades, columns=columns)
+
+
+def trade_metrics(fills: pd.DataFrame) -> dict[str, float | int | None]:
+    pnl = round_trips(fills)["pnl"].astype(float)
     wins, losses = pnl[pnl > 0], pnl[pnl < 0]
     return {
         "trades": len(pnl),

@@ -39,25 +39,20 @@ class EquityRecorder(Actor):
         self.prices[str(bar.bar_type)].append((bar.ts_event, bar.close.as_double()))
         self.sample(bar.ts_event)
 
-    def on_stop(self) -> None:
-        self.sample(self.clock.timestamp_ns())
-
     def sample(self, ts: int) -> None:
         equity = sum(
             account_equity(self.cache, self.portfolio, venue, self.currency)
             for venue in self.venues
         )
-        exposure = (
-            sum(
-                abs(money.as_double())
-                for venue in self.venues
-                for money in self.portfolio.net_exposures(venue).values()
-            )
-            if any(self.cache.positions_open(venue=v) for v in self.venues)
-            else 0.0
-        )
+        exposure = sum(self._gross_exposure(venue) for venue in self.venues)
         row = (ts, equity, exposure)
         if self.equity and self.equity[-1][0] == ts:
             self.equity[-1] = row
         else:
             self.equity.append(row)
+
+    def _gross_exposure(self, venue: Venue) -> float:
+        if not self.cache.positions_open(venue=venue):
+            return 0.0
+        exposures = self.portfolio.net_exposures(venue) or {}
+        return sum(abs(money.as_double()) for money in exposures.values())

@@ -70,6 +70,8 @@ def run_backtest(spec: BacktestSpec) -> BacktestOutcome:
         results: list[BacktestResult] = node.run()
         engine = node.get_engine(run_config.id)
         recorder = next(a for a in engine.trader.actors() if isinstance(a, EquityRecorder))
+        if recorder.equity:  # the final mark, after strategies flattened on stop
+            recorder.sample(recorder.equity[-1][0])
         curves = curves_from_samples(recorder.equity)
         prices = {
             bar_type: pd.Series(
@@ -98,7 +100,7 @@ def run_backtest(spec: BacktestSpec) -> BacktestOutcome:
             "bars": int(sum(len(p) for p in prices.values())),
         },
         **curve_metrics(curves),
-        **trade_metrics(positions),
+        **trade_metrics(fills),
         "orders": len(orders),
         "fills": len(fills),
         "fees_paid": fees_paid(fills),

@@ -6,18 +6,17 @@ import sys
 from pathlib import Path
 
 import click
-from rich.console import Console
 from rich.table import Table
 
 from seraphim.catalog.errors import MalformedInputError
 from seraphim.catalog.store import CatalogError
 from seraphim.catalog.store import IngestResult
 from seraphim.catalog.store import SeraphimCatalog
+from seraphim.console import console
+from seraphim.console import fail
 from seraphim.paths import default_catalog_path
 
 SERIES_KINDS = ("bar", "trade_tick", "quote_tick")
-# Wide enough for a bar type and a time range on one line when piped.
-console = Console(width=None if sys.stdout.isatty() else 160)
 catalog_option = click.option(
     "--catalog",
     "catalog_path",
@@ -37,11 +36,6 @@ def open_catalog(path: Path | None) -> SeraphimCatalog:
     return SeraphimCatalog(path or default_catalog_path())
 
 
-def _fail(message: str) -> None:
-    console.print(f"[bold red]error:[/] {message}", highlight=False)
-    sys.exit(2)
-
-
 def _report_ingest(result: IngestResult, catalog: SeraphimCatalog) -> None:
     for identifier, (before, after) in result.series.items():
         console.print(
@@ -55,9 +49,9 @@ def _run_ingest(job) -> None:
     try:
         job()
     except (MalformedInputError, CatalogError, FileNotFoundError, ValueError) as e:
-        _fail(str(e))
+        fail(str(e))
     except KeyError as e:
-        _fail(str(e.args[0]))
+        fail(str(e.args[0]))
 
 
 @click.group()
@@ -186,7 +180,7 @@ def check(identifiers, catalog_path) -> None:
     store = open_catalog(catalog_path)
     reports = check_catalog(store, list(identifiers) or None)
     if not reports:
-        _fail(f"no bar or trade series to check in {store.path}")
+        fail(f"no bar or trade series to check in {store.path}")
     for report in reports:
         status = "[red]FAIL[/]" if report.has_errors else "[green]ok[/]"
         console.print(f"{status} {report.identifier} ({report.rows:,} rows)", highlight=False)
@@ -211,5 +205,5 @@ def remove(identifier, catalog_path) -> None:
     try:
         store.remove(identifier)
     except CatalogError as e:
-        _fail(str(e))
+        fail(str(e))
     console.print(f"removed {identifier} from {store.path}")

@@ -61,10 +61,11 @@ def _validate(chunk: pd.DataFrame, path: Path, first_line: int) -> pd.DataFrame:
         row = int(np.argmax(bad))
         raw = chunk.iloc[row]
         column = next(c for c in COLUMNS if pd.isna(numeric.iloc[row][c]))
+        found = "missing" if pd.isna(raw[column]) else repr(raw[column])
         raise MalformedInputError(
             path,
             first_line + row,
-            f"{column} is {raw[column]!r}, expected a number (format: {','.join(COLUMNS)})",
+            f"{column} is {found}, expected a number (format: {','.join(COLUMNS)})",
         )
     problems = {
         "time is not a whole number of seconds": numeric["time"] % 1 != 0,

@@ -53,6 +53,10 @@ class SeraphimStrategyConfig(StrategyConfig, frozen=True):
     warmup_bars: PositiveInt | None = None
     close_positions_on_stop: bool = True
 
+    def needs_margin(self) -> bool:
+        """True when the parameters ask for short positions, which a spot cash account refuses."""
+        return False
+
 
 class SeraphimStrategy(Strategy):
     """Base class: subclasses implement ``on_bar`` and call ``set_target_position``."""

@@ -28,6 +28,9 @@ class MACrossConfig(SeraphimStrategyConfig, frozen=True):
     ma_type: str = "sma"
     long_only: bool = True
 
+    def needs_margin(self) -> bool:
+        return not self.long_only
+
 
 @register_strategy("ma_cross", MACrossConfig)
 class MACross(SeraphimStrategy):
