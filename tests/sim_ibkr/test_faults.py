@@ -1,4 +1,4 @@
-"""IB's awkward behaviour, as a client sees it: 200, 162, 354/10167/10168, 1100-1102, restart, 326."""
+"""IB's awkward behaviour as a client sees it: 200, 162, 354/10167/10168, 1100-1102, 326."""
 
 from __future__ import annotations
 
@@ -24,7 +24,7 @@ async def test_unknown_contract_gets_error_200() -> None:
         ib = await connect(gw)
         errors = ErrorLog(ib)
         assert await ib.reqContractDetailsAsync(Stock("NOPE", "SMART", "USD")) == []
-        req_id, code, message = await errors.wait_for(200)
+        _, _, message = await errors.wait_for(200)
         assert message == "No security definition has been found for the request"
         assert await ib.qualifyContractsAsync(Stock("ZZZZ", "SMART", "USD")) == [None]
         # A hidden symbol behaves the same for contract details and market data.
@@ -45,7 +45,7 @@ async def test_pacing_violations_error_162() -> None:
         assert len(first) > 0
         again = await ib.reqHistoricalDataAsync(aapl, "", "1 D", "1 hour", "TRADES", False, 2)
         assert len(again) == 0
-        _, code, message = await errors.wait_for(162)
+        _, _, message = await errors.wait_for(162)
         assert "Pacing violation" in message and "identical" in message
         # Different requests for the same contract: the sixth within two seconds is refused.
         results = []
@@ -87,7 +87,7 @@ async def test_market_data_permissions_354_10167_10168_and_delayed_ticks() -> No
             Stock("MSFT", "SMART", "USD"), Stock("SPY", "SMART", "USD")
         )
         ib.reqMktData(msft)
-        req_id, _, message = await errors.wait_for(354)
+        _, _, message = await errors.wait_for(354)
         assert "not subscribed" in message
         assert gw.market_data_subscriptions() == 0
         ib.reqMarketDataType(3)

@@ -16,8 +16,6 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
-import numpy as np
-
 from seraphim.sim.ibkr.contracts import ContractSpec
 from seraphim.sim.ibkr.market import Market
 from seraphim.sim.ibkr.market import RandomWalk
@@ -27,6 +25,7 @@ from seraphim.sim.ibkr.market import unit_hash
 NEW_YORK = ZoneInfo("America/New_York")
 TZ_LABEL = "US/Eastern"
 MAX_BARS = 100_000
+HMDS = "Historical Market Data Service error message:"
 WHAT_TO_SHOW = {
     "TRADES",
     "MIDPOINT",
@@ -85,9 +84,7 @@ def parse_bar_size(text: str) -> BarSize:
     """Parse ``'5 secs'``, ``'1 min'``, ``'1 hour'``, ``'1 day'``, ``'1W'``, ``'1M'``."""
     m = re.fullmatch(r"\s*(\d+)\s*([A-Za-z]+)\s*", text)
     if not m:
-        raise HistoryRequestError(
-            321, f"Error validating request.-'bP' : cause - Invalid bar size {text!r}"
-        )
+        raise HistoryRequestError(162, f"{HMDS}Invalid bar size {text!r}")
     n, unit = int(m.group(1)), m.group(2)
     if unit == "M":
         seconds = _UNIT_SECONDS["month"]
@@ -96,9 +93,7 @@ def parse_bar_size(text: str) -> BarSize:
     else:
         seconds = _UNIT_SECONDS.get(unit.lower())
     if seconds is None or n <= 0:
-        raise HistoryRequestError(
-            321, f"Error validating request.-'bP' : cause - Invalid bar size {text!r}"
-        )
+        raise HistoryRequestError(162, f"{HMDS}Invalid bar size {text!r}")
     return BarSize(n * seconds, text)
 
 
@@ -106,10 +101,7 @@ def parse_duration(text: str) -> int:
     """Parse ``'3600 S'``, ``'2 D'``, ``'1 W'``, ``'6 M'``, ``'1 Y'`` into seconds."""
     m = re.fullmatch(r"\s*(\d+)\s*([SDWMY])\s*", text.upper())
     if not m:
-        raise HistoryRequestError(
-            321,
-            f"Error validating request.-'bP' : cause - Historical data duration {text!r} invalid",
-        )
+        raise HistoryRequestError(162, f"{HMDS}Invalid duration {text!r}")
     return int(m.group(1)) * _DURATION_SECONDS[m.group(2)]
 
 
@@ -133,9 +125,7 @@ def parse_end_time(text: str, now: float) -> float:
         )
         return stamp.replace(tzinfo=tz).timestamp()
     except (ValueError, KeyError) as exc:
-        raise HistoryRequestError(
-            321, f"Error validating request.-'bP' : cause - End date/time {text!r} invalid"
-        ) from exc
+        raise HistoryRequestError(162, f"{HMDS}Invalid end date/time {text!r}") from exc
 
 
 @dataclass(frozen=True)
@@ -204,9 +194,7 @@ def bar_windows(
                 windows.append((a, b))
             t += size.seconds
         if len(windows) > MAX_BARS:
-            raise HistoryRequestError(
-                162, "Historical Market Data Service error message:Time length exceed max."
-            )
+            raise HistoryRequestError(162, f"{HMDS}Time length exceed max.")
     return windows
 
 
@@ -240,9 +228,7 @@ class HistoryBuilder:
         """Bars ending at ``end`` covering ``duration_seconds`` (never beyond ``now``)."""
         what = what_to_show.upper()
         if what not in WHAT_TO_SHOW:
-            raise HistoryRequestError(
-                321, f"Error validating request.-'bP' : cause - Invalid whatToShow {what!r}"
-            )
+            raise HistoryRequestError(162, f"{HMDS}Invalid whatToShow {what!r}")
         end = min(end, now)
         start = end - duration_seconds
         catalog = self.market.catalog
@@ -251,26 +237,21 @@ class HistoryBuilder:
             rows = catalog.bars(spec, windows)
         else:
             windows = bar_windows(spec, start, end, size, use_rth)
-            rows = [self._bar(spec, lo, hi, size) for lo, hi in windows]
+            rows = [self._bar(spec, lo, hi) for lo, hi in windows]
         return [self._adjust(spec, r, what) for r in rows]
 
-    def _samples(self, spec: ContractSpec, lo: float, hi: float, size: BarSize) -> np.ndarray:
+    def _bar(self, spec: ContractSpec, lo: float, hi: float) -> BarRow:
         source = self.market.source_for(spec)
         if isinstance(source, RandomWalk) and not spec.is_option:
-            step = 1 if size.seconds <= 60 else 60
-            a, b = int(lo), int(hi)
-            if step == 60:
-                a, b = a - a % 60, b - b % 60 if b % 60 == 0 else b + 60 - b % 60
-            return np.exp(source.log_samples(spec, a, b, step))
-        n = 12
-        return np.array([self.market.mid(spec, lo + (hi - lo) * i / n) for i in range(n + 1)])
-
-    def _bar(self, spec: ContractSpec, lo: float, hi: float, size: BarSize) -> BarRow:
-        p = self._samples(spec, lo, hi, size)
+            p_open, p_high, p_low, p_close = source.ohlc(spec, lo, hi)
+        else:
+            n = 12
+            samples = [self.market.mid(spec, lo + (hi - lo) * i / n) for i in range(n + 1)]
+            p_open, p_high, p_low, p_close = samples[0], max(samples), min(samples), samples[-1]
         tick = spec.min_tick
-        o, c = round_to_tick(float(p[0]), tick), round_to_tick(float(p[-1]), tick)
-        h = max(round_to_tick(float(p.max()), tick), o, c)
-        low = min(round_to_tick(float(p.min()), tick), o, c)
+        o, c = round_to_tick(p_open, tick), round_to_tick(p_close, tick)
+        h = max(round_to_tick(p_high, tick), o, c)
+        low = min(round_to_tick(p_low, tick), o, c)
         minutes = max((hi - lo) / 60.0, 1 / 60)
         u = unit_hash(self.market.seed, spec.con_id, int(lo), int(hi))
         if spec.sec_type == "CRYPTO":

@@ -76,7 +76,9 @@ class RandomWalk:
         self.seed = seed
         self.reference_day = reference_day
         self._anchors: dict[int, np.ndarray] = {}
-        self._minutes: OrderedDict[tuple[int, int], np.ndarray] = OrderedDict()
+        self._minutes: OrderedDict[tuple[int, int], tuple[np.ndarray, np.ndarray, np.ndarray]] = (
+            OrderedDict()
+        )
         self._seconds: OrderedDict[tuple[int, int, int], np.ndarray] = OrderedDict()
         self._cache_days = cache_days
 
@@ -108,33 +110,54 @@ class RandomWalk:
 
     def minute_path(self, spec: ContractSpec, day: int) -> np.ndarray:
         """1441 log prices for the minutes of one UTC day (both day boundaries included)."""
+        return self._minute_data(spec, day)[0]
+
+    def _minute_data(
+        self, spec: ContractSpec, day: int
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(path, high, low): minute log prices and each minute's log high/low.
+
+        Every bar size takes its high/low from these per-minute extremes, and the second-level
+        path inside a minute is confined to them, so 1-minute, 1-hour and daily bars agree.
+        """
         key = (spec.con_id, day)
-        path = self._minutes.get(key)
-        if path is not None:
+        data = self._minutes.get(key)
+        if data is not None:
             self._minutes.move_to_end(key)
-            return path
+            return data
         anchors = self._day_anchors(spec)
         i = min(max(day - FIRST_DAY, 0), len(anchors) - 2)
         rng = np.random.default_rng([self.seed, spec.con_id, 1, day])
         sigma = self._daily_sigma(spec) / math.sqrt(1440.0)
         path = self._bridge(rng, anchors[i], anchors[i + 1], 1440, sigma)
-        self._minutes[key] = path
+        excursion = 0.5 * sigma * np.abs(rng.normal(0.0, 1.0, (2, 1440)))
+        ends_high = np.maximum(path[:-1], path[1:])
+        ends_low = np.minimum(path[:-1], path[1:])
+        data = (path, ends_high + excursion[0], ends_low - excursion[1])
+        self._minutes[key] = data
         if len(self._minutes) > self._cache_days * 4:
             self._minutes.popitem(last=False)
-        return path
+        return data
 
     def second_path(self, spec: ContractSpec, day: int, minute: int) -> np.ndarray:
-        """61 log prices for the seconds of one minute."""
+        """61 log prices for the seconds of one minute, touching that minute's high and low."""
         key = (spec.con_id, day, minute)
         path = self._seconds.get(key)
         if path is not None:
             return path
-        minutes = self.minute_path(spec, day)
+        minutes, highs, lows = self._minute_data(spec, day)
         rng = np.random.default_rng([self.seed, spec.con_id, 2, day, minute])
         # Four times the diffusive rate inside the minute: ticks that visibly move, while the
         # bridge keeps every minute's endpoints (and so all coarser bars) unchanged.
         sigma = 4.0 * self._daily_sigma(spec) / math.sqrt(86_400.0)
         path = self._bridge(rng, minutes[minute], minutes[minute + 1], 60, sigma)
+        hi, lo = highs[minute], lows[minute]
+        path = np.clip(path, lo, hi)
+        inner = path[1:60]
+        top, bottom = int(np.argmax(inner)) + 1, int(np.argmin(inner)) + 1
+        if top == bottom:
+            bottom = 1 if top != 1 else 2
+        path[top], path[bottom] = hi, lo
         self._seconds[key] = path
         if len(self._seconds) > 4096:
             self._seconds.popitem(last=False)
@@ -150,25 +173,41 @@ class RandomWalk:
         log_p = seconds[i] + (seconds[min(i + 1, 60)] - seconds[i]) * frac
         return float(math.exp(log_p))
 
-    def log_samples(self, spec: ContractSpec, start: int, end: int, step: int) -> np.ndarray:
-        """Log prices at ``start, start+step, ... end`` (step 1 or a multiple of 60)."""
-        if step >= 60:
-            out = []
-            for day in range(start // DAY, (end - 1) // DAY + 1):
-                minutes = self.minute_path(spec, day)
-                lo = max(start, day * DAY)
-                hi = min(end, (day + 1) * DAY)
-                idx = np.arange((lo - day * DAY) // 60, (hi - day * DAY) // 60 + 1, step // 60)
-                out.append(minutes[idx])
-            return np.concatenate(out) if out else np.empty(0)
-        out = []
-        for minute_start in range(start - start % 60, end, 60):
-            day, rem = divmod(minute_start, DAY)
-            seconds = self.second_path(spec, day, rem // 60)
-            lo = max(start, minute_start) - minute_start
-            hi = min(end, minute_start + 60) - minute_start
-            out.append(seconds[lo : hi + 1])
-        return np.concatenate(out) if out else np.empty(0)
+    def ohlc(
+        self, spec: ContractSpec, start: float, end: float
+    ) -> tuple[float, float, float, float]:
+        """Open, high, low, close over [start, end): whole minutes use the minute extremes,
+        partial minutes the second-level path."""
+        a, b = int(start), max(int(start) + 1, int(end))
+        highs: list[float] = []
+        lows: list[float] = []
+        t = a
+        while t < b:
+            day, rem = divmod(t, DAY)
+            minute = rem // 60
+            minute_start = day * DAY + minute * 60
+            if t == minute_start and t + 60 <= b:
+                # A run of whole minutes within this day, vectorised.
+                last = min(b, (day + 1) * DAY)
+                n = (last - t) // 60
+                _, hi, lo = self._minute_data(spec, day)
+                highs.append(float(hi[minute : minute + n].max()))
+                lows.append(float(lo[minute : minute + n].min()))
+                t += n * 60
+            else:
+                stop = min(b, minute_start + 60)
+                seconds = self.second_path(spec, day, minute)[
+                    t - minute_start : stop - minute_start + 1
+                ]
+                highs.append(float(seconds.max()))
+                lows.append(float(seconds.min()))
+                t = stop
+        return (
+            self.mid(spec, a),
+            float(math.exp(max(highs))),
+            float(math.exp(min(lows))),
+            self.mid(spec, b),
+        )
 
 
 def black_scholes(spot: float, strike: float, years: float, vol: float, right: str) -> float:

@@ -17,6 +17,7 @@ from seraphim.sim.ibkr.contracts import ContractSpec
 from seraphim.sim.ibkr.contracts import as_exchange
 from seraphim.sim.ibkr.faults import PERMISSION_DELAYED
 from seraphim.sim.ibkr.faults import PERMISSION_LIVE
+from seraphim.sim.ibkr.history import HMDS
 from seraphim.sim.ibkr.history import BarSize
 from seraphim.sim.ibkr.history import HistoryRequestError
 from seraphim.sim.ibkr.history import current_bar_window
@@ -653,11 +654,7 @@ class Session:
             size = parse_bar_size(bar_text)
             duration = parse_duration(duration_text)
             if keep_up_to_date and end_text:
-                raise HistoryRequestError(
-                    321,
-                    "Error validating request.-'bP' : cause - "
-                    "End date not supported with live updates",
-                )
+                raise HistoryRequestError(162, f"{HMDS}End date not supported with live updates")
             now = self.now
             end = parse_end_time(end_text, now)
             rows = self.server.history.bars(spec, end, duration, size, what, use_rth, now)
