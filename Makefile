@@ -15,6 +15,7 @@ $(STAMP): pyproject.toml
 install: $(STAMP)
 
 demo: $(STAMP)
+	@test -d catalog/data || $(BIN)/seraphim catalog sample
 	$(BIN)/seraphim backtest run configs/demo.yaml
 
 test: $(STAMP)
