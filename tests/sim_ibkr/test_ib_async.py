@@ -111,15 +111,23 @@ async def test_option_chain_parameters_and_option_qualification() -> None:
 async def test_live_market_data_ticks_move() -> None:
     async with gateway() as gw:
         ib = await connect(gw)
-        [aapl] = await ib.qualifyContractsAsync(Stock("AAPL", "SMART", "USD"))
+        aapl, btc = await ib.qualifyContractsAsync(
+            Stock("AAPL", "SMART", "USD"), Crypto("BTC", "PAXOS", "USD")
+        )
         ticker = ib.reqMktData(aapl)
         await wait_until(lambda: ticker.bid > 0 and ticker.ask > 0 and ticker.last > 0)
-        assert ticker.ask > ticker.bid
+        assert ticker.ask > ticker.bid and 100 < ticker.bid < 400
         assert ticker.bidSize >= 100 and ticker.close > 0 and ticker.volume > 0
-        seen = {ticker.bid}
-        await wait_until(lambda: seen.add(ticker.bid) or len(seen) > 2, timeout=8)
-        assert 100 < ticker.bid < 400
+        assert ticker.marketDataType == 1
+        # BTC moves by many ticks per second, so a changing quote must show up quickly.
+        crypto = ib.reqMktData(btc)
+        seen: set[float] = set()
+        await wait_until(
+            lambda: crypto.bid > 0 and (seen.add(crypto.bid) or len(seen) > 2), timeout=10
+        )
+        assert gw.market_data_subscriptions() == 2
         ib.cancelMktData(aapl)
+        ib.cancelMktData(btc)
         await wait_until(lambda: gw.market_data_subscriptions() == 0)
         ib.disconnect()
 

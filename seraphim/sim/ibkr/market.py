@@ -130,7 +130,7 @@ class RandomWalk:
         rng = np.random.default_rng([self.seed, spec.con_id, 1, day])
         sigma = self._daily_sigma(spec) / math.sqrt(1440.0)
         path = self._bridge(rng, anchors[i], anchors[i + 1], 1440, sigma)
-        excursion = 0.5 * sigma * np.abs(rng.normal(0.0, 1.0, (2, 1440)))
+        excursion = sigma * (0.5 + 1.5 * np.abs(rng.normal(0.0, 1.0, (2, 1440))))
         ends_high = np.maximum(path[:-1], path[1:])
         ends_low = np.minimum(path[:-1], path[1:])
         data = (path, ends_high + excursion[0], ends_low - excursion[1])
