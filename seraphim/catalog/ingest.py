@@ -7,9 +7,7 @@ from pathlib import Path
 from nautilus_trader.model.data import BarType
 
 from seraphim.adapters.kraken.constants import bar_spec_for_interval
-from seraphim.adapters.kraken.pairs import find_pair
-from seraphim.adapters.kraken.pairs import load_asset_pairs
-from seraphim.adapters.kraken.pairs import pair_to_instrument
+from seraphim.adapters.kraken.pairs import instrument_for
 from seraphim.catalog.kraken_rest import infer_interval_minutes
 from seraphim.catalog.kraken_rest import ohlc_to_bars
 from seraphim.catalog.kraken_rest import read_response
@@ -24,12 +22,6 @@ from seraphim.catalog.store import Provenance
 from seraphim.catalog.store import SeraphimCatalog
 
 
-def kraken_instrument(pair: str, asset_pairs_file: str | Path | None = None):
-    """The instrument for a Kraken pair name; ``KeyError`` names an unknown pair."""
-    key, spec = find_pair(load_asset_pairs(asset_pairs_file), pair)
-    return pair_to_instrument(key, spec)
-
-
 def ingest_kraken_ohlcvt(
     catalog: SeraphimCatalog,
     path: str | Path,
@@ -39,7 +31,7 @@ def ingest_kraken_ohlcvt(
     show_progress: bool = False,
 ) -> IngestResult:
     """Ingest one of Kraken's downloadable OHLCVT CSV files as 'EXTERNAL, LAST' bars."""
-    instrument = kraken_instrument(pair, asset_pairs_file)
+    instrument = instrument_for(pair, asset_pairs_file)
     bar_type = BarType.from_str(
         f"{instrument.id}-{bar_spec_for_interval(interval_minutes)}-EXTERNAL"
     )
@@ -58,7 +50,7 @@ def ingest_kraken_rest(
     """Ingest a saved /0/public/OHLC (bars) or /0/public/Trades (trade ticks) response."""
     path = Path(path)
     response = read_response(path)
-    instrument = kraken_instrument(response.pair, asset_pairs_file)
+    instrument = instrument_for(response.pair, asset_pairs_file)
     if response.kind == "ohlc":
         interval = interval_minutes or infer_interval_minutes(response)
         data = ohlc_to_bars(response, instrument, interval, path)
