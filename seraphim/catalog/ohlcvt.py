@@ -31,6 +31,16 @@ def read_ohlcvt(path: str | Path, *, show_progress: bool = False) -> pd.DataFram
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"OHLCVT file not found: {path}")
+    try:
+        # Fast path: the C parser straight to floats. Anything it cannot parse is located, with
+        # its line number, by the slower text path below.
+        frame = _read(path, "float64", show_progress)
+    except (ValueError, pd.errors.ParserError):
+        frame = _read(path, str, show_progress)
+    return frame
+
+
+def _read(path: Path, dtype: object, show_progress: bool) -> pd.DataFrame:
     frames = []
     first_line = 1
     with path.open("rb") as handle, file_progress(path, enabled=show_progress) as advance:
@@ -39,7 +49,7 @@ def read_ohlcvt(path: str | Path, *, show_progress: bool = False) -> pd.DataFram
                 handle,
                 header=None,
                 names=COLUMNS,
-                dtype=str,
+                dtype=dtype,
                 chunksize=_CHUNK_ROWS,
                 skip_blank_lines=False,
             )
@@ -55,7 +65,9 @@ def read_ohlcvt(path: str | Path, *, show_progress: bool = False) -> pd.DataFram
 
 
 def _validate(chunk: pd.DataFrame, path: Path, first_line: int) -> pd.DataFrame:
-    numeric = chunk.apply(pd.to_numeric, errors="coerce")
+    numeric = (
+        chunk if (chunk.dtypes == "float64").all() else chunk.apply(pd.to_numeric, errors="coerce")
+    )
     bad = numeric.isna().any(axis=1).to_numpy()
     if bad.any():
         row = int(np.argmax(bad))
