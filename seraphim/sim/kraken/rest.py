@@ -634,21 +634,19 @@ def _parse_body(content_type: str, body: bytes) -> Params:
 
 
 def _int_param(params: Params, name: str) -> int | None:
-    raw = params.get(name)
-    if raw in (None, ""):
-        return None
-    try:
-        return int(str(raw))
-    except ValueError:
-        raise KrakenError(f"EGeneral:Invalid arguments:{name}") from None
+    return _converted_param(params, name, int)
 
 
 def _float_param(params: Params, name: str) -> float | None:
+    return _converted_param(params, name, float)
+
+
+def _converted_param(params: Params, name: str, convert):
     raw = params.get(name)
     if raw in (None, ""):
         return None
     try:
-        return float(str(raw))
+        return convert(str(raw))
     except ValueError:
         raise KrakenError(f"EGeneral:Invalid arguments:{name}") from None
 
