@@ -25,7 +25,10 @@ from nautilus_trader.config import ImportableStrategyConfig
 from nautilus_trader.config import LoggingConfig
 from nautilus_trader.config import RiskEngineConfig
 from nautilus_trader.model.data import BarType
+from nautilus_trader.trading.config import ImportableControllerConfig
 
+from seraphim.risk.config import RiskConfig
+from seraphim.risk.config import RiskLimits
 from seraphim.strategies.registry import get_strategy
 
 
@@ -69,6 +72,7 @@ class DataSpec(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
 class StrategySpecEntry(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
     name: str
     params: dict[str, Any] = {}
+    risk: RiskLimits | None = None  # limits on this strategy's own book
 
 
 class BacktestSpec(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
@@ -87,6 +91,7 @@ class BacktestSpec(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
     log_level: str = "ERROR"
     trader_id: str = "BACKTESTER-001"
     bypass_risk_engine: bool = False
+    risk: RiskConfig = RiskConfig()  # Seraphim's pre-trade rules and portfolio guard
 
     def bar_types(self) -> list[BarType]:
         return [BarType.from_str(d.bar_type) for d in self.data]
@@ -125,6 +130,10 @@ def parse_spec(raw: Any, source: str = "config") -> BacktestSpec:
         raise ConfigError(f"{source}: `data` names no bar types")
     if not spec.strategies:
         raise ConfigError(f"{source}: `strategies` is empty")
+    try:
+        risk_config(spec).validate()
+    except ValueError as e:
+        raise ConfigError(f"{source}: risk: {e}") from None
     venues = {v.name for v in spec.venues}
     for bar_type in spec.bar_types():
         if bar_type.instrument_id.venue.value not in venues:
@@ -133,6 +142,37 @@ def parse_spec(raw: Any, source: str = "config") -> BacktestSpec:
                 f"which has no entry in `venues` ({', '.join(sorted(venues))})",
             )
     return spec
+
+
+def strategy_id(spec: BacktestSpec, index: int) -> str:
+    """The nautilus strategy id a spec entry runs as (``<Class>-<order_id_tag>``)."""
+    entry = spec.strategies[index]
+    if "strategy_id" in entry.params:
+        return str(entry.params["strategy_id"])
+    tag = entry.params.get("order_id_tag", f"{index:03d}")
+    try:
+        registered = get_strategy(entry.name)
+    except KeyError as e:
+        raise ConfigError(str(e.args[0])) from None
+    return f"{registered.strategy_cls.__name__}-{tag}"
+
+
+def risk_config(spec: BacktestSpec) -> RiskConfig:
+    """The spec's risk section with each strategy entry's own ``risk`` limits added by id."""
+    per_strategy = dict(spec.risk.strategies)
+    for index, entry in enumerate(spec.strategies):
+        if entry.risk is not None:
+            per_strategy[strategy_id(spec, index)] = entry.risk
+    return msgspec.structs.replace(spec.risk, strategies=per_strategy)
+
+
+def risk_controller_config(risk: RiskConfig) -> ImportableControllerConfig:
+    """The kernel controller that installs Seraphim's risk layer (backtest and live alike)."""
+    return ImportableControllerConfig(
+        controller_path="seraphim.risk.controller:RiskController",
+        config_path="seraphim.risk.config:RiskControllerConfig",
+        config={"risk": msgspec.json.decode(risk.json())},
+    )
 
 
 def strategy_configs(spec: BacktestSpec) -> list[ImportableStrategyConfig]:
@@ -216,6 +256,7 @@ def build_run_config(spec: BacktestSpec) -> BacktestRunConfig:
         actors=[recorder],
         logging=LoggingConfig(log_level=spec.log_level, bypass_logging=spec.log_level == "OFF"),
         risk_engine=RiskEngineConfig(bypass=spec.bypass_risk_engine),
+        controller=risk_controller_config(risk_config(spec)),
     )
     data = [
         BacktestDataConfig(

@@ -46,7 +46,53 @@ def metric_rows(metrics: dict) -> list[tuple[str, str]]:
     ]
     fees = ", ".join(f"{amount:,.2f} {ccy}" for ccy, amount in metrics.get("fees_paid", {}).items())
     rows.append(("Fees paid", fees or "0"))
+    denied = metrics.get("denied_orders") or {}
+    rows.append(
+        (
+            "Denied orders",
+            ", ".join(f"{rule} {count:,}" for rule, count in denied.items()) or "0",
+        )
+    )
+    trips = [e for e in metrics.get("risk_events") or [] if e["kind"] == "guard_trip"]
+    rows.append(("Guard trips", ", ".join(f"{e['rule']} {e['ts'][:16]}" for e in trips) or "0"))
     return rows
+
+
+def _risk_section(metrics: dict) -> str:
+    """Denials by rule (with example reasons) and the risk events, as HTML tables."""
+    denied = metrics.get("denied_orders") or {}
+    samples = (metrics.get("risk") or {}).get("denial_samples", {})
+    events = metrics.get("risk_events") or []
+    risk = metrics.get("risk") or {}
+    parts = [
+        "<h2>Risk</h2>",
+        f"<p>Orders checked by the risk gate: {risk.get('orders_checked', 0):,}. "
+        f"Final trading state: {html.escape(str(risk.get('trading_state', '-')))}.</p>",
+    ]
+    if denied:
+        rows = "".join(
+            f"<tr><th>{html.escape(rule)}</th><td>{count:,}</td>"
+            f"<td class='reason'>{html.escape((samples.get(rule) or [''])[0])}</td></tr>"
+            for rule, count in denied.items()
+        )
+        parts.append(
+            "<table class='risk'><tr><th>rule</th><th>denied orders</th><th>example</th></tr>"
+            f"{rows}</table>"
+        )
+    else:
+        parts.append("<p>No order was denied.</p>")
+    if events:
+        rows = "".join(
+            f"<tr><td class='reason'>{html.escape(e['ts'])}</td><th>{html.escape(e['kind'])}</th>"
+            f"<td class='reason'>{html.escape(e['detail'])}</td></tr>"
+            for e in events
+        )
+        parts.append(
+            f"<table class='risk'><tr><th>time</th><th>event</th><th>detail</th></tr>{rows}</table>"
+        )
+    else:
+        parts.append("<p>No risk events (the portfolio guard never tripped).</p>")
+    return "\n".join(parts)
 
 
 def _decimate(series: pd.Series) -> pd.Series:
@@ -73,6 +119,14 @@ def _performance_figure(outcome: BacktestOutcome) -> go.Figure:
         2,
         1,
     )
+    for event in outcome.metrics.get("risk_events") or []:
+        if event["kind"] in ("guard_trip", "guard_reset", "guard_daily_reset"):
+            trip = event["kind"] == "guard_trip"
+            figure.add_vline(
+                x=pd.Timestamp(event["ts"]).timestamp() * 1000,
+                line={"color": "#d73027" if trip else "#1a9850", "dash": "dash", "width": 1},
+                annotation_text=event["rule"] or event["kind"].replace("guard_", ""),
+            )
     figure.update_yaxes(tickformat=".0%", row=2, col=1)
     figure.update_layout(height=560, showlegend=False, margin={"t": 40, "b": 30})
     return figure
@@ -131,6 +185,7 @@ body {{ font-family: system-ui, sans-serif; margin: 2em auto; max-width: 1200px;
 table {{ border-collapse: collapse; margin-bottom: 1.5em; }}
 th, td {{ padding: 4px 14px; border-bottom: 1px solid #ddd; text-align: left; }}
 td {{ text-align: right; font-variant-numeric: tabular-nums; }}
+td.reason {{ text-align: left; font-size: 0.85em; }}
 .synthetic {{ background: #fff3cd; border: 1px solid #e0b000; padding: 0.6em 1em;
   font-weight: bold; }}
 </style></head><body>
@@ -139,6 +194,7 @@ td {{ text-align: right; font-variant-numeric: tabular-nums; }}
 <p>Strategies: {html.escape(strategies)}. Period: {html.escape(str(period.get("start")))} to
 {html.escape(str(period.get("end")))} ({period.get("bars", 0):,} bars).</p>
 <table>{rows}</table>
+{_risk_section(outcome.metrics)}
 {"".join(charts)}
 </body></html>
 """,

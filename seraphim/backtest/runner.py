@@ -22,6 +22,7 @@ from seraphim.backtest.metrics import trade_metrics
 from seraphim.backtest.recorder import EquityRecorder
 from seraphim.catalog.inventory import series_files
 from seraphim.catalog.store import SeraphimCatalog
+from seraphim.risk.controller import RiskController
 
 
 @dataclass
@@ -81,6 +82,10 @@ def run_backtest(spec: BacktestSpec) -> BacktestOutcome:
             )
             for bar_type, rows in recorder.prices.items()
         }
+        controller = next(
+            (a for a in engine.trader.actors() if isinstance(a, RiskController)), None
+        )
+        risk = controller.gate.summary() if controller is not None else {}
         orders = engine.trader.generate_orders_report()
         fills = engine.trader.generate_fills_report()
         positions = engine.trader.generate_positions_report()
@@ -104,6 +109,9 @@ def run_backtest(spec: BacktestSpec) -> BacktestOutcome:
         "orders": len(orders),
         "fills": len(fills),
         "fees_paid": fees_paid(fills),
+        "denied_orders": risk.get("denied_orders", {}),
+        "risk_events": risk.get("risk_events", []),
+        "risk": {k: v for k, v in risk.items() if k not in ("denied_orders", "risk_events")},
         "nautilus": {
             "stats_pnls": result.stats_pnls,
             "stats_returns": result.stats_returns,

@@ -1,28 +1,67 @@
 """
-The base every Seraphim strategy builds on: a nautilus ``Strategy`` with warm-up, sizing and a
-target-position helper. Strategies express *what position they want*; the base turns that into
-orders. Nothing here knows whether it runs in a backtest or a live node.
+The base every Seraphim strategy builds on: a nautilus ``Strategy`` with managed indicators,
+warm-up, pluggable sizing, a target-position helper, runtime control and saved state.
+
+A strategy author writes::
+
+    class MyConfig(SeraphimStrategyConfig, frozen=True):
+        period: PositiveInt = 20
+
+    @register_strategy("my_strategy", MyConfig)
+    class MyStrategy(SeraphimStrategy):
+        '''One line for `seraphim strategies list`. Then the rules.'''
+
+        def setup(self):                      # build indicators from self.params
+            self.sma = self.add_indicator(SimpleMovingAverage(self.params.period))
+
+        def warmup_bar_count(self):
+            return self.params.period
+
+        def evaluate(self, bar):              # called on each bar once not paused
+            if self.sma.initialized:
+                signal = 1.0 if bar.close.as_double() > self.sma.value else 0.0
+                self.set_target_position(self.target_quantity(signal, bar.close.as_double()))
+
+Strategies express *what position they want*; the base turns that into orders for the
+difference, within what the risk layer allows. Nothing here knows whether it runs in a
+backtest or a live node.
 """
 
 from __future__ import annotations
 
+import json
 from datetime import timedelta
 from decimal import Decimal
 
+import msgspec
 from nautilus_trader.config import PositiveInt
 from nautilus_trader.config import StrategyConfig
+from nautilus_trader.indicators import AverageTrueRange
 from nautilus_trader.model.data import Bar
 from nautilus_trader.model.data import BarType
 from nautilus_trader.model.enums import OrderSide
 from nautilus_trader.model.enums import TimeInForce
 from nautilus_trader.model.identifiers import InstrumentId
 from nautilus_trader.model.instruments import Instrument
+from nautilus_trader.model.orders import Order
 from nautilus_trader.trading.strategy import Strategy
 
 from seraphim.portfolio import account_equity
-from seraphim.strategies.sizing import EquityFractionSizer
-from seraphim.strategies.sizing import FixedQuantitySizer
-from seraphim.strategies.sizing import PositionSizer
+from seraphim.risk.messages import RISK_HEADROOM_ENDPOINT
+from seraphim.risk.messages import HeadroomQuery
+from seraphim.risk.sizing import AtrVolatilitySizer
+from seraphim.risk.sizing import EquityFractionSizer
+from seraphim.risk.sizing import FixedQuantitySizer
+from seraphim.risk.sizing import KellySizer
+from seraphim.risk.sizing import PositionSizer
+from seraphim.strategies.control import CONTROL_ALL
+from seraphim.strategies.control import CONTROL_EVENT_TOPIC
+from seraphim.strategies.control import StrategyControl
+from seraphim.strategies.control import StrategyControlEvent
+from seraphim.strategies.control import control_topic
+
+# Parameters that define *what* a strategy trades; they cannot change while it runs.
+_FIXED_PARAMS = {"instrument_id", "bar_type", "strategy_id", "order_id_tag"}
 
 
 class SeraphimStrategyConfig(StrategyConfig, frozen=True):
@@ -36,13 +75,28 @@ class SeraphimStrategyConfig(StrategyConfig, frozen=True):
     bar_type : BarType
         The bars that drive the strategy.
     trade_size : Decimal, optional
-        Fixed position quantity (e.g. 0.5 for half a BTC). Default when no sizing is given: 1.
+        Sizing: a fixed position quantity (e.g. 0.5 BTC). The default when no sizing is given: 1.
     equity_fraction : float, optional
-        Alternatively, size each position at this fraction of account equity.
+        Sizing: a position worth this fraction of account equity.
+    atr_risk : float, optional
+        Sizing: volatility targeting, a position whose one-ATR move is this fraction of equity.
+    atr_period : int, default 14
+        Bars in the ATR (volatility targeting).
+    kelly_scale : float, optional
+        Sizing: this fraction of the Kelly criterion from the strategy's recent closed trades.
+    kelly_cap : float, default 0.25
+        Kelly sizing: the largest fraction of equity.
+    kelly_window : int, default 50
+        Kelly sizing: closed trades in the statistics.
+    kelly_min_trades : int, default 10
+        Kelly sizing: trades needed before Kelly applies (2 % of equity until then).
     warmup_bars : int, optional
         Historical bars to request on start (default: what the strategy's indicators need).
     close_positions_on_stop : bool, default True
         Flatten on stop.
+    clip_to_risk : bool, default True
+        Ask the risk layer how much may still be traded and trade at most that (scaling every
+        leg of a multi-leg target alike) instead of sending orders it would deny.
 
     """
 
@@ -50,8 +104,15 @@ class SeraphimStrategyConfig(StrategyConfig, frozen=True):
     bar_type: BarType
     trade_size: Decimal | None = None
     equity_fraction: float | None = None
+    atr_risk: float | None = None
+    atr_period: PositiveInt = 14
+    kelly_scale: float | None = None
+    kelly_cap: float = 0.25
+    kelly_window: PositiveInt = 50
+    kelly_min_trades: PositiveInt = 10
     warmup_bars: PositiveInt | None = None
     close_positions_on_stop: bool = True
+    clip_to_risk: bool = True
 
     def needs_margin(self) -> bool:
         """True when the parameters ask for short positions, which a spot cash account refuses."""
@@ -59,96 +120,382 @@ class SeraphimStrategyConfig(StrategyConfig, frozen=True):
 
 
 class SeraphimStrategy(Strategy):
-    """Base class: subclasses implement ``on_bar`` and call ``set_target_position``."""
+    """Base class: subclasses implement ``setup`` and ``evaluate``."""
+
+    # The rules' position state (-1 short, 0 flat, +1 long); kept across parameter changes.
+    state: int = 0
+    # Attributes saved with nautilus's ``on_save`` and restored by ``on_load`` (JSON values).
+    persisted: tuple[str, ...] = ("state",)
 
     def __init__(self, config: SeraphimStrategyConfig) -> None:
         super().__init__(config)
-        if config.trade_size is not None and config.equity_fraction is not None:
-            raise ValueError("give either trade_size or equity_fraction, not both")
+        sizings = [
+            name
+            for name in ("trade_size", "equity_fraction", "atr_risk", "kelly_scale")
+            if getattr(config, name) is not None
+        ]
+        if len(sizings) > 1:
+            raise ValueError(f"give one sizing parameter, not {' and '.join(sizings)}")
+        self.params = config
+        self.validate_params(config)
+        self.paused = False
         self.instrument: Instrument | None = None
-        self.sizer: PositionSizer = (
-            EquityFractionSizer(config.equity_fraction)
-            if config.equity_fraction is not None
-            else FixedQuantitySizer(config.trade_size or Decimal(1))
-        )
+        self.control_events: list[StrategyControlEvent] = []
+        self._overrides: dict = {}
+        self._indicators: dict[BarType, list] = {}
+        self._has_risk_gate = False
+        self.atr: AverageTrueRange | None = None
+        self.sizer: PositionSizer = self._make_sizer(config)
+        self._setup_indicators()
 
     # -- hooks for subclasses --------------------------------------------------------------
+
+    def setup(self) -> None:
+        """Build indicators from ``self.params`` (called at start and on parameter changes)."""
+
+    def evaluate(self, bar: Bar) -> None:
+        """The strategy's rules, on each bar of its bar types while not paused."""
+
+    def validate_params(self, params: SeraphimStrategyConfig) -> None:
+        """Raise ``ValueError`` for parameters that cannot work together."""
 
     def warmup_bar_count(self) -> int:
         """How many past bars the strategy needs before it can trade (default 0)."""
         return 0
 
-    # -- lifecycle -------------------------------------------------------------------------
+    def bar_types(self) -> list[BarType]:
+        """The bar series the strategy subscribes to (default: its ``bar_type``)."""
+        return [self.params.bar_type]
+
+    def instrument_ids(self) -> list[InstrumentId]:
+        """The instruments it trades (default: its ``instrument_id``)."""
+        return [self.params.instrument_id]
+
+    def save_state(self) -> dict[str, bytes]:
+        """Extra state to persist (through nautilus's ``on_save``)."""
+        return {}
+
+    def load_state(self, state: dict[str, bytes]) -> None:
+        """Restore what ``save_state`` returned."""
+
+    # -- indicators -----------------------------------------------------------------------
+
+    def add_indicator(self, indicator, bar_type: BarType | None = None):
+        """Update ``indicator`` (anything with ``handle_bar``) with every bar of ``bar_type``."""
+        self._indicators.setdefault(bar_type or self.params.bar_type, []).append(indicator)
+        return indicator
+
+    def _setup_indicators(self) -> None:
+        self._indicators = {}
+        if self.params.atr_risk is not None:
+            self.atr = self.add_indicator(AverageTrueRange(self.params.atr_period))
+            if isinstance(self.sizer, AtrVolatilitySizer):
+                self.sizer.atr = self.atr
+        self.setup()
+
+    def _update_indicators(self, bar: Bar) -> None:
+        for indicator in self._indicators.get(bar.bar_type, ()):
+            indicator.handle_bar(bar)
+
+    def _replay_cached_bars(self) -> int:
+        """Re-warm freshly built indicators from the bars the cache still holds, in time order."""
+        bars = [
+            (bar.ts_event, order, bar)
+            for order, bar_type in enumerate(self._indicators)
+            for bar in self.cache.bars(bar_type)
+        ]
+        bars.sort(key=lambda row: (row[0], row[1]))
+        for _, _, bar in bars:
+            self._update_indicators(bar)
+        return len(bars)
+
+    # -- sizing ---------------------------------------------------------------------------
+
+    def _make_sizer(self, config: SeraphimStrategyConfig) -> PositionSizer:
+        if config.equity_fraction is not None:
+            return EquityFractionSizer(config.equity_fraction)
+        if config.atr_risk is not None:
+            return AtrVolatilitySizer(config.atr_risk, self.atr)
+        if config.kelly_scale is not None:
+            return KellySizer(
+                scale=config.kelly_scale,
+                cap=config.kelly_cap,
+                window=config.kelly_window,
+                min_trades=config.kelly_min_trades,
+            )
+        return FixedQuantitySizer(config.trade_size or Decimal(1))
+
+    # -- lifecycle ------------------------------------------------------------------------
 
     def on_start(self) -> None:
-        self.instrument = self.cache.instrument(self.config.instrument_id)
-        if self.instrument is None:
-            self.log.error(f"Could not find instrument for {self.config.instrument_id}")
-            self.stop()
-            return
-        self.request_warmup(self.config.bar_type)
-        self.subscribe_bars(self.config.bar_type)
+        self.instrument = self.cache.instrument(self.params.instrument_id)
+        for instrument_id in self.instrument_ids():
+            if self.cache.instrument(instrument_id) is None:
+                self.log.error(f"Could not find instrument for {instrument_id}")
+                self.stop()
+                return
+        self._has_risk_gate = RISK_HEADROOM_ENDPOINT in self.msgbus.endpoints()
+        self.msgbus.subscribe(control_topic(self.id.value), self._on_control)
+        self.msgbus.subscribe(CONTROL_ALL, self._on_control)
+        for bar_type in self.bar_types():
+            self.request_warmup(bar_type)
+            self.subscribe_bars(bar_type)
 
     def request_warmup(self, bar_type: BarType) -> None:
         """Request enough history that a live strategy does not wait for N new bars."""
-        count = self.config.warmup_bars or self.warmup_bar_count()
+        count = self.params.warmup_bars or self.warmup_bar_count()
+        if self.atr is not None:
+            count = max(count, self.params.atr_period)
         if count <= 0:
             return
         lookback = bar_type.spec.timedelta * (count + 1)
         self.request_bars(bar_type, start=self.clock.utc_now() - lookback)
 
+    def on_historical_data(self, data) -> None:
+        if isinstance(data, Bar):
+            self._update_indicators(data)
+
+    def on_bar(self, bar: Bar) -> None:
+        self._update_indicators(bar)
+        if not self.paused:
+            self.evaluate(bar)
+
     def on_stop(self) -> None:
-        self.cancel_all_orders(self.config.instrument_id)
-        if self.config.close_positions_on_stop:
-            self.close_all_positions(self.config.instrument_id)
+        self.msgbus.unsubscribe(control_topic(self.id.value), self._on_control)
+        self.msgbus.unsubscribe(CONTROL_ALL, self._on_control)
+        for instrument_id in self.instrument_ids():
+            self.cancel_all_orders(instrument_id)
+            if self.params.close_positions_on_stop:
+                self.close_all_positions(instrument_id)
 
-    # -- helpers ---------------------------------------------------------------------------
+    def on_reset(self) -> None:
+        for name in self.persisted:
+            self.__dict__.pop(name, None)  # back to the class default
+        self._setup_indicators()
 
-    def equity(self) -> float:
+    def on_position_closed(self, event) -> None:
+        if isinstance(self.sizer, KellySizer):
+            self.sizer.record_trade(event.realized_return)
+
+    # -- runtime control ------------------------------------------------------------------
+
+    def _on_control(self, command: StrategyControl) -> None:
+        try:
+            if command.action == "pause":
+                self.paused = True
+                detail = "paused"
+                if command.flatten:
+                    for instrument_id in self.instrument_ids():
+                        self.cancel_all_orders(instrument_id)
+                        self.close_all_positions(instrument_id)
+                    detail += " and flattened"
+            elif command.action == "resume":
+                self.paused = False
+                detail = "resumed"
+            elif command.action == "set_params":
+                detail = self.update_params(command.params)
+            else:
+                raise ValueError(f"unknown action {command.action!r}")
+        except (ValueError, TypeError, msgspec.ValidationError) as e:
+            self._control_event(command, False, f"rejected: {e}")
+            return
+        self._control_event(command, True, detail)
+
+    def _control_event(self, command: StrategyControl, accepted: bool, detail: str) -> None:
+        event = StrategyControlEvent(
+            self.clock.timestamp_ns(), self.id.value, command.action, accepted, detail
+        )
+        self.control_events.append(event)
+        message = f"CONTROL {command.action} by {command.operator}: {detail}"
+        if accepted:
+            self.log.warning(message)
+        else:
+            self.log.error(message)
+        self.msgbus.publish(CONTROL_EVENT_TOPIC, event)
+
+    def update_params(self, changes: dict) -> str:
+        """Change parameters while running; indicators are rebuilt and re-warmed."""
+        fields = {f.name for f in msgspec.structs.fields(type(self.config))}
+        unknown = sorted(set(changes) - fields)
+        if unknown:
+            raise ValueError(f"unknown parameter(s) {', '.join(unknown)}")
+        fixed = sorted(name for name in changes if name in _FIXED_PARAMS or "instrument" in name)
+        if fixed:
+            raise ValueError(f"cannot change {', '.join(fixed)} while running")
+        current = msgspec.json.decode(self.params.json())
+        params = type(self.config).parse(msgspec.json.encode({**current, **changes}))
+        self.validate_params(params)
+        old = self.params
+        self.params = params
+        self._overrides.update(changes)
+        if any(getattr(old, k) != getattr(params, k) for k in _SIZING_PARAMS):
+            kelly = self.sizer if isinstance(self.sizer, KellySizer) else None
+            self.sizer = self._make_sizer(params)
+            if kelly is not None and isinstance(self.sizer, KellySizer):
+                self.sizer.returns.extend(kelly.returns)
+        self._setup_indicators()
+        replayed = self._replay_cached_bars()
+        changed = ", ".join(f"{k}: {getattr(old, k)} -> {getattr(params, k)}" for k in changes)
+        return f"parameters changed ({changed}); indicators re-warmed on {replayed} bars"
+
+    # -- saved state ----------------------------------------------------------------------
+
+    def on_save(self) -> dict[str, bytes]:
+        state = {
+            "seraphim.params": json.dumps(self._overrides).encode(),
+            "seraphim.paused": b"1" if self.paused else b"0",
+        }
+        if isinstance(self.sizer, KellySizer):
+            state["seraphim.kelly"] = self.sizer.save()
+        for name in self.persisted:
+            state[f"attr.{name}"] = json.dumps(getattr(self, name)).encode()
+        for key, value in self.save_state().items():
+            state[f"strategy.{key}"] = value
+        return state
+
+    def on_load(self, state: dict[str, bytes]) -> None:
+        overrides = json.loads(state.get("seraphim.params", b"{}").decode())
+        if overrides:
+            self.update_params(overrides)
+        self.paused = state.get("seraphim.paused", b"0") == b"1"
+        if "seraphim.kelly" in state and isinstance(self.sizer, KellySizer):
+            self.sizer.load(state["seraphim.kelly"])
+        for name in self.persisted:
+            if f"attr.{name}" in state:
+                setattr(self, name, json.loads(state[f"attr.{name}"].decode()))
+        own = {
+            k.removeprefix("strategy."): v for k, v in state.items() if k.startswith("strategy.")
+        }
+        if own:
+            self.load_state(own)
+
+    # -- positions and orders -------------------------------------------------------------
+
+    def equity(self, instrument_id: InstrumentId | None = None) -> float:
         """Account equity at the instrument's venue, in its quote currency, marked to market."""
+        instrument = self.cache.instrument(instrument_id or self.params.instrument_id)
         return account_equity(
-            self.cache,
-            self.portfolio,
-            self.config.instrument_id.venue,
-            self.instrument.quote_currency,
+            self.cache, self.portfolio, instrument.id.venue, instrument.quote_currency
         )
 
-    def target_quantity(self, signal: float, price: float) -> Decimal:
+    def target_quantity(
+        self, signal: float, price: float, instrument_id: InstrumentId | None = None
+    ) -> Decimal:
         """A signed target position for a signal in [-1, 1], sized by the strategy's sizer."""
-        magnitude = self.sizer.size(self.instrument, price, self.equity())
+        instrument = self.cache.instrument(instrument_id or self.params.instrument_id)
+        magnitude = self.sizer.size(instrument, price, self.equity(instrument.id))
         return Decimal(str(signal)) * magnitude
 
+    def position_quantity(self, instrument_id: InstrumentId | None = None) -> Decimal:
+        """This strategy's own signed position (other strategies' positions are not counted)."""
+        total = Decimal(0)
+        for position in self.cache.positions_open(
+            instrument_id=instrument_id or self.params.instrument_id, strategy_id=self.id
+        ):
+            total += position.signed_decimal_qty()
+        return total
+
+    def pending_quantity(self, instrument_id: InstrumentId | None = None) -> Decimal:
+        """Signed quantity still to fill on this strategy's open and in-flight orders."""
+        instrument_id = instrument_id or self.params.instrument_id
+        total = Decimal(0)
+        seen = set()
+        for order in (
+            *self.cache.orders_open(instrument_id=instrument_id, strategy_id=self.id),
+            *self.cache.orders_inflight(instrument_id=instrument_id, strategy_id=self.id),
+        ):
+            if order.client_order_id in seen:
+                continue
+            seen.add(order.client_order_id)
+            leaves = order.leaves_qty.as_decimal()
+            total += leaves if order.side == OrderSide.BUY else -leaves
+        return total
+
     def net_position(self, instrument_id: InstrumentId | None = None) -> Decimal:
-        return Decimal(str(self.portfolio.net_position(instrument_id or self.config.instrument_id)))
+        return self.position_quantity(instrument_id)
+
+    def risk_headroom(self, instrument_id: InstrumentId, side: int, price: float | None) -> float:
+        """How many units the risk layer still allows on ``side`` (inf without a risk gate)."""
+        if not self._has_risk_gate:
+            return float("inf")
+        query = HeadroomQuery(self.id, instrument_id, side, price)
+        self.msgbus.send(RISK_HEADROOM_ENDPOINT, query)
+        return float("inf") if query.result is None else query.result
 
     def set_target_position(
         self,
         target: Decimal,
         instrument_id: InstrumentId | None = None,
         time_in_force: TimeInForce = TimeInForce.GTC,
-    ) -> None:
+    ) -> Order | None:
         """
-        Trade towards a signed target position with one market order for the difference.
+        Trade towards a signed target position with one market order for the difference
+        between the target and this strategy's position plus its unfilled orders.
 
         Quantities are rounded down to the instrument's size increment; a difference smaller
         than one increment, or than the instrument's minimum size, is not traded.
         """
-        instrument_id = instrument_id or self.config.instrument_id
-        instrument = self.cache.instrument(instrument_id)
-        delta = Decimal(target) - self.net_position(instrument_id)
-        quantity = _round_down(abs(delta), instrument.size_increment.as_decimal())
-        if quantity <= 0 or (instrument.min_quantity and quantity < instrument.min_quantity):
-            return
-        order = self.order_factory.market(
-            instrument_id=instrument_id,
-            order_side=OrderSide.BUY if delta > 0 else OrderSide.SELL,
-            quantity=instrument.make_qty(quantity),
-            time_in_force=time_in_force,
-        )
-        self.submit_order(order)
+        instrument_id = instrument_id or self.params.instrument_id
+        orders = self.set_target_positions({instrument_id: target}, time_in_force)
+        return orders[0] if orders else None
+
+    def set_target_positions(
+        self,
+        targets: dict[InstrumentId, Decimal],
+        time_in_force: TimeInForce = TimeInForce.GTC,
+    ) -> list[Order]:
+        """
+        Trade several instruments towards their targets together (e.g. both legs of a pair).
+        With ``clip_to_risk`` every leg is scaled by the same factor, the smallest the risk
+        layer allows for any leg, so the legs stay in proportion.
+        """
+        if self.paused:
+            return []
+        legs = []
+        for instrument_id, target in targets.items():
+            instrument = self.cache.instrument(instrument_id)
+            held = self.position_quantity(instrument_id) + self.pending_quantity(instrument_id)
+            delta = Decimal(target) - held
+            legs.append((instrument, delta))
+        scale = 1.0
+        if self.params.clip_to_risk and self._has_risk_gate:
+            for instrument, delta in legs:
+                if delta == 0:
+                    continue
+                allowed = self.risk_headroom(instrument.id, 1 if delta > 0 else -1, None)
+                scale = min(scale, allowed / float(abs(delta)))
+        orders = []
+        for instrument, delta in legs:
+            quantity = abs(delta)
+            if scale < 1.0:
+                quantity = quantity * Decimal(str(max(scale, 0.0)))
+            quantity = _round_down(quantity, instrument.size_increment.as_decimal())
+            if quantity <= 0 or (instrument.min_quantity and quantity < instrument.min_quantity):
+                continue
+            order = self.order_factory.market(
+                instrument_id=instrument.id,
+                order_side=OrderSide.BUY if delta > 0 else OrderSide.SELL,
+                quantity=instrument.make_qty(quantity),
+                time_in_force=time_in_force,
+            )
+            self.submit_order(order)
+            orders.append(order)
+        return orders
 
     def bar_interval(self, bar: Bar) -> timedelta:
         return bar.bar_type.spec.timedelta
+
+
+_SIZING_PARAMS = (
+    "trade_size",
+    "equity_fraction",
+    "atr_risk",
+    "atr_period",
+    "kelly_scale",
+    "kelly_cap",
+    "kelly_window",
+    "kelly_min_trades",
+)
 
 
 def _round_down(value: Decimal, increment: Decimal) -> Decimal:

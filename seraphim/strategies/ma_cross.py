@@ -42,33 +42,25 @@ class MACross(SeraphimStrategy):
     Orders are market orders for the difference between the target and the current position.
     """
 
-    def __init__(self, config: MACrossConfig) -> None:
-        super().__init__(config)
-        if config.fast >= config.slow:
-            raise ValueError(f"fast ({config.fast}) must be less than slow ({config.slow})")
-        if config.ma_type not in _AVERAGES:
-            raise ValueError(f"ma_type must be one of {sorted(_AVERAGES)}, was {config.ma_type!r}")
-        average = _AVERAGES[config.ma_type]
-        self.fast_ma = average(config.fast)
-        self.slow_ma = average(config.slow)
+    def validate_params(self, params: MACrossConfig) -> None:
+        if params.fast >= params.slow:
+            raise ValueError(f"fast ({params.fast}) must be less than slow ({params.slow})")
+        if params.ma_type not in _AVERAGES:
+            raise ValueError(f"ma_type must be one of {sorted(_AVERAGES)}, was {params.ma_type!r}")
+
+    def setup(self) -> None:
+        average = _AVERAGES[self.params.ma_type]
+        self.fast_ma = self.add_indicator(average(self.params.fast))
+        self.slow_ma = self.add_indicator(average(self.params.slow))
 
     def warmup_bar_count(self) -> int:
-        return self.config.slow
+        return self.params.slow
 
-    def on_start(self) -> None:
-        self.register_indicator_for_bars(self.config.bar_type, self.fast_ma)
-        self.register_indicator_for_bars(self.config.bar_type, self.slow_ma)
-        super().on_start()
-
-    def on_bar(self, bar: Bar) -> None:
+    def evaluate(self, bar: Bar) -> None:
         if not (self.fast_ma.initialized and self.slow_ma.initialized):
             return
         fast, slow = self.fast_ma.value, self.slow_ma.value
         if fast == slow:
             return
-        signal = 1.0 if fast > slow else (0.0 if self.config.long_only else -1.0)
+        signal = 1.0 if fast > slow else (0.0 if self.params.long_only else -1.0)
         self.set_target_position(self.target_quantity(signal, bar.close.as_double()))
-
-    def on_reset(self) -> None:
-        self.fast_ma.reset()
-        self.slow_ma.reset()

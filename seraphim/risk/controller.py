@@ -1,0 +1,132 @@
+"""
+``RiskController``: installs the risk layer in a nautilus kernel.
+
+It is a nautilus ``Controller`` (the kernel's hook for a component that manages the trader),
+configured by ``ImportableControllerConfig`` in ``BacktestEngineConfig.controller`` or
+``TradingNodeConfig.controller``, so backtests and live nodes get the same object::
+
+    ImportableControllerConfig(
+        controller_path="seraphim.risk.controller:RiskController",
+        config_path="seraphim.risk.config:RiskControllerConfig",
+        config={"risk": {...}},   # a RiskConfig as builtins
+    )
+
+On registration it puts the ``RiskGate`` in front of the RiskEngine, listens to bars (for
+volatility, volume and equity samples) and order events (fills, nautilus's own denials), and
+applies the guard's decisions: the nautilus ``TradingState`` and, if configured, flattening.
+Operators send ``RiskCommand`` to ``Seraphim.Risk.execute`` (e.g. ``reset`` after a trip).
+"""
+
+from __future__ import annotations
+
+from nautilus_trader.model.enums import TradingState
+from nautilus_trader.model.events import OrderDenied
+from nautilus_trader.model.events import OrderFilled
+from nautilus_trader.trading.controller import Controller
+from nautilus_trader.trading.trader import Trader
+
+from seraphim.risk.config import RiskControllerConfig
+from seraphim.risk.gate import RiskGate
+from seraphim.risk.guard import GuardEvent
+from seraphim.risk.messages import RISK_COMMAND_ENDPOINT
+from seraphim.risk.messages import RISK_EVENT_TOPIC
+from seraphim.risk.messages import RISK_HEADROOM_ENDPOINT
+from seraphim.risk.messages import HeadroomQuery
+from seraphim.risk.messages import RiskCommand
+from seraphim.risk.messages import RiskEvent
+
+_STATES = {
+    "ACTIVE": TradingState.ACTIVE,
+    "REDUCING": TradingState.REDUCING,
+    "HALTED": TradingState.HALTED,
+}
+
+
+class RiskController(Controller):
+    """The risk gate, the portfolio guard and operator commands, wired into a kernel."""
+
+    def __init__(self, trader: Trader, config: RiskControllerConfig | None = None) -> None:
+        super().__init__(trader, config or RiskControllerConfig())
+        self.gate: RiskGate | None = None
+        self._halt_when_flat = False
+
+    def register_base(self, portfolio, msgbus, cache, clock) -> None:
+        super().register_base(portfolio, msgbus, cache, clock)
+        gate = RiskGate(self.config.risk, cache, portfolio, clock, msgbus, self.log)
+        gate.on_guard_event = self._on_guard_event
+        # The trader holds the kernel's RiskEngine; the gate finds it on the bus otherwise.
+        gate.install(risk_engine=getattr(self._trader, "_risk_engine", None))
+        self.gate = gate
+        msgbus.register(RISK_COMMAND_ENDPOINT, self.execute_risk_command)
+        msgbus.register(RISK_HEADROOM_ENDPOINT, self._answer_headroom)
+        # High priority: the guard and the statistics see a bar before strategies act on it.
+        msgbus.subscribe("data.bars.*", gate.on_bar, priority=100)
+        msgbus.subscribe("events.order.*", self._on_order_event, priority=100)
+
+    # -- bus handlers ---------------------------------------------------------------------
+
+    def _answer_headroom(self, query: HeadroomQuery) -> None:
+        query.result = self.gate.headroom(query)
+
+    def _on_order_event(self, event) -> None:
+        if isinstance(event, OrderFilled):
+            self.gate.on_fill(event)
+            if self._halt_when_flat:
+                self._check_flat()
+        elif isinstance(event, OrderDenied) and not self.gate.is_own_denial(event):
+            self.gate.count_external_denial(event)
+
+    def execute_risk_command(self, command: RiskCommand) -> None:
+        self.log.warning(f"RISK command {command.action} from {command.operator}: {command.note}")
+        if command.action == "reset":
+            self._halt_when_flat = False
+            self.gate.reset_guard(command.operator)
+        elif command.action in ("halt", "reduce"):
+            self.gate.trip_guard("HALTED" if command.action == "halt" else "REDUCING")
+        else:
+            self.log.error(f"unknown risk command {command.action!r}")
+
+    # -- guard decisions ------------------------------------------------------------------
+
+    def _on_guard_event(self, event: GuardEvent) -> None:
+        self.msgbus.publish(RISK_EVENT_TOPIC, self.gate.events[-1])
+        if event.kind != "trip":
+            self._halt_when_flat = False
+            self._set_state("ACTIVE", event.ts)
+            return
+        if self.config.risk.guard.flatten:
+            # Closing orders must get through nautilus's RiskEngine too: REDUCING lets them pass,
+            # HALTED follows once everything is flat.
+            self._halt_when_flat = event.state == "HALTED"
+            self._set_state("REDUCING", event.ts)
+            self._flatten(event.ts)
+            if self._halt_when_flat:
+                self._check_flat()
+        else:
+            self._set_state(event.state, event.ts)
+
+    def _set_state(self, state: str, ts: int) -> None:
+        engine = self.gate.risk_engine
+        if engine.trading_state == _STATES[state]:
+            return
+        engine.set_trading_state(_STATES[state])
+        self.gate.record(RiskEvent(ts, "trading_state", "", f"TradingState -> {state}", state))
+
+    def _flatten(self, ts: int) -> None:
+        closed = 0
+        for strategy in self._trader.strategies():
+            instruments = {o.instrument_id for o in self.cache.orders_open(strategy_id=strategy.id)}
+            positions = self.cache.positions_open(strategy_id=strategy.id)
+            for instrument_id in instruments:
+                strategy.cancel_all_orders(instrument_id)
+            for instrument_id in {p.instrument_id for p in positions}:
+                strategy.close_all_positions(instrument_id)
+            closed += len(positions)
+        self.gate.record(
+            RiskEvent(ts, "flatten", "", f"guard flattened {closed} position(s)", "REDUCING")
+        )
+
+    def _check_flat(self) -> None:
+        if not self.cache.positions_open() and not self.cache.orders_open():
+            self._halt_when_flat = False
+            self._set_state("HALTED", self.clock.timestamp_ns())

@@ -1,0 +1,604 @@
+"""
+The risk gate: Seraphim's pre-trade rules in front of nautilus's own ``RiskEngine``.
+
+Strategies (and execution algorithms) send ``SubmitOrder`` / ``SubmitOrderList`` /
+``ModifyOrder`` commands to the message bus endpoint ``RiskEngine.execute``; emulated orders go
+to ``OrderEmulator.execute``. ``install`` takes over both endpoints: every command is checked
+against the rules (global and the submitting strategy's), approved ones are forwarded to the
+original handler unchanged, and the rest are denied exactly as nautilus's RiskEngine denies an
+order: an ``OrderDenied`` event (``OrderModifyRejected`` for a modify) sent to
+``ExecEngine.process``, with a reason that starts with the rule's name. A strategy cannot go
+round it through the normal API because the endpoint it sends to *is* the gate, in a
+``BacktestEngine`` and in a ``TradingNode`` alike.
+"""
+
+from __future__ import annotations
+
+import gc
+from collections import Counter
+from collections import defaultdict
+
+from nautilus_trader.common.component import MessageBus
+from nautilus_trader.core.uuid import UUID4
+from nautilus_trader.execution.emulator import OrderEmulator
+from nautilus_trader.execution.messages import ModifyOrder
+from nautilus_trader.execution.messages import SubmitOrder
+from nautilus_trader.execution.messages import SubmitOrderList
+from nautilus_trader.model.data import Bar
+from nautilus_trader.model.enums import OrderSide
+from nautilus_trader.model.enums import OrderStatus
+from nautilus_trader.model.enums import PriceType
+from nautilus_trader.model.events import OrderDenied
+from nautilus_trader.model.events import OrderFilled
+from nautilus_trader.model.events import OrderModifyRejected
+from nautilus_trader.model.identifiers import InstrumentId
+from nautilus_trader.model.identifiers import StrategyId
+from nautilus_trader.model.identifiers import Symbol
+from nautilus_trader.model.identifiers import Venue
+from nautilus_trader.model.objects import Currency
+from nautilus_trader.model.orders import Order
+from nautilus_trader.risk.engine import RiskEngine
+
+from seraphim.portfolio import account_equity
+from seraphim.risk.config import RiskConfig
+from seraphim.risk.guard import NANOS_PER_DAY
+from seraphim.risk.guard import GuardEvent
+from seraphim.risk.guard import PortfolioGuard
+from seraphim.risk.market import MarketStats
+from seraphim.risk.messages import HeadroomQuery
+from seraphim.risk.messages import RiskEvent
+from seraphim.risk.rules import Book
+from seraphim.risk.rules import Denial
+from seraphim.risk.rules import Exposure
+from seraphim.risk.rules import Intent
+from seraphim.risk.rules import RuleSet
+
+_KEEP_SAMPLES = 5  # denial reasons kept per rule for reports
+
+
+class _Facts:
+    """``MarketFacts`` for the rules: bar statistics plus top-of-book from cached quotes."""
+
+    def __init__(self, stats: MarketStats, cache) -> None:
+        self.stats = stats
+        self.cache = cache
+
+    def volatility(self, instrument, window):
+        return self.stats.volatility(instrument, window)
+
+    def mean_volume(self, instrument, window):
+        return self.stats.mean_volume(instrument, window)
+
+    def top_size(self, instrument, side):
+        quote = self.cache.quote_tick(InstrumentId.from_str(instrument))
+        if quote is None:
+            return None
+        return (quote.ask_size if side > 0 else quote.bid_size).as_double()
+
+
+class StrategyLedger:
+    """Mark-to-market PnL per strategy from its fills, for per-strategy daily loss limits."""
+
+    def __init__(self) -> None:
+        self.cash: dict[str, float] = defaultdict(float)
+        self.positions: dict[str, dict[str, tuple[float, float]]] = defaultdict(dict)
+
+    def on_fill(self, strategy: str, instrument: str, signed_qty: float, value_per_unit: float):
+        self.cash[strategy] -= signed_qty * value_per_unit
+        held, _ = self.positions[strategy].get(instrument, (0.0, 0.0))
+        self.positions[strategy][instrument] = (held + signed_qty, value_per_unit)
+
+    def on_fee(self, strategy: str, fee: float) -> None:
+        self.cash[strategy] -= fee
+
+    def pnl(self, strategy: str, unit_value) -> float:
+        total = self.cash.get(strategy, 0.0)
+        for instrument, (held, last) in self.positions.get(strategy, {}).items():
+            if held:
+                total += held * (unit_value(instrument) or last)
+        return total
+
+
+class RiskGate:
+    """The rule chain on the message bus, with counters and the portfolio guard."""
+
+    def __init__(self, config: RiskConfig, cache, portfolio, clock, msgbus: MessageBus, log):
+        config.validate()
+        self.config = config
+        self.cache = cache
+        self.portfolio = portfolio
+        self.clock = clock
+        self.msgbus = msgbus
+        self.log = log
+        self.currency = Currency.from_str(config.currency)
+        self.global_rules = RuleSet(config.limits)
+        strategies = dict(config.strategies)
+        default = strategies.pop("*", None)
+        self.default_strategy_rules = RuleSet(default) if default is not None else None
+        self.strategy_rules = {sid: RuleSet(limits) for sid, limits in strategies.items()}
+        windows = [config.limits, *config.strategies.values()]
+        self.stats = MarketStats(
+            max(max(lim.volatility_window, lim.liquidity_window) for lim in windows) + 1,
+        )
+        self.facts = _Facts(self.stats, cache)
+        self.guard = PortfolioGuard(config.guard)
+        self.ledger = StrategyLedger()
+        self._needs_ledger = any(
+            lim.max_daily_loss is not None for lim in config.strategies.values()
+        )
+        self._day: int | None = None
+        self._day_start_equity = 0.0
+        self._day_start_pnl: dict[str, float] = {}
+        self._last_equity: float | None = None
+        self._pending: dict = {}
+        self._intervals: dict = {}
+        self._downstream = {}
+        self.denied: Counter[str] = Counter()
+        self.denial_samples: dict[str, list[str]] = defaultdict(list)
+        self._denied_ids: set = set()
+        self.events: list[RiskEvent] = []
+        self.checked = 0
+        self.on_guard_event = None  # set by the controller: applies trading state, flattens
+
+    # -- installation ---------------------------------------------------------------------
+
+    def install(self, risk_engine: RiskEngine | None = None, emulator=None) -> None:
+        """Take over ``RiskEngine.execute`` (and ``OrderEmulator.execute``) on the bus."""
+        components = gc.get_referrers(self.msgbus)
+        if risk_engine is None:
+            risk_engine = next((c for c in components if isinstance(c, RiskEngine)), None)
+        if risk_engine is None:
+            raise RuntimeError("no RiskEngine on this message bus to put the risk gate in front of")
+        if emulator is None:
+            emulator = next((c for c in components if isinstance(c, OrderEmulator)), None)
+        self.risk_engine = risk_engine
+        self._take_over("RiskEngine.execute", risk_engine.execute, self.execute)
+        if emulator is not None and "OrderEmulator.execute" in self.msgbus.endpoints():
+            self._take_over("OrderEmulator.execute", emulator.execute, self.execute_emulated)
+
+    def _take_over(self, endpoint: str, handler, replacement) -> None:
+        self.msgbus.deregister(endpoint, handler)
+        self.msgbus.register(endpoint, replacement)
+        self._downstream[endpoint] = handler
+
+    def uninstall(self) -> None:
+        replacements = {
+            "RiskEngine.execute": self.execute,
+            "OrderEmulator.execute": self.execute_emulated,
+        }
+        for endpoint, handler in self._downstream.items():
+            self.msgbus.deregister(endpoint, replacements[endpoint])
+            self.msgbus.register(endpoint, handler)
+        self._downstream.clear()
+
+    # -- commands -------------------------------------------------------------------------
+
+    def execute(self, command) -> None:
+        self._route(command, self._downstream["RiskEngine.execute"])
+
+    def execute_emulated(self, command) -> None:
+        self._route(command, self._downstream["OrderEmulator.execute"])
+
+    def _route(self, command, forward) -> None:
+        if not self.config.enabled:
+            forward(command)
+            return
+        try:
+            if isinstance(command, SubmitOrder):
+                denial = self._check_order(command.order)
+                if denial is None:
+                    self._approve(command.order)
+                    forward(command)
+                else:
+                    self._deny(command.order, denial)
+            elif isinstance(command, SubmitOrderList):
+                self._route_list(command, forward)
+            elif isinstance(command, ModifyOrder):
+                denial = self._check_modify(command)
+                if denial is None:
+                    forward(command)
+                else:
+                    self._reject_modify(command, denial)
+            else:
+                forward(command)
+        except Exception as e:  # fail closed: an error in a rule must not let an order through
+            self.log.error(f"risk gate error, order denied: {type(e).__name__}: {e}")
+            denial = Denial("risk_error", f"risk_error: {type(e).__name__}: {e}")
+            if isinstance(command, SubmitOrder):
+                self._deny(command.order, denial)
+            elif isinstance(command, SubmitOrderList):
+                for order in command.order_list.orders:
+                    self._deny(order, denial)
+            elif isinstance(command, ModifyOrder):
+                self._reject_modify(command, denial)
+
+    def _route_list(self, command: SubmitOrderList, forward) -> None:
+        approved = []
+        for order in command.order_list.orders:
+            denial = self._check_order(order)
+            if denial is not None:
+                for pending in approved:
+                    self._pending.pop(pending.client_order_id, None)
+                for other in command.order_list.orders:
+                    self._deny(other, denial if other is order else _list_denial(denial))
+                return
+            self._approve(order)
+            approved.append(order)
+        forward(command)
+
+    def _approve(self, order: Order) -> None:
+        self._pending[order.client_order_id] = order
+
+    # -- the checks -----------------------------------------------------------------------
+
+    def _check_order(self, order: Order) -> Denial | None:
+        self.checked += 1
+        side = 1 if order.side == OrderSide.BUY else -1
+        return self._check(
+            order.strategy_id,
+            order.instrument_id,
+            side,
+            order.quantity.as_double(),
+            order.price.as_double() if order.has_price else None,
+            exclude=order.client_order_id,
+            reduce_only=order.is_reduce_only,
+        )
+
+    def _check_modify(self, command: ModifyOrder) -> Denial | None:
+        order = self.cache.order(command.client_order_id)
+        if order is None or command.quantity is None or command.quantity <= order.quantity:
+            return None
+        self.checked += 1
+        side = 1 if order.side == OrderSide.BUY else -1
+        price = command.price or (order.price if order.has_price else None)
+        increase = command.quantity.as_double() - order.quantity.as_double()
+        return self._check(
+            order.strategy_id,
+            order.instrument_id,
+            side,
+            increase,
+            price.as_double() if price is not None else None,
+        )
+
+    def rules_for(self, strategy_id: StrategyId) -> RuleSet | None:
+        rules = self.strategy_rules.get(strategy_id.value)
+        return rules if rules is not None else self.default_strategy_rules
+
+    def _check(
+        self,
+        strategy_id: StrategyId,
+        instrument_id: InstrumentId,
+        side: int,
+        quantity: float,
+        price: float | None,
+        exclude=None,
+        reduce_only: bool = False,
+    ) -> Denial | None:
+        instrument = self.cache.instrument(instrument_id)
+        if instrument is None:
+            return None  # nautilus's RiskEngine denies unknown instruments itself
+        unit_value = self._unit_value(instrument, price)
+        intent = Intent(
+            str(instrument_id),
+            instrument.base_currency.code if instrument.base_currency else str(instrument_id),
+            instrument_id.venue.value,
+            side,
+            quantity,
+            unit_value,
+            strategy_id.value,
+        )
+        strategy_rules = self.rules_for(strategy_id)
+        if not (self.guard.tripped or self.global_rules or strategy_rules):
+            return None
+        equity = self.equity()
+        if self.guard.tripped:
+            book = self._book(None, exclude, equity)
+            pure_reduction = quantity <= max(0.0, -book.get(intent).extreme(side)) * (1 + 1e-9)
+            if self.guard.state == "HALTED" and not (reduce_only and pure_reduction):
+                return Denial("guard", f"guard: trading HALTED ({self.guard.tripped_by})")
+            if not pure_reduction:
+                return Denial(
+                    "guard",
+                    f"guard: trading {self.guard.state} ({self.guard.tripped_by}): "
+                    f"{intent.instrument} order would increase exposure",
+                )
+        if self.global_rules:
+            book = self._book(None, exclude, equity)
+            denial = self.global_rules.check(intent, book, self.facts)
+            if denial is not None:
+                return denial
+        if strategy_rules:
+            book = self._book(strategy_id, exclude, equity)
+            denial = strategy_rules.check(intent, book, self.facts)
+            if denial is not None:
+                return denial
+        return None
+
+    def headroom(self, query: HeadroomQuery) -> float:
+        """Largest quantity ``query.strategy_id`` may trade on ``query.side`` now."""
+        instrument = self.cache.instrument(query.instrument_id)
+        if instrument is None or not self.config.enabled:
+            return float("inf")
+        intent = Intent(
+            str(query.instrument_id),
+            instrument.base_currency.code if instrument.base_currency else "",
+            query.instrument_id.venue.value,
+            query.side,
+            0.0,
+            self._unit_value(instrument, query.price),
+            query.strategy_id.value,
+        )
+        allowed = float("inf")
+        books = []
+        strategy_rules = self.rules_for(query.strategy_id)
+        if not (self.global_rules or self.guard.tripped or strategy_rules):
+            return allowed
+        equity = self.equity()
+        if self.global_rules or self.guard.tripped:
+            books.append((self.global_rules, self._book(None, None, equity)))
+        if strategy_rules:
+            books.append((strategy_rules, self._book(query.strategy_id, None, equity)))
+        for rules, book in books:
+            if self.guard.tripped:
+                allowed = min(allowed, max(0.0, -book.get(intent).extreme(query.side)))
+            if rules:
+                allowed = min(allowed, rules.headroom(intent, book, self.facts))
+        return allowed
+
+    # -- the book -------------------------------------------------------------------------
+
+    def _book(self, strategy_id: StrategyId | None, exclude, equity: float) -> Book:
+        exposures: dict[str, Exposure] = {}
+        cache = self.cache
+
+        def exposure(instrument_id: InstrumentId) -> Exposure:
+            key = str(instrument_id)
+            found = exposures.get(key)
+            if found is None:
+                instrument = cache.instrument(instrument_id)
+                base = instrument.base_currency.code if instrument.base_currency else key
+                found = exposures[key] = Exposure(
+                    key,
+                    base,
+                    instrument_id.venue.value,
+                    unit_value=self._unit_value(instrument, None),
+                )
+            return found
+
+        kwargs = {"strategy_id": strategy_id} if strategy_id is not None else {}
+        for position in cache.positions_open(**kwargs):
+            exposure(position.instrument_id).position += position.signed_qty
+        seen = set()
+        orders = (
+            cache.orders_open(**kwargs)
+            + cache.orders_inflight(**kwargs)
+            + cache.orders_emulated(**kwargs)
+        )
+        self._prune_pending()
+        pending = self._pending.values()
+        if strategy_id is not None:
+            pending = [o for o in pending if o.strategy_id == strategy_id]
+        for order in (*orders, *pending):
+            client_order_id = order.client_order_id
+            if client_order_id in seen or client_order_id == exclude:
+                continue
+            seen.add(client_order_id)
+            leaves = order.leaves_qty.as_double()
+            if leaves <= 0:
+                continue
+            found = exposure(order.instrument_id)
+            if order.side == OrderSide.BUY:
+                found.open_buy += leaves
+            else:
+                found.open_sell += leaves
+        if strategy_id is None:
+            day_pnl = equity - self._day_start_equity if self._day is not None else 0.0
+            day_start = self._day_start_equity
+        else:
+            pnl = self.ledger.pnl(strategy_id.value, self._unit_value_by_key)
+            day_pnl = pnl - self._day_start_pnl.get(strategy_id.value, 0.0)
+            day_start = self._day_start_equity
+        return Book(
+            exposures, equity, day_pnl, day_start, strategy_id.value if strategy_id else "global"
+        )
+
+    def _prune_pending(self) -> None:
+        if self._pending:
+            done = [k for k, o in self._pending.items() if o.status != OrderStatus.INITIALIZED]
+            for key in done:
+                del self._pending[key]
+
+    # -- valuation ------------------------------------------------------------------------
+
+    def _mark(self, instrument_id: InstrumentId) -> float | None:
+        close = self.stats.last_close.get(str(instrument_id))
+        if close is not None:
+            return close
+        for price_type in (PriceType.LAST, PriceType.MID):
+            price = self.cache.price(instrument_id, price_type)
+            if price is not None:
+                return price.as_double()
+        return None
+
+    def _fx(self, currency: Currency, venue: Venue) -> float:
+        if currency == self.currency:
+            return 1.0
+        direct = self._mark(InstrumentId(Symbol(f"{currency.code}/{self.currency.code}"), venue))
+        if direct:
+            return direct
+        inverse = self._mark(InstrumentId(Symbol(f"{self.currency.code}/{currency.code}"), venue))
+        if inverse:
+            return 1.0 / inverse
+        return 1.0  # no conversion known: treat as par (logged once by the controller)
+
+    def _unit_value(self, instrument, price: float | None) -> float:
+        if price is None:
+            price = self._mark(instrument.id)
+        if price is None:
+            return 0.0
+        fx = self._fx(instrument.quote_currency, instrument.id.venue)
+        return price * float(instrument.multiplier) * fx
+
+    def _unit_value_by_key(self, key: str) -> float | None:
+        instrument = self.cache.instrument(InstrumentId.from_str(key))
+        return self._unit_value(instrument, None) if instrument is not None else None
+
+    def equity(self) -> float:
+        """Total equity over every account, in the report currency."""
+        return sum(
+            account_equity(self.cache, self.portfolio, Venue(a.id.get_issuer()), self.currency)
+            for a in self.cache.accounts()
+        )
+
+    # -- denials --------------------------------------------------------------------------
+
+    def _count(self, denial: Denial) -> None:
+        self.denied[denial.rule] += 1
+        samples = self.denial_samples[denial.rule]
+        if len(samples) < _KEEP_SAMPLES:
+            samples.append(denial.reason)
+
+    def _deny(self, order: Order, denial: Denial) -> None:
+        self._count(denial)
+        self._denied_ids.add(order.client_order_id)
+        self.log.warning(f"SubmitOrder for {order.client_order_id} DENIED: {denial.reason}")
+        if order.status != OrderStatus.INITIALIZED:
+            return
+        if not self.cache.order_exists(order.client_order_id):
+            self.cache.add_order(order)
+        event = OrderDenied(
+            trader_id=order.trader_id,
+            strategy_id=order.strategy_id,
+            instrument_id=order.instrument_id,
+            client_order_id=order.client_order_id,
+            reason=denial.reason,
+            event_id=UUID4(),
+            ts_init=self.clock.timestamp_ns(),
+        )
+        self.msgbus.send(endpoint="ExecEngine.process", msg=event)
+
+    def _reject_modify(self, command: ModifyOrder, denial: Denial) -> None:
+        self._count(denial)
+        order = self.cache.order(command.client_order_id)
+        self.log.warning(f"ModifyOrder for {command.client_order_id} DENIED: {denial.reason}")
+        if order is None:
+            return
+        now = self.clock.timestamp_ns()
+        event = OrderModifyRejected(
+            trader_id=order.trader_id,
+            strategy_id=order.strategy_id,
+            instrument_id=order.instrument_id,
+            client_order_id=order.client_order_id,
+            venue_order_id=order.venue_order_id,
+            account_id=order.account_id,
+            reason=denial.reason,
+            event_id=UUID4(),
+            ts_event=now,
+            ts_init=now,
+        )
+        self.msgbus.send(endpoint="ExecEngine.process", msg=event)
+
+    def is_own_denial(self, event: OrderDenied) -> bool:
+        return event.client_order_id in self._denied_ids
+
+    def count_external_denial(self, event: OrderDenied) -> None:
+        """A denial by nautilus's own RiskEngine (e.g. balance or precision checks)."""
+        self._count(Denial("nautilus_risk_engine", f"nautilus_risk_engine: {event.reason}"))
+
+    # -- market data and equity samples ----------------------------------------------------
+
+    def on_bar(self, bar: Bar) -> None:
+        bar_type = bar.bar_type
+        interval = self._intervals.get(bar_type)
+        if interval is None:
+            interval = self._intervals[bar_type] = int(
+                bar_type.spec.timedelta.total_seconds() * 1e9
+            )
+        self.stats.on_bar(
+            str(bar_type.instrument_id),
+            str(bar_type),
+            interval,
+            bar.ts_event,
+            bar.close.as_double(),
+            bar.volume.as_double(),
+        )
+        self.sample(bar.ts_event)
+
+    def on_fill(self, fill: OrderFilled) -> None:
+        if self._needs_ledger:
+            instrument = self.cache.instrument(fill.instrument_id)
+            if instrument is not None:
+                sign = 1.0 if fill.order_side == OrderSide.BUY else -1.0
+                value = self._unit_value(instrument, fill.last_px.as_double())
+                strategy = fill.strategy_id.value
+                self.ledger.on_fill(
+                    strategy, str(fill.instrument_id), sign * fill.last_qty.as_double(), value
+                )
+                fee = fill.commission
+                if fee is not None:
+                    self.ledger.on_fee(
+                        strategy, fee.as_double() * self._fx(fee.currency, fill.instrument_id.venue)
+                    )
+        self.sample(fill.ts_event)
+
+    def sample(self, ts: int) -> None:
+        """Roll the day and feed the guard with the current equity."""
+        needs_equity = not self.config.guard.is_empty() or self.global_rules.limits.max_daily_loss
+        day = ts // NANOS_PER_DAY
+        if not needs_equity and not self._needs_ledger and day == self._day:
+            return
+        equity = self.equity()
+        if day != self._day:
+            previous = self._last_equity if self._last_equity is not None else equity
+            self._day = day
+            self._day_start_equity = previous
+            if self._needs_ledger:
+                self._day_start_pnl = {
+                    strategy: self.ledger.pnl(strategy, self._unit_value_by_key)
+                    for strategy in self.ledger.cash
+                }
+        self._last_equity = equity
+        if self.config.guard.is_empty():
+            return
+        event = self.guard.update(ts, equity)
+        if event is not None:
+            self._guard_event(event)
+
+    def _guard_event(self, event: GuardEvent) -> None:
+        kind = {"trip": "guard_trip", "reset": "guard_reset", "daily_reset": "guard_daily_reset"}
+        self.record(
+            RiskEvent(event.ts, kind[event.kind], event.rule, event.describe(), event.state)
+        )
+        if self.on_guard_event is not None:
+            self.on_guard_event(event)
+
+    def record(self, event: RiskEvent) -> None:
+        self.events.append(event)
+        if event.kind == "guard_trip":
+            self.log.error(f"RISK {event.detail}")
+        else:
+            self.log.warning(f"RISK {event.kind}: {event.detail}")
+
+    def reset_guard(self, operator: str = "operator") -> None:
+        event = self.guard.reset(self.clock.timestamp_ns(), self.equity())
+        self._guard_event(event)
+
+    def trip_guard(self, state: str) -> None:
+        ts = self.clock.timestamp_ns()
+        equity = self.equity()
+        self.guard.tripped_by, self.guard.state = "operator", state
+        self._guard_event(GuardEvent("trip", ts, "operator", equity, equity, 0.0, state))
+
+    def summary(self) -> dict:
+        return {
+            "enabled": self.config.enabled,
+            "orders_checked": self.checked,
+            "denied_orders": dict(sorted(self.denied.items())),
+            "denial_samples": {k: list(v) for k, v in sorted(self.denial_samples.items())},
+            "risk_events": [e.to_dict() for e in self.events],
+            "trading_state": self.guard.state,
+        }
+
+
+def _list_denial(denial: Denial) -> Denial:
+    return Denial(denial.rule, f"{denial.reason} (another order in its list)")

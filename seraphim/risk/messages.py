@@ -1,0 +1,59 @@
+"""Messages for the risk layer on nautilus's message bus (same in a backtest and a live node)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+from nautilus_trader.model.identifiers import InstrumentId
+from nautilus_trader.model.identifiers import StrategyId
+
+# Operator commands to the risk controller (send a ``RiskCommand``).
+RISK_COMMAND_ENDPOINT = "Seraphim.Risk.execute"
+# Strategies ask how much they may still trade (send a ``HeadroomQuery``; the answer is set on it).
+RISK_HEADROOM_ENDPOINT = "Seraphim.Risk.headroom"
+# Risk events (guard trips and resets) are published here as ``RiskEvent``.
+RISK_EVENT_TOPIC = "events.seraphim.risk"
+
+
+@dataclass
+class RiskCommand:
+    """
+    ``reset``: clear a guard trip and set the trading state to ACTIVE (the drawdown peak restarts
+    at current equity). ``halt`` / ``reduce``: trip the guard by hand.
+    """
+
+    action: Literal["reset", "halt", "reduce"]
+    operator: str = "operator"
+    note: str = ""
+
+
+@dataclass
+class HeadroomQuery:
+    """How many units ``strategy_id`` may still trade on ``side`` (+1 buy, -1 sell)."""
+
+    strategy_id: StrategyId
+    instrument_id: InstrumentId
+    side: int
+    price: float | None = None
+    result: float | None = None  # set by the risk gate; None when no gate is installed
+
+
+@dataclass(frozen=True)
+class RiskEvent:
+    ts: int
+    kind: str  # guard_trip, guard_reset, guard_daily_reset, flatten, trading_state
+    rule: str
+    detail: str
+    state: str
+
+    def to_dict(self) -> dict:
+        import pandas as pd
+
+        return {
+            "ts": pd.Timestamp(self.ts, unit="ns", tz="UTC").isoformat(),
+            "kind": self.kind,
+            "rule": self.rule,
+            "state": self.state,
+            "detail": self.detail,
+        }
