@@ -12,6 +12,10 @@ _COMMANDS: dict[str, str] = {
     "backtest": "seraphim.backtest.cli:backtest",
     "strategies": "seraphim.strategies.cli:strategies",
     "sim": "seraphim.sim.cli:sim",
+    "state": "seraphim.state.cli:state",
+    "journal": "seraphim.journal.cli:journal",
+    "node": "seraphim.node.cli:node",
+    "kraken": "seraphim.adapters.kraken.cli:kraken",
 }
 
 

@@ -1,0 +1,1208 @@
+"""
+The Kraken Spot execution client.
+
+- Orders go out over the private WebSocket (``add_order``); REST ``AddOrder`` is the fallback
+  when the socket is down. Market, limit, stop-loss, take-profit and their -limit variants;
+  post-only, IOC, GTD, reduce-only and display quantity (iceberg).
+- Modify is ``amend_order``; cancel, cancel-all (per instrument and side) and batch cancel.
+- The ``executions`` channel drives OrderAccepted / Rejected / Updated / Triggered / Canceled /
+  Expired / Filled (exact fees, liquidity side and Kraken's trade ids). Every handler is
+  idempotent: duplicated or reordered messages never double a fill, and a terminal event whose
+  fills have not arrived yet waits for them.
+- The ``balances`` channel produces AccountState (reported by the venue).
+- An order whose acknowledgement is lost is looked up at the venue by its ``cl_ord_id`` and
+  adopted, never resent. Sequence gaps, reconnects and a periodic check compare open orders with
+  the venue and recover missed fills and cancels.
+- Reconciliation reports (orders, fills and spot positions) let a node started or restarted
+  mid-session adopt the venue's truth.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from collections import Counter
+from collections import deque
+from datetime import UTC
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+import msgspec
+from nautilus_trader.cache.cache import Cache
+from nautilus_trader.common.component import LiveClock
+from nautilus_trader.common.component import MessageBus
+from nautilus_trader.core.uuid import UUID4
+from nautilus_trader.execution.messages import BatchCancelOrders
+from nautilus_trader.execution.messages import CancelAllOrders
+from nautilus_trader.execution.messages import CancelOrder
+from nautilus_trader.execution.messages import GenerateFillReports
+from nautilus_trader.execution.messages import GenerateOrderStatusReport
+from nautilus_trader.execution.messages import GenerateOrderStatusReports
+from nautilus_trader.execution.messages import GeneratePositionStatusReports
+from nautilus_trader.execution.messages import ModifyOrder
+from nautilus_trader.execution.messages import QueryAccount
+from nautilus_trader.execution.messages import SubmitOrder
+from nautilus_trader.execution.messages import SubmitOrderList
+from nautilus_trader.execution.reports import FillReport
+from nautilus_trader.execution.reports import OrderStatusReport
+from nautilus_trader.execution.reports import PositionStatusReport
+from nautilus_trader.live.execution_client import LiveExecutionClient
+from nautilus_trader.model.currencies import Currency
+from nautilus_trader.model.enums import AccountType
+from nautilus_trader.model.enums import CurrencyType
+from nautilus_trader.model.enums import LiquiditySide
+from nautilus_trader.model.enums import OmsType
+from nautilus_trader.model.enums import OrderSide
+from nautilus_trader.model.enums import OrderStatus
+from nautilus_trader.model.enums import OrderType
+from nautilus_trader.model.enums import PositionSide
+from nautilus_trader.model.enums import TimeInForce
+from nautilus_trader.model.enums import TriggerType
+from nautilus_trader.model.identifiers import AccountId
+from nautilus_trader.model.identifiers import ClientId
+from nautilus_trader.model.identifiers import ClientOrderId
+from nautilus_trader.model.identifiers import InstrumentId
+from nautilus_trader.model.identifiers import TradeId
+from nautilus_trader.model.identifiers import VenueOrderId
+from nautilus_trader.model.instruments import Instrument
+from nautilus_trader.model.objects import AccountBalance
+from nautilus_trader.model.objects import Money
+from nautilus_trader.model.objects import Price
+from nautilus_trader.model.orders import Order
+
+from seraphim.adapters.kraken.config import KrakenExecClientConfig
+from seraphim.adapters.kraken.constants import KRAKEN_VENUE
+from seraphim.adapters.kraken.http.client import KrakenHttpClient
+from seraphim.adapters.kraken.http.endpoints import KrakenSpotApi
+from seraphim.adapters.kraken.http.errors import KrakenAmbiguousError
+from seraphim.adapters.kraken.http.errors import KrakenError
+from seraphim.adapters.kraken.http.errors import KrakenRateLimitError
+from seraphim.adapters.kraken.http.errors import error_from_strings
+from seraphim.adapters.kraken.http.ratelimit import amend_cost
+from seraphim.adapters.kraken.http.ratelimit import cancel_cost
+from seraphim.adapters.kraken.pairs import normalize_asset
+from seraphim.adapters.kraken.parsing import KRAKEN_TO_ORDER_TYPE
+from seraphim.adapters.kraken.parsing import KRAKEN_TO_TIF
+from seraphim.adapters.kraken.parsing import ORDER_TYPE_TO_KRAKEN
+from seraphim.adapters.kraken.parsing import TIF_TO_KRAKEN
+from seraphim.adapters.kraken.parsing import ns_to_rfc3339
+from seraphim.adapters.kraken.parsing import order_side
+from seraphim.adapters.kraken.parsing import order_status
+from seraphim.adapters.kraken.parsing import rfc3339_to_ns
+from seraphim.adapters.kraken.parsing import secs_to_ns
+from seraphim.adapters.kraken.parsing import to_cl_ord_id
+from seraphim.adapters.kraken.providers import KrakenInstrumentProvider
+from seraphim.adapters.kraken.schemas.rest import OrderInfo
+from seraphim.adapters.kraken.schemas.rest import TradeInfo
+from seraphim.adapters.kraken.schemas.ws import AddOrderAck
+from seraphim.adapters.kraken.schemas.ws import BalanceMessage
+from seraphim.adapters.kraken.schemas.ws import ExecData
+from seraphim.adapters.kraken.schemas.ws import ExecMessage
+from seraphim.adapters.kraken.schemas.ws import MethodResponse
+from seraphim.adapters.kraken.websocket.client import KrakenWebSocketClient
+from seraphim.adapters.kraken.websocket.client import KrakenWsNotConnected
+
+_CL_KEY = "kraken:cl_ord_id:"  # nautilus cache key prefix: cl_ord_id -> ClientOrderId
+_STOP_TYPES = (
+    OrderType.STOP_MARKET,
+    OrderType.STOP_LIMIT,
+    OrderType.MARKET_IF_TOUCHED,
+    OrderType.LIMIT_IF_TOUCHED,
+)
+_LIMIT_TYPES = (OrderType.LIMIT, OrderType.STOP_LIMIT, OrderType.LIMIT_IF_TOUCHED)
+_ZERO = Decimal(0)
+
+
+def _currency(code: str) -> Currency:
+    currency = Currency.from_str(code, strict=True)
+    if currency is None:
+        currency = Currency(code, 8, 0, code, CurrencyType.CRYPTO)
+        Currency.register(currency, overwrite=False)
+    return currency
+
+
+def _num(value: Any) -> float:
+    return float(value)
+
+
+class KrakenExecutionClient(LiveExecutionClient):
+    """Kraken Spot execution for nautilus (see the module docstring)."""
+
+    def __init__(
+        self,
+        loop: asyncio.AbstractEventLoop,
+        client: KrakenHttpClient,
+        msgbus: MessageBus,
+        cache: Cache,
+        clock: LiveClock,
+        instrument_provider: KrakenInstrumentProvider,
+        config: KrakenExecClientConfig,
+        name: str | None = None,
+    ) -> None:
+        super().__init__(
+            loop=loop,
+            client_id=ClientId(name or KRAKEN_VENUE.value),
+            venue=KRAKEN_VENUE,
+            oms_type=OmsType.NETTING,
+            account_type=AccountType.CASH,
+            base_currency=None,
+            instrument_provider=instrument_provider,
+            msgbus=msgbus,
+            cache=cache,
+            clock=clock,
+            config=config,
+        )
+        self._config = config
+        self._http = client
+        self._api = KrakenSpotApi(client)
+        self._provider: KrakenInstrumentProvider = instrument_provider
+        self._set_account_id(AccountId(f"{name or KRAKEN_VENUE.value}-SPOT"))
+        self._ws = KrakenWebSocketClient(
+            config.base_url_ws_private,
+            self._handle_ws_message,
+            name="private",
+            token_provider=self._get_ws_token,
+            on_reconnect=self._on_ws_reconnect,
+            on_disconnect=self._on_ws_disconnect,
+            request_timeout=config.ws_request_timeout_secs,
+            idle_timeout=config.ws_idle_timeout_secs,
+            logger=self._log,
+        )
+        self._dec_exec = msgspec.json.Decoder(ExecMessage)
+        self._dec_balance = msgspec.json.Decoder(BalanceMessage)
+        self._dec_ack = msgspec.json.Decoder(AddOrderAck)
+
+        self._cl_to_client: dict[str, ClientOrderId] = {}
+        self._client_to_cl: dict[ClientOrderId, str] = {}
+        self._accepted_at: dict[ClientOrderId, float] = {}
+        self._seen_trades: set[str] = set()
+        self._seen_trades_order: deque[str] = deque()
+        self._epoch = 0  # WebSocket connection number (sequences restart per connection)
+        self._seen_seq: set[tuple[int, int]] = set()
+        self._max_seq: dict[int, int] = {}
+        self._deferred: dict[ClientOrderId, ExecData] = {}
+        self._balances: dict[str, Decimal] = {}
+        self._oflags: dict[str, str] = {}
+        self._reconcile_lock = asyncio.Lock()
+        self._bg_tasks: list[asyncio.Task] = []
+        self.stats: Counter[str] = Counter()
+
+    # ------------------------------------------------------------------ lifecycle
+
+    async def _connect(self) -> None:
+        if not self._http.has_credentials:
+            raise KrakenError("the execution client needs KRAKEN_API_KEY and KRAKEN_API_SECRET")
+        await self._provider.initialize()
+        for instrument in self._provider.list_all():
+            if self._cache.instrument(instrument.id) is None:
+                self._cache.add_instrument(instrument)
+        await self._update_account_state()
+        await self._await_account_registered()
+        await self._ws.connect()
+        await self._subscribe_private()
+        if self._config.reconcile_interval_secs:
+            self._bg_tasks.append(
+                self._loop.create_task(self._reconcile_loop(self._config.reconcile_interval_secs))
+            )
+
+    async def _disconnect(self) -> None:
+        for task in self._bg_tasks:
+            task.cancel()
+        for task in self._bg_tasks:
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+        self._bg_tasks.clear()
+        await self._ws.disconnect()
+        await self._http.close()
+
+    async def _get_ws_token(self) -> str:
+        return (await self._api.websockets_token()).token
+
+    async def _subscribe_private(self) -> None:
+        self._epoch += 1
+        await self._ws.subscribe(
+            {"channel": "executions", "snap_orders": True, "snap_trades": True}
+        )
+        await self._ws.subscribe({"channel": "balances", "snapshot": True})
+
+    def _on_ws_disconnect(self) -> None:
+        self.stats["ws_disconnects"] += 1
+
+    async def _on_ws_reconnect(self) -> None:
+        self._epoch += 1
+        self.stats["ws_reconnects"] += 1
+        await self.reconcile_open_orders()
+
+    # ------------------------------------------------------------------ identifiers
+
+    def _cl_ord_id(self, client_order_id: ClientOrderId) -> str:
+        cl = self._client_to_cl.get(client_order_id)
+        if cl is None:
+            cl = to_cl_ord_id(client_order_id.value)
+            self._client_to_cl[client_order_id] = cl
+            self._cl_to_client[cl] = client_order_id
+            if cl != client_order_id.value:
+                self._cache.add(_CL_KEY + cl, client_order_id.value.encode())
+        return cl
+
+    def _client_order_id_for(self, cl_ord_id: str) -> ClientOrderId:
+        cid = self._cl_to_client.get(cl_ord_id)
+        if cid is None:
+            stored = self._cache.get(_CL_KEY + cl_ord_id)
+            cid = ClientOrderId(stored.decode() if stored else cl_ord_id)
+            self._cl_to_client[cl_ord_id] = cid
+            self._client_to_cl[cid] = cl_ord_id
+        return cid
+
+    def _order_for(self, venue_order_id: str, cl_ord_id: str | None) -> Order | None:
+        cid = None
+        if cl_ord_id:
+            cid = self._client_order_id_for(cl_ord_id)
+        if cid is None or self._cache.order(cid) is None:
+            cid = self._cache.client_order_id(VenueOrderId(venue_order_id))
+        return self._cache.order(cid) if cid is not None else None
+
+    def _instrument(self, instrument_id: InstrumentId) -> Instrument:
+        instrument = self._cache.instrument(instrument_id) or self._provider.find(instrument_id)
+        if instrument is None:
+            raise KrakenError(f"instrument {instrument_id} not loaded")
+        return instrument
+
+    # ------------------------------------------------------------------ account
+
+    async def _update_account_state(self) -> None:
+        balances = await self._api.balance_ex()
+        totals: dict[str, Decimal] = {}
+        holds: dict[str, Decimal] = {}
+        for asset, entry in balances.items():
+            code = normalize_asset(asset)
+            totals[code] = totals.get(code, _ZERO) + Decimal(entry.balance)
+            holds[code] = holds.get(code, _ZERO) + Decimal(entry.hold_trade or "0")
+        self._balances = totals
+        self._emit_account_state(holds)
+
+    async def _query_account(self, _command: QueryAccount) -> None:
+        await self._update_account_state()
+
+    def _computed_holds(self) -> dict[str, Decimal]:
+        """Funds reserved by our open orders, the way Kraken reserves them."""
+        holds: dict[str, Decimal] = {}
+        for order in self._cache.orders_open(venue=KRAKEN_VENUE):
+            instrument = self._cache.instrument(order.instrument_id)
+            if instrument is None or order.order_type == OrderType.MARKET:
+                continue
+            remaining = order.leaves_qty.as_decimal()
+            if order.side == OrderSide.BUY:
+                ref = order.price if order.has_price else order.trigger_price
+                if ref is None:
+                    continue
+                amount = remaining * ref.as_decimal() * (1 + instrument.taker_fee)
+                code = instrument.quote_currency.code
+            else:
+                amount = remaining
+                code = instrument.base_currency.code
+            holds[code] = holds.get(code, _ZERO) + amount
+        return holds
+
+    def _emit_account_state(self, holds: dict[str, Decimal] | None = None) -> None:
+        holds = self._computed_holds() if holds is None else holds
+        balances = []
+        for code, total in sorted(self._balances.items()):
+            currency = _currency(code)
+            total_m = Money(total, currency)
+            locked = min(max(holds.get(code, _ZERO), _ZERO), total_m.as_decimal())
+            locked_m = Money(max(locked, _ZERO), currency)
+            free_m = Money(total_m.as_decimal() - locked_m.as_decimal(), currency)
+            balances.append(AccountBalance(total_m, locked_m, free_m))
+        if not balances:
+            return
+        self.generate_account_state(
+            balances=balances, margins=[], reported=True, ts_event=self._clock.timestamp_ns()
+        )
+
+    # ------------------------------------------------------------------ websocket messages
+
+    def _handle_ws_message(self, text: str) -> None:
+        if '"executions"' in text[:40]:
+            self._on_executions(text)
+        elif '"balances"' in text[:40]:
+            self._on_balances(text)
+
+    def _note_sequence(self, sequence: int | None) -> bool:
+        """False when this exact message was already handled (a duplicate)."""
+        if sequence is None:
+            return True
+        key = (self._epoch, sequence)
+        if key in self._seen_seq:
+            self.stats["duplicate_messages"] += 1
+            return False
+        self._seen_seq.add(key)
+        if len(self._seen_seq) > 20_000:
+            self._seen_seq = {k for k in self._seen_seq if k[0] == self._epoch}
+        last = self._max_seq.get(self._epoch, 0)
+        if sequence > last + 1 and last:
+            self.stats["sequence_gaps"] += 1
+            self.create_task(self._check_gap(self._epoch, last + 1, sequence), log_msg="gap")
+        self._max_seq[self._epoch] = max(last, sequence)
+        return True
+
+    async def _check_gap(self, epoch: int, first: int, upto: int) -> None:
+        await asyncio.sleep(1.0)
+        missing = [s for s in range(first, upto) if (epoch, s) not in self._seen_seq]
+        if missing:
+            self._log.warning(f"Kraken executions: {len(missing)} message(s) missing; reconciling")
+            await self.reconcile_open_orders()
+
+    def _on_executions(self, text: str) -> None:
+        try:
+            message = self._dec_exec.decode(text)
+        except msgspec.DecodeError as e:
+            self.stats["malformed"] += 1
+            self._log.error(f"Malformed executions message ({e}): {text[:120]!r}")
+            return
+        if not self._note_sequence(message.sequence):
+            return
+        for data in message.data:
+            try:
+                self._on_execution(data, snapshot=message.type == "snapshot")
+            except Exception as e:
+                self._log.exception(f"Failed to handle execution for {data.order_id}", e)
+
+    def _on_execution(self, data: ExecData, snapshot: bool) -> None:
+        order = self._order_for(data.order_id, data.cl_ord_id)
+        if order is None:
+            self.stats["external_executions"] += 1
+            return  # not ours (another client on this key); reconciliation adopts them
+        venue_order_id = VenueOrderId(data.order_id)
+        ts = rfc3339_to_ns(data.timestamp) if data.timestamp else self._clock.timestamp_ns()
+        kind = data.exec_type
+        if snapshot and kind != "trade":
+            kind = "new"  # a snapshot of an open order
+        if kind in ("pending_new", "new"):
+            self._accept(order, venue_order_id, ts)
+        elif kind == "trade":
+            self._fill_from_ws(order, venue_order_id, data, ts)
+        elif kind in ("canceled", "expired"):
+            self._terminal(order, venue_order_id, data, ts)
+        elif kind in ("amended", "restated"):
+            self._updated(order, venue_order_id, data, ts)
+        elif kind == "status" and data.triggers is not None and data.triggers.status == "triggered":
+            self._accept(order, venue_order_id, ts)
+            triggerable = order.order_type in (OrderType.STOP_LIMIT, OrderType.LIMIT_IF_TOUCHED)
+            if triggerable and order.status in (OrderStatus.ACCEPTED, OrderStatus.PENDING_UPDATE):
+                self.generate_order_triggered(
+                    order.strategy_id, order.instrument_id, order.client_order_id,
+                    venue_order_id, ts,
+                )  # fmt: skip
+        elif kind == "filled":
+            cum = Decimal(str(data.cum_qty)) if data.cum_qty is not None else None
+            if cum is not None and cum > order.filled_qty.as_decimal():
+                self.create_task(self._recover_order(order.client_order_id, data.order_id))
+
+    def _accept(self, order: Order, venue_order_id: VenueOrderId, ts: int) -> None:
+        if order.status != OrderStatus.SUBMITTED:
+            return
+        self._accepted_at[order.client_order_id] = time.monotonic()
+        self.generate_order_accepted(
+            order.strategy_id, order.instrument_id, order.client_order_id, venue_order_id, ts
+        )
+
+    def _trade_seen(self, trade_id: str, order: Order) -> bool:
+        if trade_id in self._seen_trades or TradeId(trade_id) in order.trade_ids:
+            return True
+        self._seen_trades.add(trade_id)
+        self._seen_trades_order.append(trade_id)
+        if len(self._seen_trades_order) > 50_000:
+            self._seen_trades.discard(self._seen_trades_order.popleft())
+        return False
+
+    def _fill_from_ws(self, order: Order, venue_order_id: VenueOrderId, data: ExecData, ts: int):
+        trade_id = data.exec_id or (str(data.trade_id) if data.trade_id is not None else None)
+        if trade_id is None or data.last_qty is None or data.last_price is None:
+            self._log.error(f"Kraken trade execution without id or quantity: {data}")
+            return
+        if self._trade_seen(trade_id, order):
+            self.stats["duplicate_fills_ignored"] += 1
+            return
+        instrument = self._instrument(order.instrument_id)
+        fee_currency = instrument.quote_currency
+        fee = _ZERO
+        if data.fees:
+            fee_currency = _currency(normalize_asset(data.fees[0].asset))
+            fee = sum((Decimal(str(f.qty)) for f in data.fees), _ZERO)
+        self._apply_fill(
+            order,
+            venue_order_id,
+            trade_id,
+            instrument.make_qty(Decimal(str(data.last_qty))),
+            instrument.make_price(Decimal(str(data.last_price))),
+            Money(fee, fee_currency),
+            LiquiditySide.MAKER if data.liquidity_ind == "m" else LiquiditySide.TAKER,
+            ts,
+        )
+
+    def _apply_fill(
+        self,
+        order: Order,
+        venue_order_id: VenueOrderId,
+        trade_id: str,
+        last_qty,
+        last_px: Price,
+        commission: Money,
+        liquidity: LiquiditySide,
+        ts: int,
+    ) -> None:
+        self._accept(order, venue_order_id, ts)
+        instrument = self._instrument(order.instrument_id)
+        self.stats["fills"] += 1
+        self.generate_order_filled(
+            strategy_id=order.strategy_id,
+            instrument_id=order.instrument_id,
+            client_order_id=order.client_order_id,
+            venue_order_id=venue_order_id,
+            venue_position_id=None,
+            trade_id=TradeId(trade_id),
+            order_side=order.side,
+            order_type=order.order_type,
+            last_qty=last_qty,
+            last_px=last_px,
+            quote_currency=instrument.quote_currency,
+            commission=commission,
+            liquidity_side=liquidity,
+            ts_event=ts,
+        )
+        deferred = self._deferred.get(order.client_order_id)
+        if deferred is not None:
+            cum = Decimal(str(deferred.cum_qty or 0))
+            if order.filled_qty.as_decimal() + last_qty.as_decimal() >= cum:
+                self._deferred.pop(order.client_order_id, None)
+                self._terminal(order, venue_order_id, deferred, ts, from_deferred=True)
+
+    def _terminal(
+        self,
+        order: Order,
+        venue_order_id: VenueOrderId,
+        data: ExecData,
+        ts: int,
+        from_deferred: bool = False,
+    ) -> None:
+        if order.is_closed and not from_deferred:
+            return
+        cum = Decimal(str(data.cum_qty)) if data.cum_qty is not None else _ZERO
+        order = self._cache.order(order.client_order_id) or order
+        if cum > order.filled_qty.as_decimal() and not from_deferred:
+            # Fills not seen yet (reordered or lost): wait for them, then close the order.
+            self.stats["terminal_deferred"] += 1
+            self._deferred[order.client_order_id] = data
+            self.create_task(self._resolve_deferred(order.client_order_id, data.order_id))
+            return
+        if order.is_closed:
+            return
+        self._accept(order, venue_order_id, ts)
+        if data.exec_type == "expired":
+            self.generate_order_expired(
+                order.strategy_id, order.instrument_id, order.client_order_id, venue_order_id, ts
+            )
+        else:
+            self.generate_order_canceled(
+                order.strategy_id, order.instrument_id, order.client_order_id, venue_order_id, ts
+            )
+
+    async def _resolve_deferred(self, client_order_id: ClientOrderId, txid: str) -> None:
+        await asyncio.sleep(1.0)
+        if client_order_id in self._deferred:
+            await self._recover_order(client_order_id, txid)
+
+    def _updated(self, order: Order, venue_order_id: VenueOrderId, data: ExecData, ts: int):
+        if order.is_closed:
+            return
+        instrument = self._instrument(order.instrument_id)
+        quantity = (
+            instrument.make_qty(Decimal(str(data.order_qty)))
+            if data.order_qty is not None
+            else order.quantity
+        )
+        price = order.price if order.has_price else None
+        trigger = order.trigger_price if order.has_trigger_price else None
+        if data.limit_price is not None and order.has_price:
+            price = instrument.make_price(Decimal(str(data.limit_price)))
+        if data.triggers is not None and data.triggers.price is not None and trigger is not None:
+            trigger = instrument.make_price(Decimal(str(data.triggers.price)))
+        self._accept(order, venue_order_id, ts)
+        self.generate_order_updated(
+            order.strategy_id,
+            order.instrument_id,
+            order.client_order_id,
+            venue_order_id,
+            quantity,
+            price,
+            trigger,
+            ts,
+        )
+
+    def _on_balances(self, text: str) -> None:
+        try:
+            message = self._dec_balance.decode(text)
+        except msgspec.DecodeError as e:
+            self.stats["malformed"] += 1
+            self._log.error(f"Malformed balances message ({e}): {text[:120]!r}")
+            return
+        if not self._note_sequence(message.sequence):
+            return
+        if message.type == "snapshot":
+            self._balances = {}
+        for data in message.data:
+            code = normalize_asset(data.asset)
+            if message.type == "snapshot":
+                self._balances[code] = self._balances.get(code, _ZERO) + Decimal(str(data.balance))
+            else:
+                self._balances[code] = Decimal(str(data.balance))
+        self._emit_account_state()
+
+    # ------------------------------------------------------------------ submit
+
+    def _unsupported(self, order: Order) -> str | None:
+        if order.order_type not in ORDER_TYPE_TO_KRAKEN:
+            return f"order type {order.order_type.name} is not supported on Kraken Spot"
+        if order.time_in_force not in TIF_TO_KRAKEN:
+            return f"time in force {order.time_in_force.name} is not supported on Kraken Spot"
+        if order.is_quote_quantity:
+            return "quote-quantity orders are not supported by this adapter"
+        if order.is_post_only and order.order_type != OrderType.LIMIT:
+            return "post-only applies to limit orders only on Kraken"
+        if _display_qty(order) is not None and order.order_type != OrderType.LIMIT:
+            return "display quantity (iceberg) applies to limit orders only on Kraken"
+        return None
+
+    def _ws_params(self, order: Order, symbol: str, cl_ord_id: str) -> dict[str, Any]:
+        display = _display_qty(order)
+        params: dict[str, Any] = {
+            "order_type": "iceberg"
+            if display is not None
+            else ORDER_TYPE_TO_KRAKEN[order.order_type],
+            "side": "buy" if order.side == OrderSide.BUY else "sell",
+            "order_qty": _num(order.quantity),
+            "symbol": symbol,
+            "cl_ord_id": cl_ord_id,
+        }
+        if order.order_type != OrderType.MARKET:
+            params["time_in_force"] = TIF_TO_KRAKEN[order.time_in_force]
+        if order.order_type in _LIMIT_TYPES:
+            params["limit_price"] = _num(order.price)
+        if order.order_type in _STOP_TYPES:
+            params["triggers"] = {
+                "reference": _trigger_reference(order),
+                "price": _num(order.trigger_price),
+                "price_type": "static",
+            }
+        if order.time_in_force == TimeInForce.GTD and _expire_ns(order):
+            params["expire_time"] = ns_to_rfc3339(_expire_ns(order))
+        if order.is_post_only:
+            params["post_only"] = True
+        if order.is_reduce_only:
+            params["reduce_only"] = True
+        if display is not None:
+            params["display_qty"] = _num(display)
+        return params
+
+    def _rest_params(self, order: Order, pair: str, cl_ord_id: str) -> dict[str, Any]:
+        display = _display_qty(order)
+        params: dict[str, Any] = {
+            "pair": pair,
+            "type": "buy" if order.side == OrderSide.BUY else "sell",
+            "ordertype": ORDER_TYPE_TO_KRAKEN[order.order_type],
+            "volume": str(order.quantity),
+            "cl_ord_id": cl_ord_id,
+        }
+        if order.order_type == OrderType.LIMIT:
+            params["price"] = str(order.price)
+        elif order.order_type in _STOP_TYPES:
+            params["price"] = str(order.trigger_price)
+            params["trigger"] = _trigger_reference(order)
+            if order.order_type in _LIMIT_TYPES:
+                params["price2"] = str(order.price)
+        if order.order_type != OrderType.MARKET:
+            params["timeinforce"] = TIF_TO_KRAKEN[order.time_in_force].upper()
+        if order.time_in_force == TimeInForce.GTD and _expire_ns(order):
+            params["expiretm"] = str(_expire_ns(order) // 1_000_000_000)
+        if order.is_post_only:
+            params["oflags"] = "post"
+        if order.is_reduce_only:
+            params["reduce_only"] = True
+        if display is not None:
+            params["displayvol"] = str(display)
+        return params
+
+    async def _submit_order(self, command: SubmitOrder) -> None:
+        order = command.order
+        if order.is_closed:
+            return
+        self.generate_order_submitted(
+            order.strategy_id, order.instrument_id, order.client_order_id,
+            self._clock.timestamp_ns(),
+        )  # fmt: skip
+        reason = self._unsupported(order)
+        if reason is not None:
+            self._reject(order, reason)
+            return
+        try:
+            pair = self._provider.pair_key(order.instrument_id)
+            symbol = self._provider.ws_symbol(order.instrument_id)
+        except KrakenError as e:
+            self._reject(order, str(e))
+            return
+        cl = self._cl_ord_id(order.client_order_id)
+        await self._http.limiter.acquire_trading(pair, 1.0)
+        try:
+            if self._config.use_ws_trading and self._ws.is_connected:
+                try:
+                    response = await self._ws.request(
+                        "add_order", self._ws_params(order, symbol, cl)
+                    )
+                except KrakenWsNotConnected:
+                    response = None  # nothing was sent: fall back to REST
+                if response is not None:
+                    self.stats["orders_ws"] += 1
+                    self._on_add_order_response(order, response, pair)
+                    return
+            self.stats["orders_rest"] += 1
+            result = await self._api.add_order(self._rest_params(order, pair, cl))
+            if result.txid:
+                self._accept(order, VenueOrderId(result.txid[0]), self._clock.timestamp_ns())
+        except KrakenAmbiguousError as e:
+            self.stats["lost_acks"] += 1
+            self._log.warning(f"{order.client_order_id!r}: {e}; looking it up at the venue")
+            self.create_task(self._recover_lost_ack(order.client_order_id, cl))
+        except KrakenError as e:
+            if isinstance(e, KrakenRateLimitError):
+                self._http.limiter.trading(pair).saturate()
+            self._reject(order, str(e))
+
+    def _on_add_order_response(self, order: Order, response: MethodResponse, pair: str) -> None:
+        if response.success:
+            ack = self._dec_ack.decode(response.result)
+            self._accept(order, VenueOrderId(ack.order_id), self._clock.timestamp_ns())
+            return
+        error = error_from_strings([response.error or "EGeneral:Unknown error"], "add_order")
+        if isinstance(error, KrakenRateLimitError):
+            self._http.limiter.trading(pair).saturate()
+        self._reject(order, str(error))
+
+    def _reject(self, order: Order, reason: str) -> None:
+        order = self._cache.order(order.client_order_id) or order
+        if order.status not in (OrderStatus.SUBMITTED, OrderStatus.INITIALIZED):
+            return
+        self.stats["rejected"] += 1
+        self.generate_order_rejected(
+            order.strategy_id,
+            order.instrument_id,
+            order.client_order_id,
+            reason,
+            self._clock.timestamp_ns(),
+        )
+
+    async def _recover_lost_ack(self, client_order_id: ClientOrderId, cl_ord_id: str) -> None:
+        """The venue may hold the order: find it by cl_ord_id (never resend)."""
+        for delay in self._config.ack_recovery_delays_secs:
+            await asyncio.sleep(delay)
+            order = self._cache.order(client_order_id)
+            if order is None or order.status != OrderStatus.SUBMITTED:
+                self.stats["lost_acks_resolved_by_stream"] += 1
+                return  # the executions channel already told us
+            try:
+                found = await self._find_venue_order(cl_ord_id)
+            except KrakenError as e:
+                self._log.warning(f"Looking up {client_order_id!r} failed: {e}")
+                continue
+            if found is not None:
+                txid, info = found
+                self.stats["lost_acks_recovered"] += 1
+                await self._apply_venue_order(order, txid, info)
+                return
+        order = self._cache.order(client_order_id)
+        if order is not None and order.status == OrderStatus.SUBMITTED:
+            self._reject(order, "acknowledgement lost and the order is not at the venue")
+
+    async def _find_venue_order(self, cl_ord_id: str) -> tuple[str, OrderInfo] | None:
+        open_orders = await self._api.open_orders(cl_ord_id=cl_ord_id)
+        for txid, info in open_orders.items():
+            if info.cl_ord_id == cl_ord_id:
+                return txid, info
+        closed = await self._api.closed_orders(cl_ord_id=cl_ord_id)
+        for txid, info in closed.closed.items():
+            if info.cl_ord_id == cl_ord_id:
+                return txid, info
+        return None
+
+    async def _apply_venue_order(self, order: Order, txid: str, info: OrderInfo) -> None:
+        """Bring a nautilus order in line with the venue's record of it (fills first)."""
+        venue_order_id = VenueOrderId(txid)
+        ts = secs_to_ns(info.opentm)
+        self._accept(order, venue_order_id, ts)
+        if Decimal(info.vol_exec) > order.filled_qty.as_decimal():
+            trade_ids = info.trades or []
+            if not trade_ids:
+                refreshed = await self._api.query_orders([txid], trades=True)
+                trade_ids = refreshed.get(txid, info).trades or []
+            if trade_ids:
+                trades = await self._api.query_trades(trade_ids)
+                for trade_id, trade in sorted(trades.items(), key=lambda kv: kv[1].time):
+                    current = self._cache.order(order.client_order_id) or order
+                    if self._trade_seen(trade_id, current):
+                        continue
+                    self._apply_rest_fill(current, venue_order_id, trade_id, trade, info.oflags)
+        order = self._cache.order(order.client_order_id) or order
+        if info.status in ("canceled", "expired") and not order.is_closed:
+            data = ExecData(
+                order_id=txid,
+                exec_type="expired" if info.status == "expired" else "canceled",
+                cum_qty=float(info.vol_exec),
+            )
+            self._deferred.pop(order.client_order_id, None)
+            self._terminal(
+                order, venue_order_id, data, secs_to_ns(info.closetm or info.opentm), True
+            )
+
+    def _apply_rest_fill(
+        self,
+        order: Order,
+        venue_order_id: VenueOrderId,
+        trade_id: str,
+        trade: TradeInfo,
+        oflags: str,
+    ) -> None:
+        instrument = self._instrument(order.instrument_id)
+        fee_currency = instrument.base_currency if "fcib" in oflags else instrument.quote_currency
+        self.stats["fills_recovered_rest"] += 1
+        self._apply_fill(
+            order,
+            venue_order_id,
+            trade_id,
+            instrument.make_qty(Decimal(trade.vol)),
+            instrument.make_price(Decimal(trade.price)),
+            Money(Decimal(trade.fee), fee_currency),
+            _liquidity(trade.maker),
+            secs_to_ns(trade.time),
+        )
+
+    async def _recover_order(self, client_order_id: ClientOrderId, txid: str) -> None:
+        """Fetch one order from the venue and apply what we missed."""
+        order = self._cache.order(client_order_id)
+        if order is None:
+            return
+        try:
+            infos = await self._api.query_orders([txid], trades=True)
+        except KrakenError as e:
+            self._log.warning(f"Recovering {client_order_id!r} failed: {e}")
+            return
+        info = infos.get(txid)
+        if info is not None:
+            await self._apply_venue_order(order, txid, info)
+
+    async def reconcile_open_orders(self) -> None:
+        """Compare our open orders with the venue's and recover whatever was missed."""
+        async with self._reconcile_lock:
+            try:
+                venue_open = await self._api.open_orders(trades=True)
+            except KrakenError as e:
+                self._log.warning(f"Open-order check failed: {e}")
+                return
+            self.stats["open_order_checks"] += 1
+            for order in self._cache.orders_open(venue=KRAKEN_VENUE):
+                if order.venue_order_id is None or order.status == OrderStatus.SUBMITTED:
+                    continue
+                txid = order.venue_order_id.value
+                info = venue_open.get(txid)
+                if info is not None:
+                    if Decimal(info.vol_exec) > order.filled_qty.as_decimal():
+                        await self._apply_venue_order(order, txid, info)
+                    continue
+                await self._recover_order(order.client_order_id, txid)
+
+    async def _reconcile_loop(self, interval: float) -> None:
+        while True:
+            await asyncio.sleep(interval)
+            await self.reconcile_open_orders()
+
+    async def _submit_order_list(self, command: SubmitOrderList) -> None:
+        for order in command.order_list.orders:
+            await self._submit_order(
+                SubmitOrder(
+                    trader_id=command.trader_id,
+                    strategy_id=command.strategy_id,
+                    order=order,
+                    command_id=UUID4(),
+                    ts_init=command.ts_init,
+                    position_id=command.position_id,
+                    client_id=command.client_id,
+                )
+            )
+
+    # ------------------------------------------------------------------ modify and cancel
+
+    def _age(self, client_order_id: ClientOrderId) -> float:
+        accepted = self._accepted_at.get(client_order_id)
+        return time.monotonic() - accepted if accepted is not None else 300.0
+
+    async def _modify_order(self, command: ModifyOrder) -> None:
+        order = self._cache.order(command.client_order_id)
+        if order is None or order.is_closed or order.venue_order_id is None:
+            self.generate_order_modify_rejected(
+                command.strategy_id, command.instrument_id, command.client_order_id,
+                command.venue_order_id, "order not open at the venue", self._clock.timestamp_ns(),
+            )  # fmt: skip
+            return
+        txid = order.venue_order_id.value
+        pair = self._provider.pair_key(order.instrument_id)
+        await self._http.limiter.acquire_trading(pair, amend_cost(self._age(order.client_order_id)))
+        ws_params: dict[str, Any] = {"order_id": txid}
+        rest_params: dict[str, Any] = {"txid": txid}
+        if command.quantity is not None:
+            ws_params["order_qty"] = _num(command.quantity)
+            rest_params["order_qty"] = str(command.quantity)
+        if command.price is not None:
+            ws_params["limit_price"] = _num(command.price)
+            rest_params["limit_price"] = str(command.price)
+        if command.trigger_price is not None:
+            ws_params["trigger_price"] = _num(command.trigger_price)
+            rest_params["trigger_price"] = str(command.trigger_price)
+        error: str | None = None
+        try:
+            response = None
+            if self._config.use_ws_trading and self._ws.is_connected:
+                try:
+                    response = await self._ws.request("amend_order", ws_params)
+                except KrakenWsNotConnected:
+                    response = None
+            if response is not None:
+                if not response.success:
+                    error = response.error or "amend failed"
+            else:
+                await self._api.amend_order(rest_params)
+        except KrakenAmbiguousError:
+            self.create_task(self._recover_order(order.client_order_id, txid))
+            return
+        except KrakenError as e:
+            error = str(e)
+        if error is not None:
+            self.generate_order_modify_rejected(
+                order.strategy_id, order.instrument_id, order.client_order_id,
+                order.venue_order_id, error, self._clock.timestamp_ns(),
+            )  # fmt: skip
+        # Success: the executions channel's "amended" event produces OrderUpdated.
+
+    async def _cancel_order(self, command: CancelOrder) -> None:
+        order = self._cache.order(command.client_order_id)
+        if order is None or order.is_closed:
+            return
+        await self._cancel_orders([order])
+
+    async def _cancel_orders(self, orders: list[Order]) -> None:
+        by_txid: dict[str, Order] = {}
+        for order in orders:
+            if order.venue_order_id is None:
+                # Not acknowledged yet: cancel by cl_ord_id.
+                await self._cancel_one(order, None)
+                continue
+            by_txid[order.venue_order_id.value] = order
+        txids = list(by_txid)
+        if len(txids) == 1:
+            await self._cancel_one(by_txid[txids[0]], txids[0])
+            return
+        for start in range(0, len(txids), 50):
+            chunk = txids[start : start + 50]
+            if len(chunk) == 1:
+                await self._cancel_one(by_txid[chunk[0]], chunk[0])
+                continue
+            for txid in chunk:
+                order = by_txid[txid]
+                await self._http.limiter.acquire_trading(
+                    self._provider.pair_key(order.instrument_id),
+                    cancel_cost(self._age(order.client_order_id)),
+                )
+            try:
+                if not (self._config.use_ws_trading and self._ws.is_connected):
+                    raise KrakenWsNotConnected("not connected")
+                response = await self._ws.request("batch_cancel", {"orders": chunk})
+                if not response.success:
+                    for txid in chunk:
+                        order = by_txid[txid]
+                        self._cancel_rejected(order, response.error or "batch cancel failed")
+            except KrakenWsNotConnected:
+                for txid in chunk:
+                    await self._cancel_one(by_txid[txid], txid, charged=True)
+            except KrakenAmbiguousError:
+                self.create_task(self.reconcile_open_orders())
+
+    async def _cancel_one(self, order: Order, txid: str | None, charged: bool = False) -> None:
+        pair = self._provider.pair_key(order.instrument_id)
+        if not charged:
+            await self._http.limiter.acquire_trading(
+                pair, cancel_cost(self._age(order.client_order_id))
+            )
+        cl = self._cl_ord_id(order.client_order_id)
+        try:
+            if self._config.use_ws_trading and self._ws.is_connected:
+                params = {"order_id": [txid]} if txid else {"cl_ord_id": [cl]}
+                try:
+                    response = await self._ws.request("cancel_order", params)
+                except KrakenWsNotConnected:
+                    response = None
+                if response is not None:
+                    if not response.success:
+                        self._cancel_rejected(order, response.error or "cancel failed")
+                    return
+            await self._api.cancel_order(txid or cl)
+        except KrakenAmbiguousError:
+            if txid:
+                self.create_task(self._recover_order(order.client_order_id, txid))
+        except KrakenError as e:
+            self._cancel_rejected(order, str(e))
+
+    def _cancel_rejected(self, order: Order, reason: str) -> None:
+        self.generate_order_cancel_rejected(
+            order.strategy_id, order.instrument_id, order.client_order_id,
+            order.venue_order_id, reason, self._clock.timestamp_ns(),
+        )  # fmt: skip
+        if order.venue_order_id is not None and "Unknown order" in reason:
+            # Probably closed meanwhile: fetch the venue's record.
+            self.create_task(self._recover_order(order.client_order_id, order.venue_order_id.value))
+
+    async def _cancel_all_orders(self, command: CancelAllOrders) -> None:
+        orders = [
+            o
+            for o in self._cache.orders_open(
+                venue=KRAKEN_VENUE, instrument_id=command.instrument_id
+            )
+            if command.order_side in (OrderSide.NO_ORDER_SIDE, o.side)
+        ]
+        if orders:
+            await self._cancel_orders(orders)
+
+    async def _batch_cancel_orders(self, command: BatchCancelOrders) -> None:
+        orders = []
+        for cancel in command.cancels:
+            order = self._cache.order(cancel.client_order_id)
+            if order is not None and not order.is_closed:
+                orders.append(order)
+        if orders:
+            await self._cancel_orders(orders)
+
+    # ------------------------------------------------------------------ reports
+
+    def _order_report(self, txid: str, info: OrderInfo) -> OrderStatusReport | None:
+        instrument_id = self._provider.instrument_id_for(info.descr.pair)
+        if instrument_id is None:
+            return None
+        instrument = self._instrument(instrument_id)
+        self._oflags[txid] = info.oflags
+        vol_exec = Decimal(info.vol_exec)
+        kraken_type = info.descr.ordertype
+        order_type = KRAKEN_TO_ORDER_TYPE.get(kraken_type, OrderType.LIMIT)
+        price = trigger = None
+        if kraken_type in ("limit", "iceberg"):
+            price = instrument.make_price(Decimal(info.descr.price))
+        elif kraken_type in ("stop-loss", "take-profit"):
+            trigger = instrument.make_price(Decimal(info.descr.price))
+        elif kraken_type in ("stop-loss-limit", "take-profit-limit"):
+            trigger = instrument.make_price(Decimal(info.descr.price))
+            price = instrument.make_price(Decimal(info.descr.price2))
+        expire = datetime.fromtimestamp(info.expiretm, tz=UTC) if info.expiretm else None
+        tif = KRAKEN_TO_TIF.get((info.timeinforce or "GTC").upper(), TimeInForce.GTC)
+        if expire is not None and tif == TimeInForce.GTC:
+            tif = TimeInForce.GTD
+        now = self._clock.timestamp_ns()
+        return OrderStatusReport(
+            account_id=self.account_id,
+            instrument_id=instrument_id,
+            client_order_id=self._client_order_id_for(info.cl_ord_id) if info.cl_ord_id else None,
+            venue_order_id=VenueOrderId(txid),
+            order_side=order_side(info.descr.type),
+            order_type=order_type,
+            time_in_force=tif,
+            order_status=order_status(info.status, vol_exec),
+            price=price,
+            trigger_price=trigger,
+            trigger_type=TriggerType.LAST_PRICE if trigger is not None else TriggerType.NO_TRIGGER,
+            quantity=instrument.make_qty(Decimal(info.vol)),
+            filled_qty=instrument.make_qty(vol_exec),
+            avg_px=Decimal(info.price) if vol_exec > 0 else None,
+            expire_time=expire,
+            post_only="post" in info.oflags,
+            cancel_reason=info.reason,
+            report_id=UUID4(),
+            ts_accepted=secs_to_ns(info.opentm),
+            ts_last=secs_to_ns(info.closetm or info.opentm),
+            ts_init=now,
+        )
+
+    async def generate_order_status_report(
+        self, command: GenerateOrderStatusReport
+    ) -> OrderStatusReport | None:
+        try:
+            if command.venue_order_id is not None:
+                txid = command.venue_order_id.value
+                infos = await self._api.query_orders([txid], trades=True)
+                info = infos.get(txid)
+                return self._order_report(txid, info) if info is not None else None
+            if command.client_order_id is not None:
+                found = await self._find_venue_order(self._cl_ord_id(command.client_order_id))
+                return self._order_report(*found) if found is not None else None
+        except KrakenError as e:
+            self._log.warning(f"Order status report failed: {e}")
+        return None
+
+    async def generate_order_status_reports(
+        self, command: GenerateOrderStatusReports
+    ) -> list[OrderStatusReport]:
+        start = command.start.timestamp() if command.start is not None else None
+        orders = dict(await self._api.open_orders(trades=True))
+        if not command.open_only:
+            orders.update(
+                await self._api.closed_orders_all(
+                    start=start, max_pages=self._config.max_history_pages
+                )
+            )
+        reports = []
+        end = command.end.timestamp() if command.end is not None else None
+        for txid, info in orders.items():
+            if end is not None and info.opentm > end:
+                continue
+            report = self._order_report(txid, info)
+            if report is None:
+                continue
+            if command.instrument_id is not None and report.instrument_id != command.instrument_id:
+                continue
+            reports.append(report)
+        self._log.info(f"Generated {len(reports)} order status report(s)")
+        return reports
+
+    def _fill_report(self, trade_id: str, trade: TradeInfo) -> FillReport | None:
+        instrument_id = self._provider.instrument_id_for(trade.pair)
+        if instrument_id is None:
+            return None
+        instrument = self._instrument(instrument_id)
+        oflags = self._oflags.get(trade.ordertxid, "")
+        fee_currency = instrument.base_currency if "fcib" in oflags else instrument.quote_currency
+        venue_order_id = VenueOrderId(trade.ordertxid)
+        return FillReport(
+            account_id=self.account_id,
+            instrument_id=instrument_id,
+            venue_order_id=venue_order_id,
+            client_order_id=self._cache.client_order_id(venue_order_id),
+            trade_id=TradeId(trade_id),
+            order_side=order_side(trade.type),
+            last_qty=instrument.make_qty(Decimal(trade.vol)),
+            last_px=instrument.make_price(Decimal(trade.price)),
+            commission=Money(Decimal(trade.fee), fee_currency),
+            liquidity_side=_liquidity(trade.maker),
+            report_id=UUID4(),
+            ts_event=secs_to_ns(trade.time),
+            ts_init=self._clock.timestamp_ns(),
+        )
+
+    async def _trades_since(self, start: datetime | None) -> dict[str, TradeInfo]:
+        since = start.timestamp() if start is not None else None
+        return await self._api.trades_history_all(
+            start=since, max_pages=self._config.max_history_pages
+        )
+
+    async def generate_fill_reports(self, command: GenerateFillReports) -> list[FillReport]:
+        if command.venue_order_id is not None:
+            txid = command.venue_order_id.value
+            infos = await self._api.query_orders([txid], trades=True)
+            info = infos.get(txid)
+            trade_ids = (info.trades or []) if info else []
+            if info is not None:
+                self._oflags[txid] = info.oflags
+            trades = await self._api.query_trades(trade_ids) if trade_ids else {}
+        else:
+            trades = await self._trades_since(command.start)
+        end = command.end.timestamp() if command.end is not None else None
+        reports = []
+        for trade_id, trade in sorted(trades.items(), key=lambda kv: kv[1].time):
+            if end is not None and trade.time > end:
+                continue
+            report = self._fill_report(trade_id, trade)
+            if report is None:
+                continue
+            if command.instrument_id is not None and report.instrument_id != command.instrument_id:
+                continue
+            reports.append(report)
+        self._log.info(f"Generated {len(reports)} fill report(s)")
+        return reports
+
+    async def generate_position_status_reports(
+        self, command: GeneratePositionStatusReports
+    ) -> list[PositionStatusReport]:
+        source = self._config.spot_position_source
+        if source == "none":
+            return []
+        now = self._clock.timestamp_ns()
+        net: dict[InstrumentId, Decimal] = {}
+        if source == "balances":
+            balances = await self._api.balance_ex()
+            totals: dict[str, Decimal] = {}
+            for asset, entry in balances.items():
+                code = normalize_asset(asset)
+                totals[code] = totals.get(code, _ZERO) + Decimal(entry.balance)
+            for instrument in self._provider.list_all():
+                net[instrument.id] = totals.get(instrument.base_currency.code, _ZERO)
+        else:
+            trades = await self._trades_since(command.start)
+            for trade in trades.values():
+                instrument_id = self._provider.instrument_id_for(trade.pair)
+                if instrument_id is None:
+                    continue
+                signed = Decimal(trade.vol) if trade.type == "buy" else -Decimal(trade.vol)
+                net[instrument_id] = net.get(instrument_id, _ZERO) + signed
+        reports = []
+        for instrument_id, quantity in net.items():
+            if command.instrument_id is not None and instrument_id != command.instrument_id:
+                continue
+            instrument = self._instrument(instrument_id)
+            qty = instrument.make_qty(abs(quantity))
+            if qty.as_decimal() == 0:
+                side = PositionSide.FLAT
+            else:
+                side = PositionSide.LONG if quantity > 0 else PositionSide.SHORT
+            reports.append(
+                PositionStatusReport(
+                    account_id=self.account_id,
+                    instrument_id=instrument_id,
+                    position_side=side,
+                    quantity=qty,
+                    report_id=UUID4(),
+                    ts_last=now,
+                    ts_init=now,
+                )
+            )
+        return reports
+
+    # ------------------------------------------------------------------ introspection
+
+    def adapter_stats(self) -> dict[str, int]:
+        """Counters of what happened (orders, fills, duplicates, recoveries...)."""
+        return {**self.stats, **{f"ws_{k}": v for k, v in self._ws.stats.items()}}
+
+
+def _trigger_reference(order: Order) -> str:
+    trigger_type = getattr(order, "trigger_type", TriggerType.DEFAULT)
+    return "index" if trigger_type in (TriggerType.INDEX_PRICE, TriggerType.MARK_PRICE) else "last"
+
+
+def _liquidity(maker: bool | None) -> LiquiditySide:
+    if maker is None:
+        return LiquiditySide.NO_LIQUIDITY_SIDE
+    return LiquiditySide.MAKER if maker else LiquiditySide.TAKER
+
+
+def _display_qty(order: Order):
+    display = getattr(order, "display_qty", None)
+    return display if display is not None and display != order.quantity else None
+
+
+def _expire_ns(order: Order) -> int:
+    return getattr(order, "expire_time_ns", 0) or 0

@@ -1,0 +1,145 @@
+"""
+Kraken's rate-limit counters, kept on the client side so the venue never has to refuse us.
+
+- REST: one counter per API key, +1 per call (+2 for ledger/trade history), decaying by tier.
+- Trading: one counter per pair, shared by REST and WebSocket: +1 per order, cancels and amends
+  cost more the younger the order, decaying by tier.
+
+Each ``acquire`` waits (asynchronously) until the cost fits under the tier's maximum. When the
+venue still answers with a rate-limit error (another process shares the key, or a restarted
+node meets a counter that is still high), ``saturate`` marks the counter full so the next call
+waits for a full decay step instead of hammering the venue.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+# tier -> (maximum, decay per second)
+REST_TIERS: dict[str, tuple[float, float]] = {
+    "starter": (15.0, 0.33),
+    "intermediate": (20.0, 0.5),
+    "pro": (20.0, 1.0),
+}
+TRADING_TIERS: dict[str, tuple[float, float]] = {
+    "starter": (60.0, 1.0),
+    "intermediate": (125.0, 2.34),
+    "pro": (180.0, 3.75),
+}
+# REST calls that cost 2 and the calls governed by the trading counter instead of the REST one.
+REST_COST_2 = frozenset({"Ledgers", "QueryLedgers", "TradesHistory", "QueryTrades"})
+TRADING_METHODS = frozenset(
+    {"AddOrder", "AddOrderBatch", "AmendOrder", "EditOrder", "CancelOrder", "CancelOrderBatch"}
+)
+_CANCEL_PENALTY = ((5, 8), (10, 6), (15, 5), (45, 4), (90, 2), (300, 1))
+_AMEND_PENALTY = ((5, 3), (10, 2), (15, 1))
+
+
+def rest_cost(method: str) -> float:
+    """REST-counter cost of a call (0 for trading calls, which use the trading counter)."""
+    if method in TRADING_METHODS:
+        return 0.0
+    return 2.0 if method in REST_COST_2 else 1.0
+
+
+def cancel_cost(age_seconds: float) -> float:
+    """Trading-counter cost of cancelling an order of this age."""
+    for max_age, penalty in _CANCEL_PENALTY:
+        if age_seconds < max_age:
+            return float(penalty)
+    return 0.0
+
+
+def amend_cost(age_seconds: float) -> float:
+    """Trading-counter cost of amending an order of this age."""
+    for max_age, penalty in _AMEND_PENALTY:
+        if age_seconds < max_age:
+            return 1.0 + penalty
+    return 1.0
+
+
+@dataclass
+class DecayingCounter:
+    """A counter that decays continuously at ``decay`` per second and must stay <= ``maximum``."""
+
+    maximum: float
+    decay: float
+    headroom: float = 0.0  # keep this much below the venue's maximum
+    clock: Callable[[], float] = time.monotonic
+    value: float = 0.0
+    at: float = 0.0
+
+    def level(self) -> float:
+        """The counter now."""
+        now = self.clock()
+        return max(0.0, self.value - max(0.0, now - self.at) * self.decay)
+
+    def wait_time(self, cost: float) -> float:
+        """Seconds until ``cost`` fits (0 when it fits now)."""
+        limit = max(self.maximum - self.headroom, min(cost, self.maximum))
+        excess = self.level() + cost - limit
+        return excess / self.decay if excess > 0 else 0.0
+
+    def add(self, cost: float) -> None:
+        """Charge ``cost`` now."""
+        now = self.clock()
+        self.value, self.at = self.level() + cost, now
+
+    def saturate(self) -> None:
+        """The venue says we are over: assume the counter is full."""
+        self.value, self.at = self.maximum, self.clock()
+
+
+class KrakenRateLimiter:
+    """The REST counter of one key and the trading counters of its pairs."""
+
+    def __init__(
+        self,
+        tier: str = "starter",
+        *,
+        headroom: float = 1.0,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        if tier not in REST_TIERS:
+            raise ValueError(f"unknown Kraken tier {tier!r} (one of {', '.join(REST_TIERS)})")
+        self.tier = tier
+        self._clock = clock
+        self._headroom = headroom
+        maximum, decay = REST_TIERS[tier]
+        self.rest = DecayingCounter(maximum, decay, headroom, clock)
+        self._trading: dict[str, DecayingCounter] = {}
+        self._locks: dict[int, asyncio.Lock] = {}
+        self.waited_seconds = 0.0  # total time spent waiting (for stats and tests)
+
+    def trading(self, pair: str) -> DecayingCounter:
+        """The trading counter of a pair."""
+        counter = self._trading.get(pair)
+        if counter is None:
+            maximum, decay = TRADING_TIERS[self.tier]
+            counter = DecayingCounter(maximum, decay, self._headroom, self._clock)
+            self._trading[pair] = counter
+        return counter
+
+    async def _acquire(self, counter: DecayingCounter, cost: float) -> None:
+        if cost <= 0:
+            return
+        lock = self._locks.setdefault(id(counter), asyncio.Lock())
+        async with lock:
+            while True:
+                wait = counter.wait_time(cost)
+                if wait <= 0:
+                    counter.add(cost)
+                    return
+                self.waited_seconds += wait
+                await asyncio.sleep(wait)
+
+    async def acquire_rest(self, method: str) -> None:
+        """Wait until a REST call fits under the key's counter, then charge it."""
+        await self._acquire(self.rest, rest_cost(method))
+
+    async def acquire_trading(self, pair: str, cost: float = 1.0) -> None:
+        """Wait until a trading action fits under the pair's counter, then charge it."""
+        await self._acquire(self.trading(pair), cost)

@@ -1,0 +1,1 @@
+"""msgspec Structs for Kraken's REST and WebSocket v2 messages."""

@@ -1,0 +1,1 @@
+"""Live nodes: nautilus ``TradingNode`` runs from ``node_configs/`` files."""

@@ -1,0 +1,321 @@
+"""
+Node configuration files (``node_configs/*.yaml``) and their translation into nautilus's
+``TradingNodeConfig``.
+
+A node file names the venue connection (Kraken, or the local exchange), the execution mode
+(``kraken``: real orders; ``sandbox``: nautilus's paper fills on live data; ``none``: data only)
+and the strategies, in the same shape as a backtest file, or by pointing at a backtest file
+(``backtest: ../configs/demo.yaml``) so the very same strategy classes and parameters run.
+Credentials are never in the file: it names the environment variables holding them.
+Relative paths are relative to the file's folder.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import msgspec
+import yaml
+from nautilus_trader.config import ImportableStrategyConfig
+from nautilus_trader.config import InstrumentProviderConfig
+from nautilus_trader.config import LiveDataEngineConfig
+from nautilus_trader.config import LiveExecEngineConfig
+from nautilus_trader.config import LiveRiskEngineConfig
+from nautilus_trader.config import LoggingConfig
+from nautilus_trader.config import TradingNodeConfig
+from nautilus_trader.model.identifiers import TraderId
+
+from seraphim.adapters.kraken.config import SIM_REST_URL
+from seraphim.adapters.kraken.config import SIM_WS_PRIVATE_URL
+from seraphim.adapters.kraken.config import SIM_WS_PUBLIC_URL
+from seraphim.adapters.kraken.config import KrakenDataClientConfig
+from seraphim.adapters.kraken.config import KrakenExecClientConfig
+from seraphim.adapters.kraken.constants import KRAKEN
+from seraphim.adapters.kraken.credentials import DEFAULT_KEY_ENV
+from seraphim.adapters.kraken.credentials import DEFAULT_SECRET_ENV
+from seraphim.adapters.kraken.http.client import DEFAULT_REST_URL
+from seraphim.adapters.kraken.websocket.client import DEFAULT_WS_PRIVATE_URL
+from seraphim.adapters.kraken.websocket.client import DEFAULT_WS_PUBLIC_URL
+
+EXECUTION_MODES = ("kraken", "sandbox", "none")
+
+
+class NodeConfigError(ValueError):
+    """A node file that cannot run; the message names the field and the problem."""
+
+
+class KrakenSpec(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
+    """Where the Kraken adapter connects and how it behaves."""
+
+    rest_url: str = DEFAULT_REST_URL
+    ws_public_url: str = DEFAULT_WS_PUBLIC_URL
+    ws_private_url: str = DEFAULT_WS_PRIVATE_URL
+    api_key_env: str = DEFAULT_KEY_ENV
+    api_secret_env: str = DEFAULT_SECRET_ENV
+    tier: str = "starter"
+    pairs: list[str] | None = None
+    public_rate_per_sec: float = 1.0
+    use_ws_trading: bool = True
+    book_depth: int = 10
+    quotes_from: str = "ticker"
+    reconcile_interval_secs: float | None = 30.0
+    spot_position_source: str = "fills"
+    ws_request_timeout_secs: float = 5.0
+    http_timeout_secs: float = 10.0
+    max_retries: int = 3
+
+
+class SandboxSpec(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
+    """nautilus's sandbox (paper) execution on live data."""
+
+    starting_balances: list[str] = msgspec.field(default_factory=lambda: ["100000 USD"])
+    account_type: str = "CASH"
+    bar_execution: bool = True
+    trade_execution: bool = True
+
+
+class StrategyEntry(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
+    name: str
+    params: dict[str, Any] = {}
+
+
+class DataEntry(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
+    bar_type: str
+
+
+class NodeSpec(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
+    """A Seraphim node file, e.g. ``node_configs/kraken_sim.yaml``."""
+
+    name: str = "node"
+    trader_id: str = "SERAPHIM-001"
+    environment: str = "live"  # sim | live | paper (informational)
+    kraken: KrakenSpec = KrakenSpec()
+    execution: str = "kraken"
+    sandbox: SandboxSpec = SandboxSpec()
+    backtest: str | None = None  # take data and strategies from this backtest file
+    data: list[DataEntry] = []
+    strategies: list[StrategyEntry] = []
+    claim_external_orders: bool = True
+    reconciliation: bool = True
+    reconciliation_lookback_mins: int | None = None
+    inflight_check_interval_ms: int = 2_000
+    inflight_check_threshold_ms: int = 5_000
+    log_level: str = "INFO"
+    log_file: str | None = None
+    timeout_connection: float = 30.0
+    timeout_reconciliation: float = 20.0
+    timeout_disconnection: float = 10.0
+    timeout_post_stop: float = 3.0
+
+
+def sim_kraken_spec(port: int = 8090, host: str = "127.0.0.1") -> KrakenSpec:
+    """The Kraken section pointing at a local exchange."""
+    if (host, port) == ("127.0.0.1", 8090):
+        return KrakenSpec(
+            rest_url=SIM_REST_URL,
+            ws_public_url=SIM_WS_PUBLIC_URL,
+            ws_private_url=SIM_WS_PRIVATE_URL,
+            public_rate_per_sec=0,
+        )
+    return KrakenSpec(
+        rest_url=f"http://{host}:{port}",
+        ws_public_url=f"ws://{host}:{port}/v2",
+        ws_private_url=f"ws://{host}:{port}/v2-auth",
+        public_rate_per_sec=0,
+    )
+
+
+def load_node_spec(path: str | Path) -> tuple[NodeSpec, Path]:
+    """Read a YAML or JSON node file; returns the spec and its folder."""
+    path = Path(path)
+    if not path.is_file():
+        raise NodeConfigError(f"node config not found: {path}")
+    text = path.read_text()
+    try:
+        raw = json.loads(text) if path.suffix == ".json" else yaml.safe_load(text)
+    except (json.JSONDecodeError, yaml.YAMLError) as e:
+        raise NodeConfigError(f"{path}: not valid {path.suffix.lstrip('.').upper()}: {e}") from None
+    return parse_node_spec(raw, str(path)), path.resolve().parent
+
+
+def parse_node_spec(raw: Any, source: str = "node config") -> NodeSpec:
+    """Validate a node file's contents."""
+    if not isinstance(raw, dict):
+        raise NodeConfigError(f"{source}: expected a mapping at the top level")
+    for forbidden in ("api_secret", "secret", "api_key_secret"):
+        if forbidden in raw or forbidden in (raw.get("kraken") or {}):
+            raise NodeConfigError(
+                f"{source}: secrets never go in a config file; set "
+                f"{DEFAULT_SECRET_ENV} in the environment instead"
+            )
+    try:
+        spec = msgspec.convert(raw, NodeSpec, strict=False)
+    except msgspec.ValidationError as e:
+        raise NodeConfigError(f"{source}: {e}") from None
+    if spec.execution not in EXECUTION_MODES:
+        raise NodeConfigError(
+            f"{source}: execution must be one of {', '.join(EXECUTION_MODES)}, "
+            f"was {spec.execution!r}"
+        )
+    if spec.kraken.spot_position_source not in ("fills", "balances", "none"):
+        raise NodeConfigError(f"{source}: kraken.spot_position_source must be fills|balances|none")
+    if spec.kraken.quotes_from not in ("ticker", "book"):
+        raise NodeConfigError(f"{source}: kraken.quotes_from must be ticker or book")
+    return spec
+
+
+def strategy_configs_for(spec: NodeSpec, base: Path) -> list[ImportableStrategyConfig]:
+    """The strategies, built exactly as a backtest builds them (same classes and parameters)."""
+    from seraphim.backtest.config import ConfigError
+    from seraphim.backtest.config import load_spec
+    from seraphim.backtest.config import parse_spec
+    from seraphim.backtest.config import strategy_configs
+
+    try:
+        if spec.backtest:
+            backtest_spec = load_spec((base / spec.backtest).resolve())
+        else:
+            if not spec.strategies:
+                return []
+            backtest_spec = parse_spec(
+                {
+                    "data": [msgspec.to_builtins(d) for d in spec.data],
+                    "strategies": [msgspec.to_builtins(s) for s in spec.strategies],
+                    "venues": [{"name": KRAKEN, "account_type": "CASH"}],
+                },
+                source=f"{spec.name} strategies",
+            )
+        configs = strategy_configs(backtest_spec)
+    except ConfigError as e:
+        raise NodeConfigError(str(e)) from None
+    if not spec.claim_external_orders:
+        return configs
+    out = []
+    for entry in configs:
+        params = dict(entry.config)
+        params.setdefault("external_order_claims", [params["instrument_id"]])
+        out.append(
+            ImportableStrategyConfig(
+                strategy_path=entry.strategy_path, config_path=entry.config_path, config=params
+            )
+        )
+    return out
+
+
+def risk_controller_for(spec: NodeSpec, base: Path):
+    """Seraphim's risk layer from the backtest file, when the risk package provides one."""
+    if not spec.backtest:
+        return None
+    try:
+        from seraphim.backtest import config as backtest_config
+    except ImportError:
+        return None
+    make = getattr(backtest_config, "risk_controller_config", None)
+    risk_of = getattr(backtest_config, "risk_config", None)
+    if make is None or risk_of is None:
+        return None
+    return make(risk_of(backtest_config.load_spec((base / spec.backtest).resolve())))
+
+
+def instrument_ids_for(strategies: list[ImportableStrategyConfig]) -> list[str]:
+    """The instruments the strategies trade."""
+    return sorted(
+        {str(s.config["instrument_id"]) for s in strategies if "instrument_id" in s.config}
+    )
+
+
+def build_node_config(spec: NodeSpec, base: Path, *, log_level: str | None = None):
+    """
+    The nautilus ``TradingNodeConfig`` plus the (name -> factory) pairs to register.
+
+    Returns ``(config, data_factories, exec_factories)``.
+    """
+    from seraphim.adapters.kraken.factories import KrakenLiveDataClientFactory
+    from seraphim.adapters.kraken.factories import KrakenLiveExecClientFactory
+
+    strategies = strategy_configs_for(spec, base)
+    pairs = spec.kraken.pairs
+    if pairs is None:
+        ids = instrument_ids_for(strategies)
+        pairs = [i.removesuffix(f".{KRAKEN}") for i in ids] or None
+    provider = InstrumentProviderConfig(load_all=True)
+    k = spec.kraken
+    data_config = KrakenDataClientConfig(
+        base_url_http=k.rest_url,
+        base_url_ws=k.ws_public_url,
+        api_key_env=k.api_key_env,
+        api_secret_env=k.api_secret_env,
+        pairs=pairs,
+        tier=k.tier,
+        book_depth=k.book_depth,
+        quotes_from=k.quotes_from,
+        public_rate_per_sec=k.public_rate_per_sec,
+        http_timeout_secs=k.http_timeout_secs,
+        max_retries=k.max_retries,
+        instrument_provider=provider,
+    )
+    exec_clients: dict[str, Any] = {}
+    exec_factories: dict[str, Any] = {}
+    if spec.execution == "kraken":
+        exec_clients[KRAKEN] = KrakenExecClientConfig(
+            base_url_http=k.rest_url,
+            base_url_ws_private=k.ws_private_url,
+            api_key_env=k.api_key_env,
+            api_secret_env=k.api_secret_env,
+            pairs=pairs,
+            tier=k.tier,
+            use_ws_trading=k.use_ws_trading,
+            reconcile_interval_secs=k.reconcile_interval_secs,
+            spot_position_source=k.spot_position_source,
+            ws_request_timeout_secs=k.ws_request_timeout_secs,
+            public_rate_per_sec=k.public_rate_per_sec,
+            http_timeout_secs=k.http_timeout_secs,
+            max_retries=k.max_retries,
+            instrument_provider=provider,
+        )
+        exec_factories[KRAKEN] = KrakenLiveExecClientFactory
+    elif spec.execution == "sandbox":
+        from nautilus_trader.adapters.sandbox.config import SandboxExecutionClientConfig
+        from nautilus_trader.adapters.sandbox.factory import SandboxLiveExecClientFactory
+
+        exec_clients[KRAKEN] = SandboxExecutionClientConfig(
+            venue=KRAKEN,
+            starting_balances=list(spec.sandbox.starting_balances),
+            account_type=spec.sandbox.account_type,
+            oms_type="NETTING",
+            bar_execution=spec.sandbox.bar_execution,
+            trade_execution=spec.sandbox.trade_execution,
+        )
+        exec_factories[KRAKEN] = SandboxLiveExecClientFactory
+    level = (log_level or spec.log_level).upper()
+    logging_config = LoggingConfig(
+        log_level=level,
+        log_level_file=level if spec.log_file else None,
+        log_directory=str((base / spec.log_file).parent) if spec.log_file else None,
+        log_file_name=Path(spec.log_file).stem if spec.log_file else None,
+        log_colors=False,
+        bypass_logging=level == "OFF",
+    )
+    config = TradingNodeConfig(
+        trader_id=TraderId(spec.trader_id),
+        logging=logging_config,
+        data_engine=LiveDataEngineConfig(),
+        risk_engine=LiveRiskEngineConfig(),
+        exec_engine=LiveExecEngineConfig(
+            reconciliation=spec.reconciliation and spec.execution == "kraken",
+            reconciliation_lookback_mins=spec.reconciliation_lookback_mins,
+            inflight_check_interval_ms=spec.inflight_check_interval_ms,
+            inflight_check_threshold_ms=spec.inflight_check_threshold_ms,
+        ),
+        data_clients={KRAKEN: data_config},
+        exec_clients=exec_clients,
+        strategies=strategies,
+        controller=risk_controller_for(spec, base),
+        timeout_connection=spec.timeout_connection,
+        timeout_reconciliation=spec.timeout_reconciliation,
+        timeout_disconnection=spec.timeout_disconnection,
+        timeout_post_stop=spec.timeout_post_stop,
+    )
+    return config, {KRAKEN: KrakenLiveDataClientFactory}, exec_factories

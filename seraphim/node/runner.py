@@ -1,0 +1,183 @@
+"""
+Run a nautilus ``TradingNode`` from a node file, optionally for a fixed duration, and summarise
+what happened: orders, fills, balances and positions as nautilus recorded them, plus the
+adapter's counters (reconnects, checksum mismatches, duplicates ignored...).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import Callable
+from dataclasses import dataclass
+from dataclasses import field
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import msgspec
+
+from seraphim.node.config import NodeSpec
+from seraphim.node.config import build_node_config
+from seraphim.node.config import load_node_spec
+
+
+@dataclass
+class NodeSummary:
+    """What a node run did, as plain data (JSON-serialisable)."""
+
+    name: str
+    orders: list[dict[str, Any]] = field(default_factory=list)
+    fills: list[dict[str, Any]] = field(default_factory=list)
+    balances: dict[str, dict[str, str]] = field(default_factory=dict)
+    positions: list[dict[str, Any]] = field(default_factory=list)
+    adapter: dict[str, dict[str, int]] = field(default_factory=dict)
+    data: dict[str, int] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "orders": self.orders,
+            "fills": self.fills,
+            "balances": self.balances,
+            "positions": self.positions,
+            "adapter": self.adapter,
+            "data": self.data,
+        }
+
+
+def _dec(value: Any) -> str:
+    if value is None:
+        return ""
+    if hasattr(value, "as_decimal"):
+        return str(value.as_decimal())
+    return str(Decimal(str(value)))
+
+
+def collect_summary(node: Any, spec: NodeSpec) -> NodeSummary:
+    """Orders, fills, balances and positions from the node's cache."""
+    from nautilus_trader.model.events import OrderFilled
+
+    cache = node.kernel.cache
+    summary = NodeSummary(spec.name)
+    for order in cache.orders():
+        summary.orders.append(
+            {
+                "client_order_id": order.client_order_id.value,
+                "venue_order_id": order.venue_order_id.value if order.venue_order_id else None,
+                "strategy_id": order.strategy_id.value,
+                "instrument_id": order.instrument_id.value,
+                "side": order.side_string(),
+                "type": order.type_string(),
+                "quantity": _dec(order.quantity),
+                "filled_qty": _dec(order.filled_qty),
+                "avg_px": str(order.avg_px) if order.avg_px else None,
+                "status": order.status_string(),
+                "tags": list(order.tags or []),
+            }
+        )
+        for event in order.events:
+            if isinstance(event, OrderFilled):
+                summary.fills.append(
+                    {
+                        "client_order_id": event.client_order_id.value,
+                        "venue_order_id": event.venue_order_id.value,
+                        "trade_id": event.trade_id.value,
+                        "side": "BUY" if order.side_string() == "BUY" else "SELL",
+                        "last_qty": _dec(event.last_qty),
+                        "last_px": _dec(event.last_px),
+                        "commission": _dec(event.commission),
+                        "commission_currency": event.commission.currency.code,
+                        "liquidity": event.liquidity_side.name,
+                        "ts_event": event.ts_event,
+                    }
+                )
+    for account in cache.accounts():
+        for currency, balance in account.balances().items():
+            summary.balances[currency.code] = {
+                "total": _dec(balance.total),
+                "locked": _dec(balance.locked),
+                "free": _dec(balance.free),
+            }
+    for position in cache.positions():
+        summary.positions.append(
+            {
+                "instrument_id": position.instrument_id.value,
+                "strategy_id": position.strategy_id.value,
+                "side": position.side.name,
+                "quantity": _dec(position.quantity),
+                "is_open": position.is_open,
+            }
+        )
+    for client in list(node.kernel.data_engine._clients.values()) + list(
+        node.kernel.exec_engine._clients.values()
+    ):
+        stats = getattr(client, "adapter_stats", None)
+        if stats is not None:
+            kind = "exec" if hasattr(client, "generate_fill_reports") else "data"
+            summary.adapter[f"{kind}:{client.id.value}"] = dict(stats())
+    summary.data = {
+        "quote_ticks": sum(len(cache.quote_ticks(i)) for i in cache.instrument_ids()),
+        "trade_ticks": sum(len(cache.trade_ticks(i)) for i in cache.instrument_ids()),
+        "bars": sum(len(cache.bars(b)) for b in cache.bar_types()),
+    }
+    return summary
+
+
+def build_node(
+    path: str | Path,
+    *,
+    log_level: str | None = None,
+    extra_strategies: list | None = None,
+):
+    """A built (not yet running) ``TradingNode`` and its spec."""
+    from nautilus_trader.live.node import TradingNode
+
+    spec, base = load_node_spec(path)
+    config, data_factories, exec_factories = build_node_config(spec, base, log_level=log_level)
+    if extra_strategies:
+        config = msgspec.structs.replace(config, strategies=[*config.strategies, *extra_strategies])
+    node = TradingNode(config=config)
+    for name, factory in data_factories.items():
+        node.add_data_client_factory(name, factory)
+    for name, factory in exec_factories.items():
+        node.add_exec_client_factory(name, factory)
+    node.build()
+    return node, spec
+
+
+def run_node(
+    path: str | Path,
+    *,
+    duration: float | None = None,
+    log_level: str | None = None,
+    extra_strategies: list | None = None,
+    inspect: Callable[[Any], None] | None = None,
+) -> NodeSummary:
+    """
+    Run the node until SIGINT/SIGTERM or, with ``duration``, for that many seconds; then stop
+    it gracefully (strategies' on_stop, disconnect) and return the summary.
+
+    ``extra_strategies`` (ImportableStrategyConfig) are added to the file's; ``inspect`` is
+    called with the stopped node before it is disposed.
+    """
+    node, spec = build_node(path, log_level=log_level, extra_strategies=extra_strategies)
+    loop = node.get_event_loop()
+    summary: NodeSummary | None = None
+    if duration is not None:
+
+        def stop_later() -> None:
+            loop.create_task(node.stop_async())
+
+        loop.call_later(duration, stop_later)
+    try:
+        node.run()
+    finally:
+        with contextlib.suppress(Exception):
+            summary = collect_summary(node, spec)
+        if inspect is not None:
+            inspect(node)
+        node.dispose()
+        with contextlib.suppress(Exception):
+            asyncio.set_event_loop(None)
+    return summary or NodeSummary(spec.name)

@@ -1,0 +1,124 @@
+"""Shared helpers of the Kraken adapter tests: the local exchange (in-loop or on a thread)."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import contextlib
+import threading
+from collections.abc import AsyncIterator
+from collections.abc import Callable
+from typing import Any
+
+from seraphim.adapters.kraken.credentials import Credentials
+from seraphim.adapters.kraken.credentials import Secret
+from seraphim.adapters.kraken.http.client import KrakenHttpClient
+from seraphim.adapters.kraken.http.endpoints import KrakenSpotApi
+from seraphim.sim.kraken import AccountConfig
+from seraphim.sim.kraken import KrakenSimServer
+from seraphim.sim.kraken import SimConfig
+
+KEY = "adapter-test-key"
+SECRET = base64.b64encode(b"seraphim-adapter-secret-" * 3).decode()
+
+
+def run(coro, timeout: float = 60.0):
+    """Run one async test body, bounded in time."""
+    return asyncio.run(asyncio.wait_for(coro, timeout))
+
+
+def sim_config(**overrides: Any) -> SimConfig:
+    """A local exchange with one funded account (the default balances: 100k USD, 10 BTC...)."""
+    kwargs: dict[str, Any] = {
+        "pairs": ["BTC/USD", "ETH/USD"],
+        "accounts": [AccountConfig(KEY, SECRET)],
+        "random_walk": {"warmup_seconds": 3 * 3600},
+        "heartbeat_interval": 0.5,
+        "tick_interval": 0.05,
+    }
+    kwargs.update(overrides)
+    return SimConfig(**kwargs)
+
+
+def http_client(sim: KrakenSimServer, **kwargs: Any) -> KrakenHttpClient:
+    """A REST client holding the test key, pointed at the exchange, unpaced."""
+    kwargs.setdefault("public_rate", 0)
+    kwargs.setdefault("retry_delay_initial", 0.05)
+    kwargs.setdefault("retry_delay_max", 0.4)
+    return KrakenHttpClient(sim.rest_url, Credentials(KEY, Secret(SECRET)), **kwargs)
+
+
+@contextlib.asynccontextmanager
+async def sim_and_api(**overrides: Any) -> AsyncIterator[tuple[KrakenSimServer, KrakenSpotApi]]:
+    """A started exchange (in this loop) and the adapter's typed REST API."""
+    async with KrakenSimServer(sim_config(**overrides)) as sim:
+        client = http_client(sim)
+        try:
+            yield sim, KrakenSpotApi(client)
+        finally:
+            await client.close()
+
+
+class ThreadedSim:
+    """The local exchange on its own thread and event loop (for a TradingNode in this thread)."""
+
+    def __init__(self, config: SimConfig | None = None) -> None:
+        self.config = config or sim_config()
+        self.sim: KrakenSimServer | None = None
+        self.loop: asyncio.AbstractEventLoop | None = None
+        self._ready = threading.Event()
+        self._stop: asyncio.Event | None = None
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(target=self._run, name="kraken-sim", daemon=True)
+
+    def __enter__(self) -> ThreadedSim:
+        self._thread.start()
+        if not self._ready.wait(20):
+            raise RuntimeError("local exchange did not start")
+        if self._error is not None:
+            raise self._error
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.loop is not None and self._stop is not None:
+            self.loop.call_soon_threadsafe(self._stop.set)
+        self._thread.join(20)
+
+    def _run(self) -> None:
+        self.loop = asyncio.new_event_loop()
+
+        async def main() -> None:
+            try:
+                self.sim = KrakenSimServer(self.config)
+                await self.sim.start()
+                self._stop = asyncio.Event()
+            except BaseException as e:
+                self._error = e
+                self._ready.set()
+                return
+            self._ready.set()
+            await self._stop.wait()
+            await self.sim.stop()
+
+        self.loop.run_until_complete(main())
+        self.loop.close()
+
+    def call(self, fn: Callable[[], Any], timeout: float = 10.0) -> Any:
+        """Run ``fn`` on the exchange's loop (thread-safe) and return its result."""
+        assert self.loop is not None
+
+        async def wrapper() -> Any:
+            return fn()
+
+        return asyncio.run_coroutine_threadsafe(wrapper(), self.loop).result(timeout)
+
+    def call_later(self, delay: float, fn: Callable[[], Any]) -> None:
+        """Run ``fn`` on the exchange's loop after ``delay`` seconds."""
+        assert self.loop is not None
+        self.loop.call_soon_threadsafe(self.loop.call_later, delay, fn)
+
+    @property
+    def account(self):
+        """The test account as the exchange holds it."""
+        assert self.sim is not None
+        return self.sim.exchange.accounts[KEY]

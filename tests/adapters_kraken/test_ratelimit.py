@@ -1,0 +1,65 @@
+"""Kraken's decaying rate-limit counters, kept on the client side (with a fake clock)."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from seraphim.adapters.kraken.http.ratelimit import DecayingCounter
+from seraphim.adapters.kraken.http.ratelimit import KrakenRateLimiter
+from seraphim.adapters.kraken.http.ratelimit import amend_cost
+from seraphim.adapters.kraken.http.ratelimit import cancel_cost
+from seraphim.adapters.kraken.http.ratelimit import rest_cost
+
+
+class FakeClock:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_counter_decays_and_reports_the_wait() -> None:
+    clock = FakeClock()
+    counter = DecayingCounter(15.0, 0.33, headroom=0.0, clock=clock)
+    for _ in range(15):
+        assert counter.wait_time(1) == 0
+        counter.add(1)
+    assert counter.wait_time(1) == pytest.approx(1 / 0.33)
+    clock.now += 3.1
+    assert counter.wait_time(1) == 0
+    counter.saturate()
+    assert counter.level() == 15 and counter.wait_time(2) == pytest.approx(2 / 0.33)
+
+
+def test_costs_follow_kraken_schedule() -> None:
+    assert rest_cost("Balance") == 1 and rest_cost("TradesHistory") == 2
+    assert rest_cost("AddOrder") == 0  # trading calls use the per-pair trading counter
+    assert cancel_cost(1) == 8 and cancel_cost(12) == 5 and cancel_cost(100) == 1
+    assert cancel_cost(400) == 0 and amend_cost(1) == 4 and amend_cost(60) == 1
+
+
+def test_limiter_waits_instead_of_overrunning() -> None:
+    async def body():
+        limiter = KrakenRateLimiter("pro", headroom=0.0)  # max 20, -1/s
+        for _ in range(20):
+            await limiter.acquire_rest("Balance")
+        assert limiter.waited_seconds == 0
+        loop = asyncio.get_running_loop()
+        started = loop.time()
+        await limiter.acquire_rest("Balance")
+        assert loop.time() - started >= 0.9
+        # trading counters are per pair and independent of the REST counter
+        for _ in range(5):
+            await limiter.acquire_trading("XXBTZUSD", 8.0)
+        assert limiter.trading("XXBTZUSD").level() == pytest.approx(40, abs=1)
+        assert limiter.trading("XETHZUSD").level() == 0
+
+    asyncio.run(body())
+
+
+def test_unknown_tier_is_refused() -> None:
+    with pytest.raises(ValueError, match="unknown Kraken tier"):
+        KrakenRateLimiter("platinum")
