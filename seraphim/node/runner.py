@@ -133,6 +133,9 @@ def build_node(
     """A built (not yet running) ``TradingNode`` and its spec."""
     from nautilus_trader.live.node import TradingNode
 
+    from seraphim.adapters.kraken.factories import clear_caches
+
+    clear_caches()  # clients of an earlier node in this process belong to its event loop
     spec, base = load_node_spec(path)
     config, data_factories, exec_factories = build_node_config(spec, base, log_level=log_level)
     if extra_strategies:

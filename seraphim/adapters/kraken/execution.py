@@ -24,6 +24,7 @@ import contextlib
 import time
 from collections import Counter
 from collections import deque
+from dataclasses import dataclass
 from datetime import UTC
 from datetime import datetime
 from decimal import Decimal
@@ -115,6 +116,17 @@ _LIMIT_TYPES = (OrderType.LIMIT, OrderType.STOP_LIMIT, OrderType.LIMIT_IF_TOUCHE
 _ZERO = Decimal(0)
 
 
+@dataclass
+class _Track:
+    """What this client has told nautilus about one order (nautilus applies events later)."""
+
+    accepted: bool
+    closed: bool
+    filled: Decimal
+    quantity: Decimal
+    triggered: bool = False
+
+
 def _currency(code: str) -> Currency:
     currency = Currency.from_str(code, strict=True)
     if currency is None:
@@ -124,7 +136,8 @@ def _currency(code: str) -> Currency:
 
 
 def _num(value: Any) -> float:
-    return float(value)
+    """A price or quantity as the JSON number Kraken expects (the nearest double to its text)."""
+    return float(str(value))
 
 
 class KrakenExecutionClient(LiveExecutionClient):
@@ -183,6 +196,8 @@ class KrakenExecutionClient(LiveExecutionClient):
         self._seen_seq: set[tuple[int, int]] = set()
         self._max_seq: dict[int, int] = {}
         self._deferred: dict[ClientOrderId, ExecData] = {}
+        self._tracks: dict[ClientOrderId, _Track] = {}
+        self._account_state_pending = False
         self._balances: dict[str, Decimal] = {}
         self._oflags: dict[str, str] = {}
         self._reconcile_lock = asyncio.Lock()
@@ -270,6 +285,27 @@ class KrakenExecutionClient(LiveExecutionClient):
             raise KrakenError(f"instrument {instrument_id} not loaded")
         return instrument
 
+    def _track(self, order: Order) -> _Track:
+        track = self._tracks.get(order.client_order_id)
+        if track is None:
+            track = _Track(
+                accepted=order.status not in (OrderStatus.INITIALIZED, OrderStatus.SUBMITTED),
+                closed=order.is_closed,
+                filled=order.filled_qty.as_decimal(),
+                quantity=order.quantity.as_decimal(),
+                triggered=order.status == OrderStatus.TRIGGERED,
+            )
+            self._tracks[order.client_order_id] = track
+        return track
+
+    def _is_pending(self, client_order_id: ClientOrderId) -> bool:
+        """True while the order was submitted but neither acknowledged nor refused."""
+        order = self._cache.order(client_order_id)
+        if order is None:
+            return False
+        track = self._track(order)
+        return not track.accepted and not track.closed
+
     # ------------------------------------------------------------------ account
 
     async def _update_account_state(self) -> None:
@@ -305,6 +341,18 @@ class KrakenExecutionClient(LiveExecutionClient):
                 code = instrument.base_currency.code
             holds[code] = holds.get(code, _ZERO) + amount
         return holds
+
+    def _schedule_account_state(self, delay: float = 0.05) -> None:
+        """Emit the account state shortly, once nautilus has applied the order events."""
+        if self._account_state_pending or not self._balances:
+            return
+        self._account_state_pending = True
+
+        def emit() -> None:
+            self._account_state_pending = False
+            self._emit_account_state()
+
+        self._loop.call_later(delay, emit)
 
     def _emit_account_state(self, holds: dict[str, Decimal] | None = None) -> None:
         holds = self._computed_holds() if holds is None else holds
@@ -390,21 +438,27 @@ class KrakenExecutionClient(LiveExecutionClient):
             self._updated(order, venue_order_id, data, ts)
         elif kind == "status" and data.triggers is not None and data.triggers.status == "triggered":
             self._accept(order, venue_order_id, ts)
+            track = self._track(order)
             triggerable = order.order_type in (OrderType.STOP_LIMIT, OrderType.LIMIT_IF_TOUCHED)
-            if triggerable and order.status in (OrderStatus.ACCEPTED, OrderStatus.PENDING_UPDATE):
+            if triggerable and not track.closed and not track.triggered and track.filled == 0:
+                track.triggered = True
                 self.generate_order_triggered(
                     order.strategy_id, order.instrument_id, order.client_order_id,
                     venue_order_id, ts,
                 )  # fmt: skip
         elif kind == "filled":
             cum = Decimal(str(data.cum_qty)) if data.cum_qty is not None else None
-            if cum is not None and cum > order.filled_qty.as_decimal():
-                self.create_task(self._recover_order(order.client_order_id, data.order_id))
+            if cum is not None and cum > self._track(order).filled:
+                # The fill events have not arrived (yet): fetch them if they stay missing.
+                self.create_task(self._resolve_missing_fills(order.client_order_id, data))
 
     def _accept(self, order: Order, venue_order_id: VenueOrderId, ts: int) -> None:
-        if order.status != OrderStatus.SUBMITTED:
+        track = self._track(order)
+        if track.accepted or track.closed:
             return
+        track.accepted = True
         self._accepted_at[order.client_order_id] = time.monotonic()
+        self._schedule_account_state()
         self.generate_order_accepted(
             order.strategy_id, order.instrument_id, order.client_order_id, venue_order_id, ts
         )
@@ -456,6 +510,10 @@ class KrakenExecutionClient(LiveExecutionClient):
     ) -> None:
         self._accept(order, venue_order_id, ts)
         instrument = self._instrument(order.instrument_id)
+        track = self._track(order)
+        track.filled += last_qty.as_decimal()
+        if track.filled >= track.quantity:
+            track.closed = True
         self.stats["fills"] += 1
         self.generate_order_filled(
             strategy_id=order.strategy_id,
@@ -473,12 +531,11 @@ class KrakenExecutionClient(LiveExecutionClient):
             liquidity_side=liquidity,
             ts_event=ts,
         )
+        self._schedule_account_state()
         deferred = self._deferred.get(order.client_order_id)
-        if deferred is not None:
-            cum = Decimal(str(deferred.cum_qty or 0))
-            if order.filled_qty.as_decimal() + last_qty.as_decimal() >= cum:
-                self._deferred.pop(order.client_order_id, None)
-                self._terminal(order, venue_order_id, deferred, ts, from_deferred=True)
+        if deferred is not None and track.filled >= Decimal(str(deferred.cum_qty or 0)):
+            self._deferred.pop(order.client_order_id, None)
+            self._terminal(order, venue_order_id, deferred, ts, from_deferred=True)
 
     def _terminal(
         self,
@@ -488,19 +545,19 @@ class KrakenExecutionClient(LiveExecutionClient):
         ts: int,
         from_deferred: bool = False,
     ) -> None:
-        if order.is_closed and not from_deferred:
+        track = self._track(order)
+        if track.closed:
             return
         cum = Decimal(str(data.cum_qty)) if data.cum_qty is not None else _ZERO
-        order = self._cache.order(order.client_order_id) or order
-        if cum > order.filled_qty.as_decimal() and not from_deferred:
+        if cum > track.filled and not from_deferred:
             # Fills not seen yet (reordered or lost): wait for them, then close the order.
             self.stats["terminal_deferred"] += 1
             self._deferred[order.client_order_id] = data
             self.create_task(self._resolve_deferred(order.client_order_id, data.order_id))
             return
-        if order.is_closed:
-            return
         self._accept(order, venue_order_id, ts)
+        track.closed = True
+        self._schedule_account_state()
         if data.exec_type == "expired":
             self.generate_order_expired(
                 order.strategy_id, order.instrument_id, order.client_order_id, venue_order_id, ts
@@ -513,10 +570,19 @@ class KrakenExecutionClient(LiveExecutionClient):
     async def _resolve_deferred(self, client_order_id: ClientOrderId, txid: str) -> None:
         await asyncio.sleep(1.0)
         if client_order_id in self._deferred:
+            self.stats["deferred_resolved_rest"] += 1
             await self._recover_order(client_order_id, txid)
 
+    async def _resolve_missing_fills(self, client_order_id: ClientOrderId, data: ExecData):
+        await asyncio.sleep(1.0)
+        order = self._cache.order(client_order_id)
+        cum = Decimal(str(data.cum_qty or 0))
+        if order is not None and cum > self._track(order).filled:
+            await self._recover_order(client_order_id, data.order_id)
+
     def _updated(self, order: Order, venue_order_id: VenueOrderId, data: ExecData, ts: int):
-        if order.is_closed:
+        track = self._track(order)
+        if track.closed:
             return
         instrument = self._instrument(order.instrument_id)
         quantity = (
@@ -531,6 +597,8 @@ class KrakenExecutionClient(LiveExecutionClient):
         if data.triggers is not None and data.triggers.price is not None and trigger is not None:
             trigger = instrument.make_price(Decimal(str(data.triggers.price)))
         self._accept(order, venue_order_id, ts)
+        track.quantity = quantity.as_decimal()
+        self._schedule_account_state()
         self.generate_order_updated(
             order.strategy_id,
             order.instrument_id,
@@ -559,7 +627,7 @@ class KrakenExecutionClient(LiveExecutionClient):
                 self._balances[code] = self._balances.get(code, _ZERO) + Decimal(str(data.balance))
             else:
                 self._balances[code] = Decimal(str(data.balance))
-        self._emit_account_state()
+        self._schedule_account_state()
 
     # ------------------------------------------------------------------ submit
 
@@ -691,9 +759,10 @@ class KrakenExecutionClient(LiveExecutionClient):
         self._reject(order, str(error))
 
     def _reject(self, order: Order, reason: str) -> None:
-        order = self._cache.order(order.client_order_id) or order
-        if order.status not in (OrderStatus.SUBMITTED, OrderStatus.INITIALIZED):
+        track = self._track(order)
+        if track.accepted or track.closed:
             return
+        track.closed = True
         self.stats["rejected"] += 1
         self.generate_order_rejected(
             order.strategy_id,
@@ -708,7 +777,7 @@ class KrakenExecutionClient(LiveExecutionClient):
         for delay in self._config.ack_recovery_delays_secs:
             await asyncio.sleep(delay)
             order = self._cache.order(client_order_id)
-            if order is None or order.status != OrderStatus.SUBMITTED:
+            if order is None or not self._is_pending(client_order_id):
                 self.stats["lost_acks_resolved_by_stream"] += 1
                 return  # the executions channel already told us
             try:
@@ -722,7 +791,7 @@ class KrakenExecutionClient(LiveExecutionClient):
                 await self._apply_venue_order(order, txid, info)
                 return
         order = self._cache.order(client_order_id)
-        if order is not None and order.status == OrderStatus.SUBMITTED:
+        if order is not None and self._is_pending(client_order_id):
             self._reject(order, "acknowledgement lost and the order is not at the venue")
 
     async def _find_venue_order(self, cl_ord_id: str) -> tuple[str, OrderInfo] | None:
@@ -741,7 +810,7 @@ class KrakenExecutionClient(LiveExecutionClient):
         venue_order_id = VenueOrderId(txid)
         ts = secs_to_ns(info.opentm)
         self._accept(order, venue_order_id, ts)
-        if Decimal(info.vol_exec) > order.filled_qty.as_decimal():
+        if Decimal(info.vol_exec) > self._track(order).filled:
             trade_ids = info.trades or []
             if not trade_ids:
                 refreshed = await self._api.query_orders([txid], trades=True)
@@ -753,8 +822,7 @@ class KrakenExecutionClient(LiveExecutionClient):
                     if self._trade_seen(trade_id, current):
                         continue
                     self._apply_rest_fill(current, venue_order_id, trade_id, trade, info.oflags)
-        order = self._cache.order(order.client_order_id) or order
-        if info.status in ("canceled", "expired") and not order.is_closed:
+        if info.status in ("canceled", "expired") and not self._track(order).closed:
             data = ExecData(
                 order_id=txid,
                 exec_type="expired" if info.status == "expired" else "canceled",
@@ -811,12 +879,13 @@ class KrakenExecutionClient(LiveExecutionClient):
                 return
             self.stats["open_order_checks"] += 1
             for order in self._cache.orders_open(venue=KRAKEN_VENUE):
-                if order.venue_order_id is None or order.status == OrderStatus.SUBMITTED:
+                track = self._track(order)
+                if order.venue_order_id is None or not track.accepted or track.closed:
                     continue
                 txid = order.venue_order_id.value
                 info = venue_open.get(txid)
                 if info is not None:
-                    if Decimal(info.vol_exec) > order.filled_qty.as_decimal():
+                    if Decimal(info.vol_exec) > track.filled:
                         await self._apply_venue_order(order, txid, info)
                     continue
                 await self._recover_order(order.client_order_id, txid)

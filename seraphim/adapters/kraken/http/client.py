@@ -162,7 +162,7 @@ class KrakenHttpClient:
         self.retry_delay_max = retry_delay_max
         self._public_interval = 1.0 / public_rate if public_rate > 0 else 0.0
         self._public_next = 0.0
-        self._public_lock: asyncio.Lock | None = None
+        self._public_lock: tuple[asyncio.AbstractEventLoop, asyncio.Lock] | None = None
         self._log = logger or logging.getLogger(__name__)
         self._session: aiohttp.ClientSession | None = None
         self._nonces = NonceSource.for_key(credentials.api_key) if credentials else None
@@ -268,9 +268,10 @@ class KrakenHttpClient:
     async def _pace_public(self) -> None:
         if self._public_interval <= 0:
             return
-        if self._public_lock is None:
-            self._public_lock = asyncio.Lock()
-        async with self._public_lock:
+        loop = asyncio.get_running_loop()
+        if self._public_lock is None or self._public_lock[0] is not loop:
+            self._public_lock = (loop, asyncio.Lock())
+        async with self._public_lock[1]:
             now = time.monotonic()
             wait = self._public_next - now
             if wait > 0:

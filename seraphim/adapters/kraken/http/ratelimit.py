@@ -111,7 +111,7 @@ class KrakenRateLimiter:
         maximum, decay = REST_TIERS[tier]
         self.rest = DecayingCounter(maximum, decay, headroom, clock)
         self._trading: dict[str, DecayingCounter] = {}
-        self._locks: dict[int, asyncio.Lock] = {}
+        self._locks: dict[tuple[int, int], asyncio.Lock] = {}
         self.waited_seconds = 0.0  # total time spent waiting (for stats and tests)
 
     def trading(self, pair: str) -> DecayingCounter:
@@ -126,7 +126,10 @@ class KrakenRateLimiter:
     async def _acquire(self, counter: DecayingCounter, cost: float) -> None:
         if cost <= 0:
             return
-        lock = self._locks.setdefault(id(counter), asyncio.Lock())
+        key = (id(counter), id(asyncio.get_running_loop()))
+        lock = self._locks.get(key)
+        if lock is None:
+            lock = self._locks[key] = asyncio.Lock()
         async with lock:
             while True:
                 wait = counter.wait_time(cost)
