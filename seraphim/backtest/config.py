@@ -25,6 +25,7 @@ from nautilus_trader.config import ImportableStrategyConfig
 from nautilus_trader.config import LoggingConfig
 from nautilus_trader.config import RiskEngineConfig
 from nautilus_trader.model.data import BarType
+from nautilus_trader.persistence.config import DataCatalogConfig
 from nautilus_trader.trading.config import ImportableControllerConfig
 
 from seraphim.risk.config import RiskConfig
@@ -92,6 +93,9 @@ class BacktestSpec(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
     trader_id: str = "BACKTESTER-001"
     bypass_risk_engine: bool = False
     risk: RiskConfig = RiskConfig()  # Seraphim's pre-trade rules and portfolio guard
+    # Answer strategies' warm-up requests (request_bars on start) from the catalog, so a run
+    # that starts mid-history begins with warm indicators, as a live node does.
+    warmup_from_catalog: bool = False
 
     def bar_types(self) -> list[BarType]:
         return [BarType.from_str(d.bar_type) for d in self.data]
@@ -257,6 +261,7 @@ def build_run_config(spec: BacktestSpec) -> BacktestRunConfig:
         logging=LoggingConfig(log_level=spec.log_level, bypass_logging=spec.log_level == "OFF"),
         risk_engine=RiskEngineConfig(bypass=spec.bypass_risk_engine),
         controller=risk_controller_config(risk_config(spec)),
+        catalogs=[DataCatalogConfig(path=spec.catalog)] if spec.warmup_from_catalog else None,
     )
     data = [
         BacktestDataConfig(

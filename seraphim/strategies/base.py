@@ -94,6 +94,9 @@ class SeraphimStrategyConfig(StrategyConfig, frozen=True):
         Historical bars to request on start (default: what the strategy's indicators need).
     close_positions_on_stop : bool, default True
         Flatten on stop.
+    rebalance_band : float, default 0.05
+        Leave a position alone while it is on the target's side and within this fraction of
+        the target (a sizer whose size moves with equity or volatility does not churn).
     clip_to_risk : bool, default True
         Ask the risk layer how much may still be traded and trade at most that (scaling every
         leg of a multi-leg target alike) instead of sending orders it would deny.
@@ -112,6 +115,7 @@ class SeraphimStrategyConfig(StrategyConfig, frozen=True):
     kelly_min_trades: PositiveInt = 10
     warmup_bars: PositiveInt | None = None
     close_positions_on_stop: bool = True
+    rebalance_band: float = 0.05
     clip_to_risk: bool = True
 
     def needs_margin(self) -> bool:
@@ -187,6 +191,7 @@ class SeraphimStrategy(Strategy):
 
     def _setup_indicators(self) -> None:
         self._indicators = {}
+        self._last_ts: dict[BarType, int] = {}
         if self.params.atr_risk is not None:
             self.atr = self.add_indicator(AverageTrueRange(self.params.atr_period))
             if isinstance(self.sizer, AtrVolatilitySizer):
@@ -194,7 +199,12 @@ class SeraphimStrategy(Strategy):
         self.setup()
 
     def _update_indicators(self, bar: Bar) -> None:
-        for indicator in self._indicators.get(bar.bar_type, ()):
+        # Each bar once, in time order: a warm-up response may overlap the first live bar.
+        bar_type = bar.bar_type
+        if bar.ts_event <= self._last_ts.get(bar_type, -1):
+            return
+        self._last_ts[bar_type] = bar.ts_event
+        for indicator in self._indicators.get(bar_type, ()):
             indicator.handle_bar(bar)
 
     def _replay_cached_bars(self) -> int:
@@ -452,10 +462,14 @@ class SeraphimStrategy(Strategy):
         if self.paused:
             return []
         legs = []
-        for instrument_id, target in targets.items():
+        for instrument_id, wanted in targets.items():
             instrument = self.cache.instrument(instrument_id)
             held = self.position_quantity(instrument_id) + self.pending_quantity(instrument_id)
-            delta = Decimal(target) - held
+            target = Decimal(wanted)
+            delta = target - held
+            band = Decimal(str(self.params.rebalance_band)) * abs(target)
+            if held * target > 0 and abs(delta) <= band:
+                delta = Decimal(0)  # on the target's side and close enough
             legs.append((instrument, delta))
         scale = 1.0
         if self.params.clip_to_risk and self._has_risk_gate:

@@ -22,8 +22,11 @@ def venue(name="KRAKEN", account_type="CASH", balance="1000000 USD", **extra) ->
     }
 
 
-def run(catalog, out, strategies, data=(BTC,), venues=None, start=None, end=None, risk=None):
+def run(
+    catalog, out, strategies, data=(BTC,), venues=None, start=None, end=None, risk=None, **extra
+):
     raw = {
+        **extra,
         "catalog": str(catalog.path),
         "output": str(out),
         "start": start,
@@ -35,6 +38,41 @@ def run(catalog, out, strategies, data=(BTC,), venues=None, start=None, end=None
     if risk is not None:
         raw["risk"] = risk
     return run_backtest(parse_spec(raw))
+
+
+def engine(catalog, bar_types, start=None, end=None, account_type="MARGIN", risk=None, **config):
+    """A low-level nautilus ``BacktestEngine`` over real bars (for tests that need its objects)."""
+    from nautilus_trader.backtest.engine import BacktestEngine
+    from nautilus_trader.backtest.engine import BacktestEngineConfig
+    from nautilus_trader.config import LoggingConfig
+    from nautilus_trader.model.currencies import USD
+    from nautilus_trader.model.data import BarType
+    from nautilus_trader.model.enums import AccountType
+    from nautilus_trader.model.enums import OmsType
+    from nautilus_trader.model.objects import Money
+
+    from seraphim.backtest.config import risk_controller_config
+
+    controller = risk_controller_config(risk) if risk is not None else None
+    built = BacktestEngine(
+        BacktestEngineConfig(
+            logging=LoggingConfig(bypass_logging=True), controller=controller, **config
+        )
+    )
+    types = [BarType.from_str(b) for b in bar_types]
+    for venue_id in dict.fromkeys(t.instrument_id.venue for t in types):
+        built.add_venue(
+            venue_id, OmsType.NETTING, AccountType[account_type], [Money(1_000_000, USD)]
+        )
+    for bar_type in types:
+        instrument_id = str(bar_type.instrument_id)
+        (instrument,) = catalog.nautilus.instruments(instrument_ids=[instrument_id])
+        if built.cache.instrument(instrument.id) is None:
+            built.add_instrument(instrument)
+        built.add_data(
+            catalog.nautilus.query(Bar, identifiers=[str(bar_type)], start=start, end=end)
+        )
+    return built
 
 
 def ohlcv(catalog, bar_type=BTC, start=None, end=None) -> pd.DataFrame:
@@ -52,8 +90,8 @@ def ohlcv(catalog, bar_type=BTC, start=None, end=None) -> pd.DataFrame:
 
 
 def positions(outcome, index, instrument_id=None, strategy_id=None) -> pd.Series:
-    """The position held after each bar of ``index``, from the run's fills."""
-    fills = outcome.fills
+    """The position held after each bar of ``index``, from a run's (or a fills report's) fills."""
+    fills = outcome if isinstance(outcome, pd.DataFrame) else outcome.fills
     if instrument_id is not None:
         fills = fills[fills["instrument_id"] == instrument_id]
     if strategy_id is not None:

@@ -234,3 +234,66 @@ def test_ma_cross_and_library_on_full_eth_history(real_catalog, tmp_path):
         short_exit=lambda v: v < 0.5,
     )
     assert_positions_match(expected, positions(outcome, close.index), min_changes=200)
+
+
+def test_cross_venue_arb_real_kraken_against_a_derived_venue(real_catalog, tmp_path):
+    """
+    Venue A is real: Kraken's BTC/USD bars. Venue B ("ALT") is derived from them: the same
+    bars re-priced by a seeded AR(1)-with-jumps premium (seraphim.backtest.derived); only B's
+    prices are synthetic.
+    """
+    from seraphim.backtest.derived import SpreadProcess
+    from seraphim.backtest.derived import derive_venue
+
+    process = SpreadProcess(seed=5)
+    alt = str(derive_venue(real_catalog, BTC, "ALT", process, START, END, taker_fee=0.001))
+    assert alt == "BTC/USD.ALT-1-HOUR-LAST-EXTERNAL"
+    fees = {"taker": 0.001, "maker": 0.001, "rolling": False}
+    outcome = run(
+        real_catalog,
+        tmp_path,
+        [
+            {
+                "name": "cross_venue_arb",
+                "params": {
+                    "instrument_b": "BTC/USD.ALT",
+                    "bar_type_b": alt,
+                    "fee_a": 0.001,  # as charged below (Kraken's own tier would be 0.4 %)
+                    "fee_b": 0.001,
+                    "min_edge": 0.001,
+                    "exit_spread": 0.0005,
+                    "trade_size": SIZE,
+                },
+            }
+        ],
+        data=(BTC, alt),
+        venues=[
+            venue(account_type="MARGIN", fees=fees),
+            venue("ALT", account_type="MARGIN", fees=fees),
+        ],
+        start=START,
+        end=END,
+    )
+    assert outcome.synthetic == [alt]  # the derived venue is labelled synthetic, Kraken is not
+    a = ohlcv(real_catalog, BTC, start=START, end=END)["close"].rename("a")
+    b = ohlcv(real_catalog, alt, start=START, end=END)["close"].rename("b")
+    # The derived closes are Kraken's closes times (1 + s_t), rounded to the tick.
+    premium = process.simulate(len(a))
+    assert np.allclose(b.to_numpy(), a.to_numpy() * (1 + premium), atol=0.051)
+    aligned = pd.concat([a, b], axis=1, join="inner")
+    spread = aligned["b"] / aligned["a"] - 1
+    hurdle = 2 * (0.001 + 0.001) + 0.001  # round-trip taker fees on both venues + min_edge
+    state = run_states(
+        spread,
+        long_entry=lambda s: s - 0.0005 > hurdle,
+        long_exit=lambda s: s <= 0.0005,
+        short_entry=lambda s: -s - 0.0005 > hurdle,
+        short_exit=lambda s: s >= -0.0005,
+    )
+    expected_a = SIZE * state
+    assert_positions_match(expected_a, positions(outcome, aligned.index, "BTC/USD.KRAKEN"))
+    assert_positions_match(-expected_a, positions(outcome, aligned.index, "BTC/USD.ALT"))
+    # Never entered unless the spread beat the fees: every entry bar's |spread| > hurdle.
+    entries = state.ne(state.shift()) & state.ne(0)
+    assert (spread[entries].abs() > hurdle).all()
+    assert outcome.metrics["trades"] >= 10
