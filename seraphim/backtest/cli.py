@@ -50,6 +50,12 @@ def _parse_params(pairs: tuple[str, ...]) -> dict:
     default="CASH",
     show_default=True,
 )
+@click.option(
+    "--journal",
+    "to_journal",
+    is_flag=True,
+    help="Also store the run (config, metrics, trades) in the PostgreSQL journal.",
+)
 def run(
     config,
     strategy,
@@ -62,9 +68,14 @@ def run(
     end,
     balance,
     account_type,
+    to_journal,
 ):
     """Run CONFIG (YAML/JSON), or a quick run from --strategy and --instrument."""
     strategy_params = _parse_params(params)
+    if to_journal:
+        from seraphim.journal.backtest import preflight
+
+        preflight()
     from seraphim.backtest.runner import run_backtest
 
     try:
@@ -115,6 +126,10 @@ def run(
     except Exception as e:  # the engine's own failures, e.g. a balance driven negative
         fail(f"backtest failed: {type(e).__name__}: {e}", exit_code=1)
     _print_summary(outcome)
+    if to_journal:
+        from seraphim.journal.backtest import record_and_report
+
+        record_and_report(outcome)
 
 
 def _print_summary(outcome) -> None:

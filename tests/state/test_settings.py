@@ -1,0 +1,56 @@
+"""State settings: the Redis URL, the backend switch and the nautilus configs they produce."""
+
+from __future__ import annotations
+
+import pytest
+from nautilus_trader.config import TradingNodeConfig
+
+from seraphim.state.settings import StateConfigError
+from seraphim.state.settings import redis_cache_configs
+from seraphim.state.settings import redis_settings
+from seraphim.state.settings import state_backend
+from seraphim.state.settings import with_state_backend
+
+
+def test_redis_url_from_argument_environment_or_default(monkeypatch):
+    monkeypatch.delenv("SERAPHIM_REDIS_URL", raising=False)
+    assert redis_settings().url == "redis://127.0.0.1:6379/0"
+    monkeypatch.setenv("SERAPHIM_REDIS_URL", "redis://cache.local:6380/0")
+    assert (redis_settings().host, redis_settings().port) == ("cache.local", 6380)
+    s = redis_settings("rediss://ops:p%40ss@r.example:7000/0")
+    assert (s.username, s.password, s.ssl) == ("ops", "p@ss", True)
+    assert "p@ss" not in s.url and s.url == "rediss://ops:***@r.example:7000/0"
+    with pytest.raises(StateConfigError, match="redis://"):
+        redis_settings("http://x")
+    with pytest.raises(StateConfigError, match="database must be a number"):
+        redis_settings("redis://h/abc")
+
+
+def test_backend_switch_option_beats_environment(monkeypatch):
+    monkeypatch.delenv("SERAPHIM_STATE", raising=False)
+    assert state_backend() == "memory"  # the embedded default stays in memory
+    monkeypatch.setenv("SERAPHIM_STATE", "redis")
+    assert state_backend() == "redis"
+    assert state_backend("memory") == "memory"
+    with pytest.raises(StateConfigError, match="unknown state backend 'disk'"):
+        state_backend("disk")
+
+
+def test_cache_and_message_bus_configs():
+    cache, bus = redis_cache_configs("NODE-001", redis_settings("redis://10.0.0.5:6390/0"))
+    assert cache.database.type == "redis" and cache.database.port == 6390
+    assert cache.encoding == "msgpack" and cache.use_trader_prefix and not cache.flush_on_start
+    assert bus.database == cache.database and bus.streams_prefix == "stream"
+    assert bus.stream_per_topic and bus.heartbeat_interval_secs == 5
+    assert bus.types_filter  # quote/trade ticks kept off the streams
+    with pytest.raises(StateConfigError, match="database 0"):
+        redis_cache_configs("NODE-001", redis_settings("redis://h:6379/3"))
+
+
+def test_with_state_backend_on_a_node_config(monkeypatch):
+    monkeypatch.delenv("SERAPHIM_STATE", raising=False)
+    config = TradingNodeConfig(trader_id="NODE-001")
+    assert with_state_backend(config) is config
+    redis = with_state_backend(config, "redis")
+    assert redis.cache.database.type == "redis" and redis.message_bus.database.type == "redis"
+    assert redis.load_state and redis.save_state and redis.trader_id == config.trader_id
