@@ -100,6 +100,44 @@ def ingest_rest(file, interval, asset_pairs, catalog_path) -> None:
     _run_ingest(job)
 
 
+@ingest.command("kraken")
+@click.option("--pair", required=True, help="Kraken pair, e.g. BTC/USD or XBTUSD.")
+@click.option("--interval", type=int, default=60, show_default=True, help="Bar minutes.")
+@click.option("--since", required=True, help="Start: ISO date/time (UTC) or UNIX seconds.")
+@click.option("--until", default=None, help="End (default: now).")
+@click.option("--trades", is_flag=True, help="Ingest trade ticks instead of bars.")
+@click.option(
+    "--rest-url",
+    default="https://api.kraken.com",
+    show_default=True,
+    envvar="KRAKEN_REST_URL",
+    help="REST base URL (e.g. http://127.0.0.1:8090 for `seraphim sim kraken`).",
+)
+@click.option("--max-pages", type=int, default=50, show_default=True, help="Trades pages cap.")
+@catalog_option
+def ingest_kraken_api(pair, interval, since, until, trades, rest_url, max_pages, catalog_path):
+    """Download history from Kraken's REST API (OHLC, older history from Trades)."""
+    from seraphim.adapters.kraken.ingest import ingest_from_kraken
+
+    def job():
+        store = open_catalog(catalog_path)
+        with console.status("downloading from Kraken...") as status:
+            result = ingest_from_kraken(
+                store,
+                pair,
+                interval,
+                since,
+                until,
+                trades=trades,
+                rest_url=rest_url,
+                max_pages=max_pages,
+                progress=lambda text: status.update(f"downloading from Kraken: {text}"),
+            )
+        _report_ingest(result, store)
+
+    _run_ingest(job)
+
+
 @catalog.command()
 @click.option("--days", type=int, default=365, show_default=True)
 @click.option("--seed", type=int, default=7, show_default=True)

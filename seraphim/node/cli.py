@@ -37,15 +37,31 @@ def node() -> None:
     default=None,
     help="Also write the summary as JSON to this file.",
 )
-def run(config: Path, duration: float | None, log_level: str | None, summary_json) -> None:
+@click.option(
+    "--state",
+    type=click.Choice(["memory", "redis"]),
+    default=None,
+    help="Keep the node's state in memory or in Redis (default $SERAPHIM_STATE or memory).",
+)
+@click.option(
+    "--journal/--no-journal",
+    default=None,
+    help="Record orders, fills, positions in the PostgreSQL journal (default $SERAPHIM_JOURNAL).",
+)
+def run(
+    config: Path, duration: float | None, log_level: str | None, summary_json, state, journal
+) -> None:
     """Launch a TradingNode from CONFIG (e.g. node_configs/kraken_sim.yaml)."""
     from seraphim.adapters.kraken.http.errors import KrakenError
     from seraphim.node.config import NodeConfigError
     from seraphim.node.runner import run_node
+    from seraphim.state.settings import StateConfigError
 
     try:
-        summary = run_node(config, duration=duration, log_level=log_level)
-    except (NodeConfigError, KrakenError) as e:
+        summary = run_node(
+            config, duration=duration, log_level=log_level, state=state, journal=journal
+        )
+    except (NodeConfigError, KrakenError, StateConfigError) as e:
         fail(str(e))
     if summary_json is not None:
         summary_json.write_text(json.dumps(summary.to_dict(), indent=2))

@@ -91,7 +91,8 @@ class NodeSpec(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
     name: str = "node"
     trader_id: str = "SERAPHIM-001"
     environment: str = "live"  # sim | live | paper (informational)
-    kraken: KrakenSpec = KrakenSpec()
+    kraken: KrakenSpec | None = KrakenSpec()  # null: no Kraken clients (e.g. an IB-only node)
+    ibkr: dict[str, Any] | None = None  # Interactive Brokers, see seraphim.adapters.ibkr.config
     execution: str = "kraken"
     sandbox: SandboxSpec = SandboxSpec()
     backtest: str | None = None  # take data and strategies from this backtest file
@@ -159,6 +160,8 @@ def parse_node_spec(raw: Any, source: str = "node config") -> NodeSpec:
             f"{source}: execution must be one of {', '.join(EXECUTION_MODES)}, "
             f"was {spec.execution!r}"
         )
+    if spec.kraken is None:
+        return spec
     if spec.kraken.spot_position_source not in ("fills", "balances", "none"):
         raise NodeConfigError(f"{source}: kraken.spot_position_source must be fills|balances|none")
     if spec.kraken.quotes_from not in ("ticker", "book"):
@@ -183,7 +186,13 @@ def strategy_configs_for(spec: NodeSpec, base: Path) -> list[ImportableStrategyC
                 {
                     "data": [msgspec.to_builtins(d) for d in spec.data],
                     "strategies": [msgspec.to_builtins(s) for s in spec.strategies],
-                    "venues": [{"name": KRAKEN, "account_type": "CASH"}],
+                    "venues": [
+                        {"name": v, "account_type": "CASH" if v == KRAKEN else "MARGIN"}
+                        for v in sorted(
+                            {d.bar_type.split("-")[0].rsplit(".", 1)[-1] for d in spec.data}
+                            | {KRAKEN}
+                        )
+                    ],
                 },
                 source=f"{spec.name} strategies",
             )
@@ -236,12 +245,12 @@ def build_node_config(spec: NodeSpec, base: Path, *, log_level: str | None = Non
     from seraphim.adapters.kraken.factories import KrakenLiveExecClientFactory
 
     strategies = strategy_configs_for(spec, base)
-    pairs = spec.kraken.pairs
+    k = spec.kraken or KrakenSpec()
+    pairs = k.pairs
     if pairs is None:
-        ids = instrument_ids_for(strategies)
+        ids = [i for i in instrument_ids_for(strategies) if i.endswith(f".{KRAKEN}")]
         pairs = [i.removesuffix(f".{KRAKEN}") for i in ids] or None
     provider = InstrumentProviderConfig(load_all=True)
-    k = spec.kraken
     data_config = KrakenDataClientConfig(
         base_url_http=k.rest_url,
         base_url_ws=k.ws_public_url,
@@ -256,9 +265,27 @@ def build_node_config(spec: NodeSpec, base: Path, *, log_level: str | None = Non
         max_retries=k.max_retries,
         instrument_provider=provider,
     )
+    data_clients: dict[str, Any] = {KRAKEN: data_config} if spec.kraken else {}
+    data_factories: dict[str, Any] = {KRAKEN: KrakenLiveDataClientFactory} if spec.kraken else {}
     exec_clients: dict[str, Any] = {}
     exec_factories: dict[str, Any] = {}
-    if spec.execution == "kraken":
+    reconcile = spec.kraken is not None and spec.execution == "kraken"  # real venue orders
+    if spec.ibkr is not None:  # nautilus's IB adapter (seraphim/adapters/ibkr)
+        from seraphim.adapters.ibkr.config import IbkrConfigError
+        from seraphim.adapters.ibkr.node import ibkr_node_clients
+
+        try:
+            ib = ibkr_node_clients(spec.ibkr, instrument_ids_for(strategies))
+        except IbkrConfigError as e:
+            raise NodeConfigError(f"{spec.name}: {e}") from None
+        data_clients.update(ib.data_clients)
+        data_factories.update(ib.data_factories)
+        exec_clients.update(ib.exec_clients)
+        exec_factories.update(ib.exec_factories)
+        reconcile = reconcile or bool(ib.exec_clients)
+    if spec.kraken is None:
+        pass
+    elif spec.execution == "kraken":
         exec_clients[KRAKEN] = KrakenExecClientConfig(
             base_url_http=k.rest_url,
             base_url_ws_private=k.ws_private_url,
@@ -304,12 +331,12 @@ def build_node_config(spec: NodeSpec, base: Path, *, log_level: str | None = Non
         data_engine=LiveDataEngineConfig(),
         risk_engine=LiveRiskEngineConfig(),
         exec_engine=LiveExecEngineConfig(
-            reconciliation=spec.reconciliation and spec.execution == "kraken",
+            reconciliation=spec.reconciliation and reconcile,
             reconciliation_lookback_mins=spec.reconciliation_lookback_mins,
             inflight_check_interval_ms=spec.inflight_check_interval_ms,
             inflight_check_threshold_ms=spec.inflight_check_threshold_ms,
         ),
-        data_clients={KRAKEN: data_config},
+        data_clients=data_clients,
         exec_clients=exec_clients,
         strategies=strategies,
         controller=risk_controller_for(spec, base),
@@ -318,4 +345,4 @@ def build_node_config(spec: NodeSpec, base: Path, *, log_level: str | None = Non
         timeout_disconnection=spec.timeout_disconnection,
         timeout_post_stop=spec.timeout_post_stop,
     )
-    return config, {KRAKEN: KrakenLiveDataClientFactory}, exec_factories
+    return config, data_factories, exec_factories

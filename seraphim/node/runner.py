@@ -129,6 +129,8 @@ def build_node(
     *,
     log_level: str | None = None,
     extra_strategies: list | None = None,
+    state: str | None = None,
+    journal: bool | None = None,
 ):
     """A built (not yet running) ``TradingNode`` and its spec."""
     from nautilus_trader.live.node import TradingNode
@@ -140,7 +142,13 @@ def build_node(
     config, data_factories, exec_factories = build_node_config(spec, base, log_level=log_level)
     if extra_strategies:
         config = msgspec.structs.replace(config, strategies=[*config.strategies, *extra_strategies])
-    node = TradingNode(config=config)
+    from seraphim.state.node import with_node_options  # --state redis, --journal
+
+    config = with_node_options(config, state=state, journal=journal)
+    # A fresh event loop for this node (an earlier asyncio.run may have left none set).
+    loop = asyncio.new_event_loop()
+    asyncio.set_event_loop(loop)
+    node = TradingNode(config=config, loop=loop)
     for name, factory in data_factories.items():
         node.add_data_client_factory(name, factory)
     for name, factory in exec_factories.items():
@@ -156,6 +164,8 @@ def run_node(
     log_level: str | None = None,
     extra_strategies: list | None = None,
     inspect: Callable[[Any], None] | None = None,
+    state: str | None = None,
+    journal: bool | None = None,
 ) -> NodeSummary:
     """
     Run the node until SIGINT/SIGTERM or, with ``duration``, for that many seconds; then stop
@@ -164,7 +174,9 @@ def run_node(
     ``extra_strategies`` (ImportableStrategyConfig) are added to the file's; ``inspect`` is
     called with the stopped node before it is disposed.
     """
-    node, spec = build_node(path, log_level=log_level, extra_strategies=extra_strategies)
+    node, spec = build_node(
+        path, log_level=log_level, extra_strategies=extra_strategies, state=state, journal=journal
+    )
     loop = node.get_event_loop()
     summary: NodeSummary | None = None
     if duration is not None:

@@ -21,7 +21,6 @@ import contextlib
 from collections import Counter
 from dataclasses import dataclass
 from dataclasses import field
-from decimal import Decimal
 from typing import Any
 
 import msgspec
@@ -72,11 +71,12 @@ from seraphim.adapters.kraken.book import Change
 from seraphim.adapters.kraken.book import KrakenBook
 from seraphim.adapters.kraken.config import KrakenDataClientConfig
 from seraphim.adapters.kraken.constants import KRAKEN_VENUE
+from seraphim.adapters.kraken.history import download_bars
+from seraphim.adapters.kraken.history import download_trades
 from seraphim.adapters.kraken.http.client import KrakenHttpClient
 from seraphim.adapters.kraken.http.endpoints import KrakenSpotApi
 from seraphim.adapters.kraken.http.errors import KrakenError
 from seraphim.adapters.kraken.parsing import NANOS
-from seraphim.adapters.kraken.parsing import aggregate_trades
 from seraphim.adapters.kraken.parsing import interval_for_bar_type
 from seraphim.adapters.kraken.parsing import is_external
 from seraphim.adapters.kraken.parsing import make_bar
@@ -706,35 +706,15 @@ class KrakenDataClient(LiveMarketDataClient):
         self, instrument: Instrument, start_ns: int, end_ns: int | None, limit: int = 0
     ) -> list[TradeTick]:
         """Trades from ``start_ns`` (exclusive) to ``end_ns`` via the paginated Trades endpoint."""
-        pair = self._provider.pair_key(instrument.id)
-        ticks: list[TradeTick] = []
-        since = start_ns
-        ts_init = self._clock.timestamp_ns()
-        for _ in range(self._config.max_trade_pages):
-            _, rows, last = await self._api.trades(pair, since=since)
-            done = not rows
-            for price, volume, t, side, _ord, _misc, trade_id in rows:
-                ts = round(t * 1_000_000) * 1_000
-                if end_ns is not None and ts > end_ns:
-                    done = True
-                    break
-                ticks.append(
-                    TradeTick(
-                        instrument.id,
-                        instrument.make_price(Decimal(price)),
-                        instrument.make_qty(Decimal(volume)),
-                        AggressorSide.BUYER if side == "b" else AggressorSide.SELLER,
-                        TradeId(str(trade_id)),
-                        ts,
-                        ts_init,
-                    )
-                )
-            if done or last <= since:
-                break
-            since = last
-        if limit:
-            ticks = ticks[-limit:]
-        return ticks
+        return await download_trades(
+            self._api,
+            instrument,
+            self._provider.pair_key(instrument.id),
+            start_ns,
+            end_ns,
+            limit=limit,
+            max_pages=self._config.max_trade_pages,
+        )
 
     async def _request_bars(self, request: RequestBars) -> None:
         bar_type = request.bar_type
@@ -760,49 +740,19 @@ class KrakenDataClient(LiveMarketDataClient):
         Trades endpoint aggregated into bars of the same interval.
         """
         instrument = self._instrument(bar_type.instrument_id)
-        interval = interval_for_bar_type(bar_type)
-        interval_ns = interval * 60 * NANOS
-        pair = self._provider.pair_key(instrument.id)
-        since = None if start_ns is None else max(0, start_ns // NANOS - interval * 60 - 1)
-        _, rows, last = await self._api.ohlc(pair, interval, since=since)
-        ts_init = self._clock.timestamp_ns()
-        on_close = self._config.bars_timestamp_on_close
-        by_begin: dict[int, Bar] = {}
-        for t, o, h, low, c, _vwap, v, _count in rows:
-            if t > last:
-                continue  # the forming candle
-            begin = t * NANOS
-            by_begin[begin] = make_bar(
-                bar_type, instrument, begin, interval_ns, o, h, low, c, v, ts_init, on_close
-            )
-        first_ohlc = min(by_begin) if by_begin else None
-        if start_ns is not None and (first_ohlc is None or start_ns < first_ohlc):
-            upto = first_ohlc if first_ohlc is not None else end_ns
-            ticks = await self.fetch_trade_ticks(
-                instrument, start_ns - start_ns % interval_ns, upto
-            )
-            trades = [
-                (t.ts_event, t.price.as_decimal(), t.size.as_decimal())
-                for t in ticks
-                if upto is None or t.ts_event < upto
-            ]
-            for begin, o, h, low, c, v in aggregate_trades(trades, interval_ns):
-                if begin in by_begin or begin + interval_ns > self.exchange_now_ns():
-                    continue
-                self.stats["bars_from_trades"] += 1
-                by_begin[begin] = make_bar(
-                    bar_type, instrument, begin, interval_ns, str(o), str(h), str(low), str(c),
-                    str(v), ts_init, on_close,
-                )  # fmt: skip
-        bars = []
-        for begin in sorted(by_begin):
-            if start_ns is not None and begin + interval_ns < start_ns:
-                continue
-            if end_ns is not None and begin > end_ns:
-                continue
-            bars.append(by_begin[begin])
-        if limit:
-            bars = bars[-limit:]
+        bars, from_trades = await download_bars(
+            self._api,
+            instrument,
+            self._provider.pair_key(instrument.id),
+            bar_type,
+            start_ns,
+            end_ns,
+            now_ns=self.exchange_now_ns(),
+            limit=limit,
+            max_trade_pages=self._config.max_trade_pages,
+            on_close=self._config.bars_timestamp_on_close,
+        )
+        self.stats["bars_from_trades"] += from_trades
         return bars
 
     # ------------------------------------------------------------------ introspection

@@ -173,10 +173,8 @@ class KrakenWebSocketClient:
             ) from None
         self.stats["connects"] += 1
         self.last_message = time.monotonic()
-        if self._token_provider is not None and (
-            self._token is None or time.monotonic() - self._token_time > self.token_refresh_secs
-        ):
-            await self._refresh_token()
+        if self._token_provider is not None:
+            await self._refresh_token()  # a fresh token for every connection
         self._connected.set()
 
     async def _refresh_token(self) -> None:
@@ -337,12 +335,28 @@ class KrakenWebSocketClient:
         Send a request and return its response (``success`` may be False: see ``error``).
 
         Raises ``KrakenWsNotConnected`` when nothing could be sent, ``KrakenAmbiguousError`` when
-        it was sent but no answer came (timeout or the connection dropped).
+        it was sent but no answer came (timeout or the connection dropped). A request refused
+        for an expired or invalid token (``ESession:...``, not processed) is resent once with a
+        fresh token.
         """
         if self._token_provider is not None and (
             time.monotonic() - self._token_time > self.token_refresh_secs
         ):
             await self._refresh_token()
+        response = await self._request_once(method, params, timeout)
+        if (
+            self._token_provider is not None
+            and response.success is False
+            and (response.error or "").startswith("ESession")
+        ):
+            self.stats["token_refreshes"] += 1
+            await self._refresh_token()
+            response = await self._request_once(method, params, timeout)
+        return response
+
+    async def _request_once(
+        self, method: str, params: dict[str, Any], timeout: float | None
+    ) -> MethodResponse:
         req_id = next(self._req_ids)
         future: asyncio.Future = asyncio.get_running_loop().create_future()
         self._pending[req_id] = future
