@@ -85,6 +85,14 @@ class DataEntry(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
     bar_type: str
 
 
+class ImportableEntry(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
+    """A strategy that is not in Seraphim's registry, by import path."""
+
+    strategy_path: str
+    config_path: str
+    config: dict[str, Any] = {}
+
+
 class NodeSpec(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
     """A Seraphim node file, e.g. ``node_configs/kraken_sim.yaml``."""
 
@@ -98,6 +106,7 @@ class NodeSpec(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
     backtest: str | None = None  # take data and strategies from this backtest file
     data: list[DataEntry] = []
     strategies: list[StrategyEntry] = []
+    importable_strategies: list[ImportableEntry] = []
     claim_external_orders: bool = True
     reconciliation: bool = True
     reconciliation_lookback_mins: int | None = None
@@ -176,12 +185,18 @@ def strategy_configs_for(spec: NodeSpec, base: Path) -> list[ImportableStrategyC
     from seraphim.backtest.config import parse_spec
     from seraphim.backtest.config import strategy_configs
 
+    extra = [
+        ImportableStrategyConfig(
+            strategy_path=e.strategy_path, config_path=e.config_path, config=dict(e.config)
+        )
+        for e in spec.importable_strategies
+    ]
     try:
         if spec.backtest:
             backtest_spec = load_spec((base / spec.backtest).resolve())
         else:
             if not spec.strategies:
-                return []
+                return extra
             backtest_spec = parse_spec(
                 {
                     "data": [msgspec.to_builtins(d) for d in spec.data],
@@ -196,7 +211,7 @@ def strategy_configs_for(spec: NodeSpec, base: Path) -> list[ImportableStrategyC
                 },
                 source=f"{spec.name} strategies",
             )
-        configs = strategy_configs(backtest_spec)
+        configs = strategy_configs(backtest_spec) + extra
     except ConfigError as e:
         raise NodeConfigError(str(e)) from None
     if not spec.claim_external_orders:
@@ -204,7 +219,8 @@ def strategy_configs_for(spec: NodeSpec, base: Path) -> list[ImportableStrategyC
     out = []
     for entry in configs:
         params = dict(entry.config)
-        params.setdefault("external_order_claims", [params["instrument_id"]])
+        if "instrument_id" in params:
+            params.setdefault("external_order_claims", [params["instrument_id"]])
         out.append(
             ImportableStrategyConfig(
                 strategy_path=entry.strategy_path, config_path=entry.config_path, config=params

@@ -124,6 +124,37 @@ def collect_summary(node: Any, spec: NodeSpec) -> NodeSummary:
     return summary
 
 
+async def preflight(spec: NodeSpec, pairs: list[str] | None) -> None:
+    """
+    Fail fast with a clear error before starting nautilus: the venue answers, the pairs exist,
+    and (for Kraken execution) the credentials are accepted.
+    """
+    from seraphim.adapters.kraken.credentials import credentials_from_env
+    from seraphim.adapters.kraken.http.client import KrakenHttpClient
+    from seraphim.adapters.kraken.http.endpoints import KrakenSpotApi
+    from seraphim.adapters.kraken.http.errors import KrakenConfigError
+    from seraphim.adapters.kraken.pairs import find_pair
+
+    k = spec.kraken
+    trading = spec.execution == "kraken"
+    credentials = credentials_from_env(None, k.api_key_env, k.api_secret_env, required=trading)
+    client = KrakenHttpClient(
+        k.rest_url, credentials, tier=k.tier, public_rate=0, max_retries=1, timeout=10.0
+    )
+    api = KrakenSpotApi(client)
+    try:
+        listed = await api.asset_pairs()
+        for pair in pairs or []:
+            try:
+                find_pair(listed, pair)
+            except KeyError:
+                raise KrakenConfigError(f"unknown Kraken pair {pair!r} at {k.rest_url}") from None
+        if trading:
+            await api.balance_ex()
+    finally:
+        await client.close()
+
+
 def build_node(
     path: str | Path,
     *,

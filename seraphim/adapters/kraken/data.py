@@ -524,7 +524,8 @@ class KrakenDataClient(LiveMarketDataClient):
     def _on_trade(self, text: str) -> None:
         message = self._dec_trade.decode(text)
         ts_init = self._clock.timestamp_ns()
-        baseline_only = message.type == "snapshot"
+        snapshot = message.type == "snapshot"
+        first_snapshot = {d.symbol for d in message.data if d.symbol not in self._last_trade_id}
         for data in message.data:
             instrument_id = self._trade_symbols.get(data.symbol)
             if instrument_id is None:
@@ -536,10 +537,10 @@ class KrakenDataClient(LiveMarketDataClient):
             self._last_trade_id[data.symbol] = data.trade_id
             ts_event = rfc3339_to_ns(data.timestamp)
             self._note_exchange_time(ts_event)
-            if baseline_only and last is None:
+            if snapshot and data.symbol in first_snapshot:
                 continue  # the first snapshot is history: it only sets the baseline
-            if baseline_only:
-                self.stats["trades_recovered"] += 1
+            if snapshot:
+                self.stats["trades_recovered"] += 1  # missed while disconnected
             instrument = self._instrument(instrument_id)
             self._handle_data(
                 TradeTick(
