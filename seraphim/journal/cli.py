@@ -196,7 +196,14 @@ def pnl(schema, source, run, trader, strategy, instrument, since, until, by, as_
         total[2] += row["fills"]
     for currency, (realized, paid, fills) in totals.items():
         filler = [""] * (len(columns) - 5)
-        table.add_row("[bold]total[/]", *filler, currency, _cell(realized), _cell(paid), str(fills))
+        table.add_row(
+            "[bold]total[/]",
+            *filler,
+            currency,
+            _cell(realized, "realized_pnl"),
+            _cell(paid, "fees"),
+            str(fills),
+        )
     console.print(table)
 
 
@@ -241,7 +248,7 @@ def trades(schema, source, run, trader, strategy, instrument, since, until, limi
         click.echo(json.dumps(rows, indent=2, default=_json_default))
         return
     for row in rows:
-        row["fee"] = f"{_cell(row['commission'])} {row['commission_currency'] or ''}".strip()
+        row["fee"] = f"{_cell(row['commission'], 'commission')} {row['commission_currency'] or ''}"
         row["liq"] = (row["liquidity_side"] or "-")[:1]  # M(aker) / T(aker)
     columns = ["ts_event", "source", "strategy_id", "instrument_id", "side", "quantity", "price",
                "fee", "liq", "client_order_id", "trade_id"]  # fmt: skip
@@ -295,11 +302,15 @@ def _table(title: str, rows: list[dict], columns: list[str]) -> Table:
             column.replace("_", " "), justify="right" if column in _NUMERIC else "left"
         )
     for row in rows:
-        table.add_row(*(_cell(row.get(c)) for c in columns))
+        table.add_row(*(_cell(row.get(c), c) for c in columns))
     return table
 
 
-def _cell(value) -> str:
+_MONEY = {"realized_pnl", "fees", "notional", "commission"}
+_METRICS = {"total_return", "sharpe", "max_drawdown"}  # JSON text from the runs' metrics
+
+
+def _cell(value, column: str = "") -> str:
     if value is None:
         return "-"
     if isinstance(value, datetime):
@@ -307,15 +318,17 @@ def _cell(value) -> str:
     if isinstance(value, date):
         return value.isoformat()
     if isinstance(value, Decimal):
-        return f"{value.normalize():,f}" if value == value.to_integral() else f"{value:,.2f}"
+        if column in _MONEY:
+            return f"{value:,.2f}"
+        text = f"{value.normalize():,f}"
+        return text
     if isinstance(value, float):
         return f"{value:,.4g}"
-    if isinstance(value, str):
+    if isinstance(value, str) and column in _METRICS:
         try:
-            number = float(value)
+            return f"{float(value):,.4g}"
         except ValueError:
             return value
-        return f"{number:,.4g}"
     return str(value)
 
 

@@ -54,3 +54,24 @@ def test_with_state_backend_on_a_node_config(monkeypatch):
     redis = with_state_backend(config, "redis")
     assert redis.cache.database.type == "redis" and redis.message_bus.database.type == "redis"
     assert redis.load_state and redis.save_state and redis.trader_id == config.trader_id
+
+
+def test_node_options_add_redis_and_the_journal_actor(monkeypatch):
+    from seraphim.state.node import journal_enabled
+    from seraphim.state.node import with_node_options
+
+    monkeypatch.delenv("SERAPHIM_STATE", raising=False)
+    monkeypatch.delenv("SERAPHIM_JOURNAL", raising=False)
+    config = TradingNodeConfig(trader_id="NODE-001")
+    assert with_node_options(config) is config  # defaults: in memory, no journal
+    assert not journal_enabled()
+    monkeypatch.setenv("SERAPHIM_JOURNAL", "1")
+    monkeypatch.setenv("SERAPHIM_STATE", "redis")
+    both = with_node_options(config)
+    assert both.cache.database.type == "redis"
+    assert [a.actor_path for a in both.actors] == ["seraphim.journal.actor:JournalActor"]
+    assert with_node_options(both).actors == both.actors  # idempotent
+    assert with_node_options(config, state="memory", journal=False) is config
+    monkeypatch.setenv("SERAPHIM_JOURNAL", "maybe")
+    with pytest.raises(StateConfigError, match="SERAPHIM_JOURNAL"):
+        journal_enabled()
