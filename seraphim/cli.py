@@ -12,6 +12,7 @@ _COMMANDS: dict[str, str] = {
     "backtest": "seraphim.backtest.cli:backtest",
     "strategies": "seraphim.strategies.cli:strategies",
     "sim": "seraphim.sim.cli:sim",
+    "ibkr": "seraphim.adapters.ibkr.cli:ibkr",
     "state": "seraphim.state.cli:state",
     "journal": "seraphim.journal.cli:journal",
     "node": "seraphim.node.cli:node",

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import sys
+from contextlib import contextmanager
+from datetime import UTC
+from datetime import datetime
 from pathlib import Path
 
 import click
@@ -136,6 +139,157 @@ def ingest_kraken_api(pair, interval, since, until, trades, rest_url, max_pages,
         _report_ingest(result, store)
 
     _run_ingest(job)
+
+
+@ingest.command("ibkr")
+@click.option("--symbol", required=True, help="IB symbol, e.g. AAPL.")
+@click.option(
+    "--exchange", default="SMART", show_default=True, help="Primary exchange, e.g. NASDAQ."
+)
+@click.option("--sec-type", default="STK", show_default=True, help="STK, CRYPTO, FUT, IND, ...")
+@click.option("--currency", default="USD", show_default=True)
+@click.option(
+    "--bar", "bar", default="1-HOUR", show_default=True, help="e.g. 1-MINUTE, 1-HOUR-MID."
+)
+@click.option("--start", required=True, help="ISO date/time (UTC when no zone is given).")
+@click.option("--end", default=None, help="ISO date/time (default: now).")
+@click.option("--rth/--all-hours", default=True, show_default=True, help="Regular hours only.")
+@click.option("--host", envvar="SERAPHIM_IBKR_HOST", default="127.0.0.1", show_default=True)
+@click.option(
+    "--port",
+    envvar="SERAPHIM_IBKR_PORT",
+    type=int,
+    default=4002,
+    show_default=True,
+    help="IB Gateway paper 4002 / live 4001, TWS 7497 / 7496, `seraphim sim ibkr` 4010.",
+)
+@click.option("--client-id", type=int, default=97, show_default=True, help="API client id.")
+@click.option(
+    "--synthetic",
+    is_flag=True,
+    help="Label the series SYNTHETIC (use it with the local gateway: its prices are simulated).",
+)
+@click.option(
+    "--pacing-backoff",
+    type=float,
+    default=20.0,
+    show_default=True,
+    help="Seconds to wait after a pacing violation before retrying the chunk.",
+)
+@click.option("--request-timeout", type=int, default=120, show_default=True, help="Seconds.")
+@catalog_option
+def ingest_ibkr(
+    symbol,
+    exchange,
+    sec_type,
+    currency,
+    bar,
+    start,
+    end,
+    rth,
+    host,
+    port,
+    client_id,
+    synthetic,
+    pacing_backoff,
+    request_timeout,
+    catalog_path,
+):
+    """Download bars from IB Gateway/TWS (nautilus's HistoricInteractiveBrokersClient).
+
+    The range is cut into the largest chunks IB serves per request and paced to IB's
+    historical data rules; a chunk that meets a pacing violation is retried.
+    """
+    from seraphim.adapters.ibkr.history import HistoryError
+    from seraphim.adapters.ibkr.history import ib_contract
+    from seraphim.adapters.ibkr.history import ingest_ibkr_history
+
+    try:
+        start_t = _parse_time(start, "--start")
+        end_t = _parse_time(end, "--end") if end else datetime.now(UTC)
+    except ValueError as e:
+        fail(str(e))
+    contract = ib_contract(symbol, exchange, sec_type, currency)
+
+    def job():
+        store = open_catalog(catalog_path)
+        with _chunk_progress(f"{symbol} {bar}") as on_chunk:
+            result, download = ingest_ibkr_history(
+                store,
+                host,
+                port,
+                client_id,
+                contract,
+                bar,
+                start_t,
+                end_t,
+                use_rth=rth,
+                synthetic=synthetic,
+                on_chunk=on_chunk,
+                violation_backoff=pacing_backoff,
+                request_timeout=request_timeout,
+            )
+        _report_ingest(result, store)
+        console.print(
+            f"{len(download.chunks)} request(s), {download.waited:.1f} s waited for IB's pacing, "
+            f"{download.pacing_violations} pacing violation(s) retried",
+            highlight=False,
+        )
+
+    try:
+        _run_ingest(job)
+    except HistoryError as e:
+        fail(str(e))
+
+
+def _parse_time(text: str, option: str) -> datetime:
+    try:
+        t = datetime.fromisoformat(text)
+    except ValueError:
+        raise ValueError(f"{option}: expected an ISO date/time, got {text!r}") from None
+    return t.replace(tzinfo=UTC) if t.tzinfo is None else t
+
+
+@contextmanager
+def _chunk_progress(label: str):
+    """A progress bar over IB requests on a terminal, one line per request otherwise."""
+    if not console.is_terminal:
+
+        def line(report) -> None:
+            note = " (no data)" if report.no_data else ""
+            if report.retries:
+                note += f" after {report.retries} pacing violation(s)"
+            console.print(
+                f"[{report.index}/{report.total}] {report.chunk.start:%Y-%m-%d %H:%M} .. "
+                f"{report.chunk.end:%Y-%m-%d %H:%M}: {report.bars} bars{note}",
+                highlight=False,
+            )
+
+        yield line
+        return
+    from rich.progress import BarColumn
+    from rich.progress import MofNCompleteColumn
+    from rich.progress import Progress
+    from rich.progress import TextColumn
+    from rich.progress import TimeRemainingColumn
+
+    with Progress(
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("{task.fields[bars]} bars"),
+        TimeRemainingColumn(),
+        console=console,
+        transient=True,
+    ) as progress:
+        task = progress.add_task(f"IB {label}", total=None, bars=0)
+        count = {"bars": 0}
+
+        def update(report) -> None:
+            count["bars"] += report.bars
+            progress.update(task, total=report.total, completed=report.index, bars=count["bars"])
+
+        yield update
 
 
 @catalog.command()

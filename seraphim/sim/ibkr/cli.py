@@ -98,6 +98,11 @@ def _parse_faults(values: tuple[str, ...]) -> tuple[ScheduledFault, ...]:
     help="Scripted fault AT:ACTION[:ARG], e.g. 30:disconnect, 40:reconnect, 50:reconnect-keep, "
     "60:restart:10, 5:pacing, 5:no-permission:MSFT, 5:delayed-only:SPY.",
 )
+@click.option(
+    "--around-the-clock",
+    is_flag=True,
+    help="Trade and print bars for every contract 24/7 (rehearse a node outside US hours).",
+)
 @click.option("-v", "--verbose", is_flag=True, help="Log at debug level to stderr.")
 def ibkr(
     host: str,
@@ -114,6 +119,7 @@ def ibkr(
     restart_at: str | None,
     restart_downtime: float,
     faults: tuple[str, ...],
+    around_the_clock: bool,
     verbose: bool,
 ) -> None:
     """Run a local Interactive Brokers gateway (TWS socket API, server version 176)."""
@@ -134,6 +140,7 @@ def ibkr(
         restart_at=restart_at,
         restart_downtime=restart_downtime,
         faults=_parse_faults(faults),
+        around_the_clock=around_the_clock,
     )
     asyncio.run(_serve(config))
 

@@ -72,6 +72,7 @@ class ContractSpec:
     price: float = 100.0
     volatility: float = 0.25
     agg_group: int = 1
+    around_the_clock: bool = False
 
     @property
     def is_option(self) -> bool:
@@ -80,8 +81,9 @@ class ContractSpec:
 
     @property
     def trades_24h(self) -> bool:
-        """Crypto trades around the clock; everything else follows US equity hours."""
-        return self.sec_type == "CRYPTO"
+        """Crypto trades around the clock; everything else follows US equity hours, unless
+        the gateway runs around the clock (rehearsals outside market hours)."""
+        return self.sec_type == "CRYPTO" or self.around_the_clock
 
     @property
     def value_multiplier(self) -> float:
@@ -337,9 +339,16 @@ class ContractUniverse:
 
     @classmethod
     def from_config(
-        cls, config: Mapping[str, Any] | None = None, as_of: dt.date | None = None
+        cls,
+        config: Mapping[str, Any] | None = None,
+        as_of: dt.date | None = None,
+        around_the_clock: bool = False,
     ) -> ContractUniverse:
-        """Build from a mapping with optional ``stocks``, ``crypto`` and ``option_chain`` keys."""
+        """Build from a mapping with optional ``stocks``, ``crypto`` and ``option_chain`` keys.
+
+        ``around_the_clock`` gives every contract a 24-hour, 7-day session (bars and
+        trading hours), so a node can be rehearsed at night and on weekends.
+        """
         config = config or {}
         as_of = as_of or dt.datetime.now(dt.UTC).date()
         stocks = [stock(s) for s in config.get("stocks", DEFAULT_STOCKS)]
@@ -351,6 +360,8 @@ class ContractUniverse:
             if underlying is None:
                 raise ValueError(f"option chain underlying {chain['underlying']!r} is not a stock")
             contracts += option_chain(underlying, as_of, chain)
+        if around_the_clock:
+            contracts = [replace(c, around_the_clock=True) for c in contracts]
         return cls(contracts)
 
     def __iter__(self):

@@ -68,6 +68,7 @@ class IbkrSimConfig:
     restart_at: str | None = None
     restart_downtime: float = 60.0
     faults: tuple[ScheduledFault, ...] = ()
+    around_the_clock: bool = False
 
 
 class IbkrSimServer:
@@ -79,7 +80,9 @@ class IbkrSimServer:
         self.clock: Callable[[], float] = cfg.clock
         self.server_version = cfg.server_version
         as_of = dt.datetime.fromtimestamp(self.clock(), NEW_YORK).date()
-        self.universe = ContractUniverse.from_config(cfg.contracts, as_of=as_of)
+        self.universe = ContractUniverse.from_config(
+            cfg.contracts, as_of=as_of, around_the_clock=cfg.around_the_clock
+        )
         catalog = None
         if cfg.catalog is not None:
             from seraphim.sim.ibkr.catalog_source import CatalogPrices

@@ -1,0 +1,168 @@
+"""
+Two gaps in nautilus 1.221's IB client, closed from outside (no fork of the adapter).
+
+1. **Market data lost on a quick 1100/1101 pair.** TWS sends 1100 (connectivity to IB lost)
+   and later 1101 (restored, market data subscriptions lost: resubscribe) or 1102 (restored,
+   data kept). nautilus resubscribes only through its connection watchdog, which reconnects
+   the socket when it *notices* the loss. When 1101 arrives before the watchdog looks, the
+   client is marked connected again and nothing resubscribes: bars and quotes stop for
+   good, silently. :class:`ConnectivityMonitor` resubscribes the market data subscriptions on
+   1101 unless the watchdog's reconnect (which resubscribes anyway) is already under way,
+   asking keep-up-to-date bars to backfill from the moment of the loss.
+
+2. **Failed history requests wait for their timeout.** An error answering a historical bars
+   request (162 pacing violation or "no data", 354...) ends the request without resolving
+   its future, so the caller waits the full request timeout (60-120 s) for an empty answer.
+   The monitor resolves it at once with what arrived so far and records the error (for every
+   request), so callers (the history ingest) can tell "no data" from "pacing violation".
+
+Both hook ``InteractiveBrokersClient.process_error`` on the instance, calling nautilus's own
+handling first.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+import time
+from collections import Counter
+from dataclasses import dataclass
+from typing import Any
+
+CONNECTIVITY_LOST = 1100
+RESTORED_DATA_LOST = 1101
+RESTORED_DATA_KEPT = 1102
+# Subscriptions that are not market data: TWS keeps them across 1101.
+ACCOUNT_SUBSCRIPTIONS = frozenset({"accountSummary", "PositionUpdates"})
+_MONITOR_ATTR = "_seraphim_connectivity_monitor"
+
+
+@dataclass(frozen=True)
+class RequestError:
+    """An error that answered one request."""
+
+    req_id: int
+    code: int
+    message: str
+    name: Any
+    at: float
+
+    @property
+    def is_pacing_violation(self) -> bool:
+        return self.code == 162 and "pacing" in self.message.lower()
+
+    @property
+    def is_no_data(self) -> bool:
+        text = self.message.lower()
+        return self.code == 162 and ("no data" in text or "returned no" in text)
+
+
+def _is_history(name: Any) -> bool:
+    """Historical bar requests are named ``(BarType, end)`` by nautilus."""
+    from nautilus_trader.model.data import BarType
+
+    return isinstance(name, tuple) and bool(name) and isinstance(name[0], BarType)
+
+
+class ConnectivityMonitor:
+    """Installed on one nautilus ``InteractiveBrokersClient`` (see the module docstring)."""
+
+    def __init__(self, client: Any, *, resubscribe: bool = True, fast_fail: bool = True) -> None:
+        self.client = client
+        self.resubscribe = resubscribe
+        self.fast_fail = fast_fail
+        self.counts: Counter[str] = Counter()
+        self.request_errors: list[RequestError] = []
+        self.lost_at_ns: int | None = None
+        self._original = client.process_error
+        self._tasks: set[asyncio.Task] = set()
+
+    @classmethod
+    def install(
+        cls, client: Any, *, resubscribe: bool = True, fast_fail: bool = True
+    ) -> ConnectivityMonitor:
+        """Hook the client (once; later calls return the installed monitor)."""
+        existing = getattr(client, _MONITOR_ATTR, None)
+        if existing is not None:
+            existing.resubscribe = existing.resubscribe or resubscribe
+            return existing
+        monitor = cls(client, resubscribe=resubscribe, fast_fail=fast_fail)
+        client.process_error = monitor.process_error
+        setattr(client, _MONITOR_ATTR, monitor)
+        return monitor
+
+    def stats(self) -> dict[str, int]:
+        """Counters for the node summary."""
+        shown = ("connectivity_lost", "restored_data_lost", "restored_data_kept", "resubscribed")
+        return {**dict.fromkeys(shown, 0), **self.counts}
+
+    async def process_error(
+        self,
+        *,
+        req_id: int,
+        error_code: int,
+        error_string: str,
+        advanced_order_reject_json: str = "",
+    ) -> None:
+        client = self.client
+        request = client._requests.get(req_id=req_id) if req_id != -1 else None
+        future = request.future if request is not None else None
+        partial = list(request.result) if request is not None else []
+        await self._original(
+            req_id=req_id,
+            error_code=error_code,
+            error_string=error_string,
+            advanced_order_reject_json=advanced_order_reject_json,
+        )
+        if request is not None:
+            self._on_request_error(request, future, partial, error_code, error_string)
+        elif req_id == -1:
+            self._on_system_message(error_code)
+
+    def _on_request_error(self, request, future, partial, code: int, message: str) -> None:
+        error = RequestError(request.req_id, code, message, request.name, time.time())
+        self.request_errors.append(error)
+        self.counts["request_errors"] += 1
+        if error.is_pacing_violation:
+            self.counts["pacing_violations"] += 1
+        history = self.fast_fail and _is_history(request.name)
+        if history and future is not None and not future.done():
+            future.set_result(partial)
+
+    def _on_system_message(self, code: int) -> None:
+        if code == CONNECTIVITY_LOST:
+            self.counts["connectivity_lost"] += 1
+            self.lost_at_ns = self.client._clock.timestamp_ns()
+        elif code == RESTORED_DATA_KEPT:
+            self.counts["restored_data_kept"] += 1
+        elif code == RESTORED_DATA_LOST:
+            self.counts["restored_data_lost"] += 1
+            if self.resubscribe:
+                task = asyncio.get_running_loop().create_task(self._resubscribe_market_data())
+                self._tasks.add(task)
+                task.add_done_callback(self._tasks.discard)
+
+    async def _resubscribe_market_data(self) -> None:
+        client = self.client
+        if client.is_degraded or not client._is_client_ready.is_set():
+            # The watchdog saw the loss: its reconnect resubscribes everything.
+            self.counts["resubscribe_left_to_reconnect"] += 1
+            return
+        if self.lost_at_ns is not None:
+            # keepUpToDate bar subscriptions backfill from here (nautilus's own mechanism).
+            client._last_disconnection_ns = self.lost_at_ns
+        subscriptions = [
+            s for s in client._subscriptions.get_all() if s.name not in ACCOUNT_SUBSCRIPTIONS
+        ]
+        client._log.warning(
+            f"Market data lost (1101): resubscribing {len(subscriptions)} subscription(s)"
+        )
+        for subscription in subscriptions:
+            try:
+                result = subscription.handle()
+                if inspect.isawaitable(result):
+                    await result
+                self.counts["resubscribed"] += 1
+            except Exception as e:
+                self.counts["resubscribe_failures"] += 1
+                client._log.exception(f"Failed to resubscribe {subscription.name}", e)
