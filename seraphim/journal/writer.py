@@ -96,7 +96,7 @@ class JournalWriter:
         if not rows:
             return True
         with self._lock:
-            if len(self._buffer) + len(rows) > self.max_buffer:
+            if len(self._buffer) + self._in_flight + len(rows) > self.max_buffer:
                 self.overflowed = True
                 self.stats.dropped_rows += len(rows)
                 return False

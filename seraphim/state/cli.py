@@ -131,8 +131,9 @@ def _show(
                 rows, _ = produce()
                 click.echo(json.dumps(rows, default=str), nl=True)
                 time.sleep(watch)
-        except KeyboardInterrupt:
+        except (KeyboardInterrupt, BrokenPipeError):
             return
+    import redis
     from rich.live import Live
 
     from seraphim.state.reader import StateError
@@ -140,8 +141,8 @@ def _show(
     def frame():
         try:
             _, table = produce()
-        except StateError as e:  # keep watching through a Redis restart
-            return f"[bold red]error:[/] {e}"
+        except (StateError, redis.RedisError) as e:  # keep watching through a Redis restart
+            return f"[bold red]error:[/] {e} (retrying)"
         stamp = time.strftime("%H:%M:%S")
         return _with_caption(table, f"refreshed {stamp} every {watch:g}s (Ctrl-C to stop)")
 

@@ -220,3 +220,19 @@ def test_bad_input_is_one_clear_line(redis_url, kernel_state):
     assert result.output.startswith("error: cannot reach Redis at redis://:***@127.0.0.1:1/0")
     result = CliRunner().invoke(state, ["traders", "--redis-url", "http://x"])
     assert result.exit_code == 2 and "redis://" in result.output
+
+
+def test_an_undecodable_value_is_reported_not_fatal(redis_url, kernel_state):
+    trader, truth = kernel_state
+    client = redis_settings(redis_url).client()
+    key = f"trader-{trader}:orders:O-BROKEN-1"
+    client.rpush(key, b"\xc1 not msgpack")
+    try:
+        result = _invoke(redis_url, "orders", "-t", trader, "--limit", "0")
+        assert result.exit_code == 0, result.output
+        assert "could not be decoded" in result.output and "O-BROKEN-1" in result.output
+        result = _invoke(redis_url, "orders", "-t", trader, "--limit", "0", "--json")
+        assert len(json.loads(result.output)) == len(truth["orders"])
+    finally:
+        client.delete(key)
+        client.close()

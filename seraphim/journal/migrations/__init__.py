@@ -1,0 +1,1 @@
+"""Numbered SQL migrations of the journal schema (applied by ``seraphim journal migrate``)."""
