@@ -20,8 +20,13 @@ Operators send ``RiskCommand`` to ``Seraphim.Risk.execute`` (e.g. ``reset`` afte
 from __future__ import annotations
 
 from nautilus_trader.model.enums import TradingState
+from nautilus_trader.model.events import OrderCanceled
 from nautilus_trader.model.events import OrderDenied
+from nautilus_trader.model.events import OrderExpired
 from nautilus_trader.model.events import OrderFilled
+from nautilus_trader.model.events import OrderModifyRejected
+from nautilus_trader.model.events import OrderRejected
+from nautilus_trader.model.events import OrderUpdated
 from nautilus_trader.trading.controller import Controller
 from nautilus_trader.trading.trader import Trader
 
@@ -34,6 +39,8 @@ from seraphim.risk.messages import RISK_HEADROOM_ENDPOINT
 from seraphim.risk.messages import HeadroomQuery
 from seraphim.risk.messages import RiskCommand
 from seraphim.risk.messages import RiskEvent
+
+_SETTLES_MODIFY = (OrderUpdated, OrderModifyRejected, OrderCanceled, OrderExpired, OrderRejected)
 
 _STATES = {
     "ACTIVE": TradingState.ACTIVE,
@@ -59,9 +66,10 @@ class RiskController(Controller):
         self.gate = gate
         msgbus.register(RISK_COMMAND_ENDPOINT, self.execute_risk_command)
         msgbus.register(RISK_HEADROOM_ENDPOINT, self._answer_headroom)
-        # High priority: the guard and the statistics see a bar before strategies act on it.
-        msgbus.subscribe("data.bars.*", gate.on_bar, priority=100)
-        msgbus.subscribe("events.order.*", self._on_order_event, priority=100)
+        # Priority 5: after nautilus's Portfolio (10) has marked positions to the new bar or
+        # applied the fill, before strategies (0) act on it.
+        msgbus.subscribe("data.bars.*", gate.on_bar, priority=5)
+        msgbus.subscribe("events.order.*", self._on_order_event, priority=5)
 
     # -- bus handlers ---------------------------------------------------------------------
 
@@ -69,6 +77,8 @@ class RiskController(Controller):
         query.result = self.gate.headroom(query)
 
     def _on_order_event(self, event) -> None:
+        if isinstance(event, _SETTLES_MODIFY):
+            self.gate.on_modify_settled(event.client_order_id)
         if isinstance(event, OrderFilled):
             self.gate.on_fill(event)
             if self._halt_when_flat:

@@ -131,6 +131,7 @@ class RiskGate:
         self._day_start_pnl: dict[str, float] = {}
         self._last_equity: float | None = None
         self._pending: dict = {}
+        self._pending_modify: dict = {}  # client order id -> approved new quantity
         self._intervals: dict = {}
         self._downstream = {}
         self.denied: Counter[str] = Counter()
@@ -196,6 +197,9 @@ class RiskGate:
             elif isinstance(command, ModifyOrder):
                 denial = self._check_modify(command)
                 if denial is None:
+                    if command.quantity is not None:
+                        # Counted at its new size until the venue confirms or rejects it.
+                        self._pending_modify[command.client_order_id] = command.quantity.as_double()
                     forward(command)
                 else:
                     self._reject_modify(command, denial)
@@ -315,7 +319,11 @@ class RiskGate:
         return None
 
     def headroom(self, query: HeadroomQuery) -> float:
-        """Largest quantity ``query.strategy_id`` may trade on ``query.side`` now."""
+        """
+        How many units ``query.strategy_id`` may still trade on ``query.side`` now: negative
+        when its book (or the global one) is already beyond a limit in that direction, by that
+        many units (e.g. after volatility rose above a ``scale`` threshold).
+        """
         instrument = self.cache.instrument(query.instrument_id)
         if instrument is None or not self.config.enabled:
             return float("inf")
@@ -329,20 +337,20 @@ class RiskGate:
             query.strategy_id.value,
         )
         allowed = float("inf")
-        books = []
         strategy_rules = self.rules_for(query.strategy_id)
         if not (self.global_rules or self.guard.tripped or strategy_rules):
             return allowed
         equity = self.equity()
+        books = []
         if self.global_rules or self.guard.tripped:
             books.append((self.global_rules, self._book(None, None, equity)))
         if strategy_rules:
             books.append((strategy_rules, self._book(query.strategy_id, None, equity)))
         for rules, book in books:
-            if self.guard.tripped:
+            if self.guard.tripped:  # only reductions while the guard is tripped
                 allowed = min(allowed, max(0.0, -book.get(intent).extreme(query.side)))
             if rules:
-                allowed = min(allowed, rules.headroom(intent, book, self.facts))
+                allowed = min(allowed, rules.headroom(intent, book, self.facts, clamp=False))
         return allowed
 
     # -- the book -------------------------------------------------------------------------
@@ -380,10 +388,13 @@ class RiskGate:
             pending = [o for o in pending if o.strategy_id == strategy_id]
         for order in (*orders, *pending):
             client_order_id = order.client_order_id
-            if client_order_id in seen or client_order_id == exclude:
+            if client_order_id in seen or (exclude is not None and client_order_id == exclude):
                 continue
             seen.add(client_order_id)
             leaves = order.leaves_qty.as_double()
+            modified = self._pending_modify.get(client_order_id)
+            if modified is not None:
+                leaves = max(leaves, modified - order.filled_qty.as_double())
             if leaves <= 0:
                 continue
             found = exposure(order.instrument_id)
@@ -498,6 +509,10 @@ class RiskGate:
         )
         self.msgbus.send(endpoint="ExecEngine.process", msg=event)
 
+    def on_modify_settled(self, client_order_id) -> None:
+        """The venue confirmed or rejected a modification (or the order closed)."""
+        self._pending_modify.pop(client_order_id, None)
+
     def is_own_denial(self, event: OrderDenied) -> bool:
         return event.client_order_id in self._denied_ids
 
@@ -560,8 +575,7 @@ class RiskGate:
         self._last_equity = equity
         if self.config.guard.is_empty():
             return
-        event = self.guard.update(ts, equity)
-        if event is not None:
+        for event in self.guard.update(ts, equity):
             self._guard_event(event)
 
     def _guard_event(self, event: GuardEvent) -> None:

@@ -53,30 +53,32 @@ class PortfolioGuard:
     def tripped(self) -> bool:
         return self.tripped_by is not None
 
-    def update(self, ts: int, equity: float) -> GuardEvent | None:
+    def update(self, ts: int, equity: float) -> list[GuardEvent]:
+        """Feed one equity sample; returns what happened (a daily reset and/or a trip)."""
         day = ts // NANOS_PER_DAY
-        event = None
+        events = []
         if self.day is None or day != self.day:
             previous = self.last_equity if self.last_equity is not None else equity
             self.day, self.day_start = day, previous
             if self.tripped_by == "max_daily_loss" and self.config.daily_reset:
                 self.tripped_by, self.state = None, "ACTIVE"
                 self.peak = max(self.peak or equity, equity)
-                event = GuardEvent("daily_reset", ts, "", equity, previous, 0.0, self.state)
+                events.append(GuardEvent("daily_reset", ts, "", equity, previous, 0.0, self.state))
         self.last_equity = equity
         self.peak = equity if self.peak is None else max(self.peak, equity)
         if self.tripped:
-            return event
+            return events
         config = self.config
         if config.max_drawdown is not None and self.peak > 0:
             loss = 1.0 - equity / self.peak
             if equity <= self.peak * (1.0 - config.max_drawdown):
-                return self._trip(ts, "max_drawdown", equity, self.peak, loss)
+                events.append(self._trip(ts, "max_drawdown", equity, self.peak, loss))
+                return events
         if config.max_daily_loss is not None and self.day_start and self.day_start > 0:
             loss = 1.0 - equity / self.day_start
             if equity <= self.day_start * (1.0 - config.max_daily_loss):
-                return self._trip(ts, "max_daily_loss", equity, self.day_start, loss)
-        return event
+                events.append(self._trip(ts, "max_daily_loss", equity, self.day_start, loss))
+        return events
 
     def _trip(self, ts: int, rule: str, equity: float, reference: float, loss: float):
         self.tripped_by, self.state = rule, self.config.action

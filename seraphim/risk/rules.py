@@ -362,10 +362,18 @@ class RuleSet:
                 )
         return None
 
-    def headroom(self, intent: Intent, book: Book, market: MarketFacts) -> float:
-        """The largest quantity on ``intent.side`` every rule allows (>= 0)."""
-        reducible = max(0.0, -book.get(intent).extreme(intent.side))
+    def headroom(
+        self, intent: Intent, book: Book, market: MarketFacts, clamp: bool = True
+    ) -> float:
+        """
+        The largest quantity on ``intent.side`` every rule allows (>= 0). With
+        ``clamp=False`` the tightest rule's raw answer: negative when the book is already
+        beyond a limit in that direction, by that many units.
+        """
         allowed = INF
         for rule in self.rules:
             allowed = min(allowed, rule.headroom(intent, book, market)[0])
+        if not clamp:
+            return allowed
+        reducible = max(0.0, -book.get(intent).extreme(intent.side))
         return max(allowed, reducible, 0.0)

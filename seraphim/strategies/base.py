@@ -470,20 +470,12 @@ class SeraphimStrategy(Strategy):
             band = Decimal(str(self.params.rebalance_band)) * abs(target)
             if held * target > 0 and abs(delta) <= band:
                 delta = Decimal(0)  # on the target's side and close enough
-            legs.append((instrument, delta))
-        scale = 1.0
+            legs.append([instrument, held, delta])
         if self.params.clip_to_risk and self._has_risk_gate:
-            for instrument, delta in legs:
-                if delta == 0:
-                    continue
-                allowed = self.risk_headroom(instrument.id, 1 if delta > 0 else -1, None)
-                scale = min(scale, allowed / float(abs(delta)))
+            self._clip_to_risk(legs)
         orders = []
-        for instrument, delta in legs:
-            quantity = abs(delta)
-            if scale < 1.0:
-                quantity = quantity * Decimal(str(max(scale, 0.0)))
-            quantity = _round_down(quantity, instrument.size_increment.as_decimal())
+        for instrument, _, delta in legs:
+            quantity = _round_down(abs(delta), instrument.size_increment.as_decimal())
             if quantity <= 0 or (instrument.min_quantity and quantity < instrument.min_quantity):
                 continue
             order = self.order_factory.market(
@@ -495,6 +487,41 @@ class SeraphimStrategy(Strategy):
             self.submit_order(order)
             orders.append(order)
         return orders
+
+    def _clip_to_risk(self, legs: list[list]) -> None:
+        """
+        Scale the legs' trades by one factor so the risk layer accepts them all; a leg whose
+        position is already beyond a limit (e.g. volatility rose above a ``scale`` threshold)
+        by more than the rebalance band is instead reduced back within it.
+        """
+        scale = 1.0
+        reduced = set()
+        band = self.params.rebalance_band
+        for number, (instrument, held, delta) in enumerate(legs):
+            allowed_held = None
+            if held != 0:  # already beyond a limit in the direction it holds?
+                holding = 1 if held > 0 else -1
+                allowed_held = self.risk_headroom(instrument.id, holding, None)
+                if allowed_held < 0 and -allowed_held > band * float(abs(held)):
+                    cut = min(Decimal(str(-allowed_held)), abs(held))
+                    if delta * holding < 0:
+                        cut = max(cut, abs(delta))  # the strategy was reducing anyway
+                    legs[number][2] = -holding * cut
+                    reduced.add(number)
+                    continue
+            if delta == 0:
+                continue
+            direction = 1 if delta > 0 else -1
+            if allowed_held is not None and direction * held > 0:
+                allowed = allowed_held
+            else:
+                allowed = self.risk_headroom(instrument.id, direction, None)
+            scale = min(scale, max(allowed, 0.0) / float(abs(delta)))
+        if scale < 1.0:
+            factor = Decimal(str(max(scale, 0.0)))
+            for number, leg in enumerate(legs):
+                if number not in reduced:
+                    leg[2] = leg[2] * factor
 
     def bar_interval(self, bar: Bar) -> timedelta:
         return bar.bar_type.spec.timedelta
