@@ -130,7 +130,7 @@ async def preflight(spec: NodeSpec, pairs: list[str] | None) -> None:
     and (for Kraken execution) the credentials are accepted.
     """
     from seraphim.adapters.kraken.credentials import credentials_from_env
-    from seraphim.adapters.kraken.http.client import KrakenHttpClient
+    from seraphim.adapters.kraken.factories import get_kraken_http_client
     from seraphim.adapters.kraken.http.endpoints import KrakenSpotApi
     from seraphim.adapters.kraken.http.errors import KrakenConfigError
     from seraphim.adapters.kraken.pairs import find_pair
@@ -138,8 +138,14 @@ async def preflight(spec: NodeSpec, pairs: list[str] | None) -> None:
     k = spec.kraken
     trading = spec.execution == "kraken"
     credentials = credentials_from_env(None, k.api_key_env, k.api_secret_env, required=trading)
-    client = KrakenHttpClient(
-        k.rest_url, credentials, tier=k.tier, public_rate=0, max_retries=1, timeout=10.0
+    # The node's own shared client: its rate-limit counter carries over to the node.
+    client = get_kraken_http_client(
+        k.rest_url,
+        credentials,
+        tier=k.tier,
+        timeout=k.http_timeout_secs,
+        max_retries=k.max_retries,
+        public_rate=k.public_rate_per_sec,
     )
     api = KrakenSpotApi(client)
     try:
@@ -166,9 +172,6 @@ def build_node(
     """A built (not yet running) ``TradingNode`` and its spec."""
     from nautilus_trader.live.node import TradingNode
 
-    from seraphim.adapters.kraken.factories import clear_caches
-
-    clear_caches()  # clients of an earlier node in this process belong to its event loop
     spec, base = load_node_spec(path)
     config, data_factories, exec_factories = build_node_config(spec, base, log_level=log_level)
     if extra_strategies:
@@ -211,13 +214,22 @@ def run_node(
     loop = node.get_event_loop()
     summary: NodeSummary | None = None
     if duration is not None:
+        startup_limit = spec.timeout_connection + spec.timeout_reconciliation + 30.0
 
-        def stop_later() -> None:
-            loop.create_task(node.stop_async())
+        async def stop_after() -> None:
+            # The duration counts from when the trader runs (start-up may wait for the venue).
+            waited = 0.0
+            while not node.kernel.trader.is_running and waited < startup_limit:
+                await asyncio.sleep(0.1)
+                waited += 0.1
+            await asyncio.sleep(duration)
+            await node.stop_async()
 
-        loop.call_later(duration, stop_later)
+        stopper = loop.create_task(stop_after())
     try:
         node.run()
+        if duration is not None and not stopper.done():
+            stopper.cancel()
     finally:
         with contextlib.suppress(Exception):
             summary = collect_summary(node, spec)

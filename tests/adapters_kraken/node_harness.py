@@ -45,7 +45,7 @@ def write_node_config(tmp_path: Path, tsim: ThreadedSim, name: str = "e2e", **ex
         "public_rate_per_sec": 0,
         "pairs": ["BTC/USD", "ETH/USD"],
         "ws_request_timeout_secs": 2.0,
-        "reconcile_interval_secs": 3.0,
+        "reconcile_interval_secs": 10.0,
     }
     kraken.update(extra.pop("kraken", {}))
     config = {

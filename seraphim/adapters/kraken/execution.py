@@ -198,6 +198,7 @@ class KrakenExecutionClient(LiveExecutionClient):
         self._deferred: dict[ClientOrderId, ExecData] = {}
         self._tracks: dict[ClientOrderId, _Track] = {}
         self._account_state_pending = False
+        self._trades_cache: dict[float | None, tuple[float, asyncio.Future]] = {}
         self._balances: dict[str, Decimal] = {}
         self._oflags: dict[str, str] = {}
         self._reconcile_lock = asyncio.Lock()
@@ -1173,10 +1174,20 @@ class KrakenExecutionClient(LiveExecutionClient):
         )
 
     async def _trades_since(self, start: datetime | None) -> dict[str, TradeInfo]:
+        """The account's trades since ``start`` (shared by fill and position reports)."""
         since = start.timestamp() if start is not None else None
-        return await self._api.trades_history_all(
-            start=since, max_pages=self._config.max_history_pages
+        cached = self._trades_cache.get(since)
+        if cached is not None and time.monotonic() - cached[0] < 5.0:
+            return await cached[1]
+        future = asyncio.ensure_future(
+            self._api.trades_history_all(start=since, max_pages=self._config.max_history_pages)
         )
+        self._trades_cache[since] = (time.monotonic(), future)
+        try:
+            return await future
+        except Exception:
+            self._trades_cache.pop(since, None)
+            raise
 
     async def generate_fill_reports(self, command: GenerateFillReports) -> list[FillReport]:
         if command.venue_order_id is not None:
