@@ -208,6 +208,9 @@ def run_node(
     ``extra_strategies`` (ImportableStrategyConfig) are added to the file's; ``inspect`` is
     called with the stopped node before it is disposed.
     """
+    spec, base = load_node_spec(path)
+    config, _, _ = build_node_config(spec, base, log_level=log_level)
+    asyncio.run(preflight(spec, config.data_clients["KRAKEN"].pairs))
     node, spec = build_node(
         path, log_level=log_level, extra_strategies=extra_strategies, state=state, journal=journal
     )

@@ -9,6 +9,7 @@ instrument provider.
 from __future__ import annotations
 
 import asyncio
+import hashlib
 
 from nautilus_trader.cache.cache import Cache
 from nautilus_trader.common.component import LiveClock
@@ -43,7 +44,12 @@ def get_kraken_http_client(
     public_rate: float = 1.0,
 ) -> KrakenHttpClient:
     """The shared HTTP client for a REST URL and key (created on first use)."""
-    key = (base_url, credentials.api_key if credentials else None, tier)
+    fingerprint = (
+        (credentials.api_key, hashlib.sha256(credentials.api_secret.reveal().encode()).hexdigest())
+        if credentials
+        else None
+    )
+    key = (base_url, fingerprint, tier)
     client = _HTTP_CLIENTS.get(key)
     if client is None or (credentials is not None and not client.has_credentials):
         client = KrakenHttpClient(
