@@ -1,0 +1,343 @@
+"""
+Kraken WebSocket market data in the adapter.
+
+1. Decode plus L2 book maintenance with CRC32 checksum validation on every message, over the
+   recorded Kraken v2 book stream (``../shared/data/kraken/ws/book_v2_btcusd_stream.json``,
+   a snapshot and 509 updates replayed many times): the adapter's path (msgspec Structs, an
+   integer-scaled book, checksum text from ``str(int)``) beside a straightforward implementation
+   (``json.loads``, dicts of Decimal, sort and format on every message), in the same run;
+   messages per second, medians of several repeats, and the ratio. A third row adds what the
+   data client does next: building nautilus ``OrderBookDeltas``.
+2. Tick-to-order latency inside a TradingNode against the local exchange: from a trade printed
+   on the exchange (its timestamp) to the order a strategy sends in reaction arriving back at
+   the exchange (the exchange's own receive time), p50 / p99. Skipped with
+   ``KRAKEN_BENCH_NODE=0``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import statistics
+import sys
+import time
+import zlib
+from decimal import Decimal
+from pathlib import Path
+
+import msgspec
+from nautilus_trader.config import StrategyConfig
+from nautilus_trader.model.data import TradeTick
+from nautilus_trader.model.enums import OrderSide
+from nautilus_trader.model.identifiers import InstrumentId
+from nautilus_trader.trading.strategy import Strategy
+
+from benchmarks.common import print_table
+from seraphim.adapters.kraken.book import KrakenBook
+from seraphim.adapters.kraken.parsing import to_cl_ord_id
+from seraphim.adapters.kraken.schemas.ws import BookMessage
+from seraphim.paths import shared_data_dir
+
+REPEATS = 5
+PASSES = 40  # replays of the 510-message stream per repeat
+
+
+def load_stream() -> list[str]:
+    """The recorded stream as wire text (compact JSON, one message per element)."""
+    path = shared_data_dir() / "kraken/ws/book_v2_btcusd_stream.json"
+    if not path.is_file():
+        raise SystemExit(f"recorded book stream not found: {path} (set SERAPHIM_SHARED_DATA)")
+    raw = json.loads(path.read_text())
+    return [json.dumps(m, separators=(",", ":")) for m in [raw["init"], *raw["updates"]]]
+
+
+# ---------------------------------------------------------------------- implementations
+
+
+def adapter_pass(messages: list[str], decoder: msgspec.json.Decoder) -> int:
+    """The adapter's decode + book + checksum; returns the number of mismatches."""
+    book = KrakenBook(10, 1, 8)
+    bad = 0
+    for text in messages:
+        message = decoder.decode(text)
+        if message.type == "snapshot":
+            book.clear()
+        for data in message.data:
+            book.apply_wire(data.bids, data.asks)
+            if book.checksum() != data.checksum:
+                bad += 1
+    return bad
+
+
+def adapter_with_deltas_pass(messages: list[str], decoder: msgspec.json.Decoder) -> int:
+    """As above, plus the nautilus OrderBookDeltas the data client emits."""
+    from nautilus_trader.model.data import BookOrder
+    from nautilus_trader.model.data import OrderBookDelta
+    from nautilus_trader.model.data import OrderBookDeltas
+    from nautilus_trader.model.enums import BookAction
+    from nautilus_trader.model.objects import Price
+    from nautilus_trader.model.objects import Quantity
+
+    instrument_id = InstrumentId.from_str("BTC/USD.KRAKEN")
+    book = KrakenBook(10, 1, 8)
+    pmul, qmul = 10**15, 10**8
+    bad = 0
+    for text in messages:
+        message = decoder.decode(text)
+        snapshot = message.type == "snapshot"
+        if snapshot:
+            book.clear()
+        for data in message.data:
+            changes = book.apply_wire(data.bids, data.asks)
+            if book.checksum() != data.checksum:
+                bad += 1
+                continue
+            deltas = []
+            for is_bid, price, qty, existed in changes:
+                action = (
+                    BookAction.DELETE
+                    if qty == 0
+                    else (BookAction.UPDATE if existed and not snapshot else BookAction.ADD)
+                )
+                order = BookOrder(
+                    OrderSide.BUY if is_bid else OrderSide.SELL,
+                    Price.from_raw(price * pmul, 1),
+                    Quantity.from_raw(qty * qmul, 8),
+                    0,
+                )
+                deltas.append(OrderBookDelta(instrument_id, action, order, 0, 0, 0, 0))
+            if deltas:
+                OrderBookDeltas(instrument_id, deltas)
+    return bad
+
+
+class NaiveBook:
+    """The straightforward way: Decimal dicts, sort and format on every message."""
+
+    def __init__(self, depth: int, price_precision: int, qty_precision: int) -> None:
+        self.depth, self.pp, self.qp = depth, price_precision, qty_precision
+        self.bids: dict[Decimal, Decimal] = {}
+        self.asks: dict[Decimal, Decimal] = {}
+
+    def apply(self, entry: dict) -> bool:
+        for side, book in (("bids", self.bids), ("asks", self.asks)):
+            for level in entry[side]:
+                price, qty = Decimal(str(level["price"])), Decimal(str(level["qty"]))
+                if qty == 0:
+                    book.pop(price, None)
+                else:
+                    book[price] = qty
+        for key in sorted(self.bids, reverse=True)[self.depth :]:
+            del self.bids[key]
+        for key in sorted(self.asks)[self.depth :]:
+            del self.asks[key]
+        return self.checksum() == entry["checksum"]
+
+    def checksum(self) -> int:
+        def fmt(value: Decimal, places: int) -> str:
+            return f"{value:.{places}f}".replace(".", "").lstrip("0")
+
+        text = ""
+        for price in sorted(self.asks)[:10]:
+            text += fmt(price, self.pp) + fmt(self.asks[price], self.qp)
+        for price in sorted(self.bids, reverse=True)[:10]:
+            text += fmt(price, self.pp) + fmt(self.bids[price], self.qp)
+        return zlib.crc32(text.encode())
+
+
+def naive_pass(messages: list[str]) -> int:
+    book = NaiveBook(10, 1, 8)
+    bad = 0
+    for text in messages:
+        message = json.loads(text)
+        if message["type"] == "snapshot":
+            book = NaiveBook(10, 1, 8)
+        for entry in message["data"]:
+            if not book.apply(entry):
+                bad += 1
+    return bad
+
+
+def rate(run, messages: list[str]) -> tuple[float, list[float]]:
+    """Median messages per second over REPEATS runs of PASSES replays (after a warm-up)."""
+    run(messages)
+    samples = []
+    for _ in range(REPEATS):
+        started = time.perf_counter()
+        for _ in range(PASSES):
+            bad = run(messages)
+            assert bad == 0, "checksum mismatch in the recorded stream"
+        samples.append(len(messages) * PASSES / (time.perf_counter() - started))
+    return statistics.median(samples), samples
+
+
+def decode_benchmark() -> None:
+    messages = load_stream()
+    decoder = msgspec.json.Decoder(BookMessage)
+    results = [
+        (
+            "adapter: msgspec + int book + checksum",
+            rate(lambda m: adapter_pass(m, decoder), messages),
+        ),
+        (
+            "adapter + nautilus OrderBookDeltas",
+            rate(lambda m: adapter_with_deltas_pass(m, decoder), messages),
+        ),
+        ("straightforward: json + Decimal dicts", rate(naive_pass, messages)),
+    ]  # fmt: skip
+    baseline = results[-1][1][0]
+    rows = []
+    for name, (median, samples) in results:
+        rows.append(
+            [
+                name,
+                f"{median:,.0f}",
+                f"{min(samples):,.0f} - {max(samples):,.0f}",
+                f"{median / baseline:.1f}x",
+            ]
+        )
+    print_table(
+        f"Kraken v2 book stream: decode + book + checksum on every message "
+        f"({len(messages)} messages x {PASSES} x {REPEATS} repeats, medians)",
+        ["implementation", "messages/s", "range", "vs straightforward"],
+        rows,
+    )
+
+
+# ---------------------------------------------------------------------- tick-to-order
+
+
+def latency_benchmark(seconds: float = 25.0) -> None:
+    """Trade on the exchange -> strategy reacts -> order received by the exchange."""
+    import base64
+    import tempfile
+
+    import yaml
+    from nautilus_trader.config import ImportableStrategyConfig
+
+    from seraphim.node.runner import run_node
+    from seraphim.sim.kraken import AccountConfig
+    from seraphim.sim.kraken import SimConfig
+
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
+    from adapters_kraken.helpers import ThreadedSim  # the tests' threaded exchange
+
+    key, secret = "bench-key", base64.b64encode(b"bench-secret-" * 4).decode()
+    os.environ["KRAKEN_API_KEY"], os.environ["KRAKEN_API_SECRET"] = key, secret
+    market = {
+        "warmup_seconds": 1800,
+        "step_seconds": 0.05,
+        "volatility": 0.0002,
+        "trade_probability": 0.8,
+    }
+    config = SimConfig(
+        accounts=[AccountConfig(key, secret, tier="pro")],
+        random_walk=market,
+        tick_interval=0.02,
+        pairs=["BTC/USD"],
+    )
+    with ThreadedSim(config) as tsim, tempfile.TemporaryDirectory() as tmp:
+        sim = tsim.sim
+        node_file = Path(tmp) / "latency.yaml"
+        node_file.write_text(
+            yaml.safe_dump(
+                {
+                    "name": "latency",
+                    "kraken": {
+                        "rest_url": sim.rest_url,
+                        "ws_public_url": sim.ws_public_url,
+                        "ws_private_url": sim.ws_private_url,
+                        "public_rate_per_sec": 0,
+                        "tier": "pro",
+                        "pairs": ["BTC/USD"],
+                    },
+                    "execution": "kraken",
+                    "log_level": "ERROR",
+                    "timeout_post_stop": 0.5,
+                }
+            )
+        )
+        strategy = ImportableStrategyConfig(
+            strategy_path=f"{LatencyProbe.__module__}:LatencyProbe",
+            config_path=f"{LatencyProbeConfig.__module__}:LatencyProbeConfig",
+            config={"instrument_id": "BTC/USD.KRAKEN", "every": 4, "max_orders": 120},
+        )
+        run_node(node_file, duration=seconds, extra_strategies=[strategy])
+        orders = list(sim.exchange.accounts[key].orders.values())
+    by_cl = {o.cl_ord_id: o for o in orders}
+    samples = []
+    for cl_ord_id, trade_ts in LATENCY_SAMPLES:
+        order = by_cl.get(cl_ord_id)
+        if order is not None:
+            samples.append((order.opentm - trade_ts) * 1000)
+    if len(samples) < 10:
+        print(f"tick-to-order: too few samples ({len(samples)})")
+        return
+    samples.sort()
+    p50 = statistics.median(samples)
+    p99 = samples[min(len(samples) - 1, round(0.99 * (len(samples) - 1)))]
+    print_table(
+        "Tick-to-order in a TradingNode against the local exchange (127.0.0.1, real sockets)",
+        ["measure", "samples", "p50 ms", "p99 ms", "min ms", "max ms"],
+        [
+            [
+                "exchange trade print -> strategy's order received by the exchange",
+                str(len(samples)),
+                f"{p50:.2f}",
+                f"{p99:.2f}",
+                f"{samples[0]:.2f}",
+                f"{samples[-1]:.2f}",
+            ]
+        ],
+    )
+
+
+LATENCY_SAMPLES: list[tuple[str, float]] = []
+
+
+class LatencyProbeConfig(StrategyConfig, frozen=True):
+    instrument_id: InstrumentId
+    every: int = 4
+    max_orders: int = 100
+
+
+class LatencyProbe(Strategy):
+    """On every n-th trade tick: a post-only limit buy far below the market."""
+
+    def __init__(self, config: LatencyProbeConfig) -> None:
+        super().__init__(config)
+        self.seen = 0
+        self.sent = 0
+
+    def on_start(self) -> None:
+        self.instrument = self.cache.instrument(self.config.instrument_id)
+        self.subscribe_trade_ticks(self.config.instrument_id)
+
+    def on_trade_tick(self, tick: TradeTick) -> None:
+        self.seen += 1
+        if self.seen % self.config.every or self.sent >= self.config.max_orders:
+            return
+        self.sent += 1
+        price = self.instrument.make_price(tick.price.as_double() * 0.8)
+        order = self.order_factory.limit(
+            self.config.instrument_id,
+            OrderSide.BUY,
+            self.instrument.make_qty(0.0001),
+            price,
+            post_only=True,
+        )
+        LATENCY_SAMPLES.append((to_cl_ord_id(order.client_order_id.value), tick.ts_event / 1e9))
+        self.submit_order(order)
+
+    def on_stop(self) -> None:
+        self.cancel_all_orders(self.config.instrument_id)
+
+
+def main() -> None:
+    decode_benchmark()
+    if os.environ.get("KRAKEN_BENCH_NODE", "1") != "0":
+        latency_benchmark()
+
+
+if __name__ == "__main__":
+    main()
