@@ -234,6 +234,17 @@ class ProbeStrategy(Strategy):
 
         self.at(1.0, go)
 
+    def scenario_paper(self) -> None:
+        """Paper trading: one market buy, filled by nautilus's sandbox on the venue's data."""
+
+        def go() -> None:
+            order = self.order_factory.market(
+                self.config.instrument_id, OrderSide.BUY, self.qty("0.01")
+            )
+            self.submit("paper", order)
+
+        self.at(1.5, go)
+
     def scenario_fills(self) -> None:
         """A few market orders (for duplicated / reordered execution messages)."""
         iid = self.config.instrument_id

@@ -8,6 +8,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 import pytest
+from nautilus_trader.model.currencies import BTC
 from nautilus_trader.model.enums import LiquiditySide
 from nautilus_trader.model.enums import OrderStatus
 from nautilus_trader.model.events import OrderFilled
@@ -107,3 +108,25 @@ def test_every_order_type_and_action_matches_the_exchange(tmp_path) -> None:
     assert data_stats["book_messages"] > 10
     book = rec["book"][0]
     assert book.best_bid_price() < book.best_ask_price()
+
+
+def test_paper_node_fills_in_the_sandbox_on_venue_data(tmp_path) -> None:
+    """kraken_paper: live Kraken data, nautilus's sandbox fills; nothing reaches the venue."""
+    RECORDS.pop("paper", None)
+    with lively_sim() as tsim:
+        path = write_node_config(
+            tmp_path,
+            tsim,
+            name="paper",
+            execution="sandbox",
+            sandbox={"starting_balances": ["100000 USD", "0 BTC"]},
+        )
+        summary, seen = run_probe(path, "paper", duration=4.0)
+        venue_orders = list(tsim.account.orders.values())
+    (order,) = seen["orders"].values()
+    assert order.status == OrderStatus.FILLED
+    assert venue_orders == []  # paper orders never reach the venue
+    assert RECORDS["paper"]["quotes"] and RECORDS["paper"]["trades"]
+    (account,) = seen["accounts"]
+    assert account.balance_total(BTC).as_decimal() == Decimal("0.01")
+    assert summary.fills and summary.fills[0]["last_qty"].startswith("0.01")
