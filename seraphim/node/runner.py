@@ -132,6 +132,7 @@ async def preflight(spec: NodeSpec, pairs: list[str] | None) -> None:
     from seraphim.adapters.kraken.credentials import credentials_from_env
     from seraphim.adapters.kraken.factories import get_kraken_http_client
     from seraphim.adapters.kraken.http.endpoints import KrakenSpotApi
+    from seraphim.adapters.kraken.http.errors import KrakenAuthError
     from seraphim.adapters.kraken.http.errors import KrakenConfigError
     from seraphim.adapters.kraken.pairs import find_pair
 
@@ -156,7 +157,20 @@ async def preflight(spec: NodeSpec, pairs: list[str] | None) -> None:
             except KeyError:
                 raise KrakenConfigError(f"unknown Kraken pair {pair!r} at {k.rest_url}") from None
         if trading:
-            await api.balance_ex()
+            try:
+                await api.balance_ex()
+            except KrakenAuthError as e:
+                if "127.0.0.1" in k.rest_url or "localhost" in k.rest_url:
+                    raise KrakenAuthError(
+                        [
+                            *e.errors,
+                            f"(the local exchange accepts only the key it was started with: "
+                            f"export the same ${k.api_key_env} / ${k.api_secret_env} in both "
+                            f"terminals)",
+                        ],
+                        method=e.method,
+                    ) from None
+                raise
     finally:
         await client.close()
 
@@ -210,7 +224,8 @@ def run_node(
     """
     spec, base = load_node_spec(path)
     config, _, _ = build_node_config(spec, base, log_level=log_level)
-    asyncio.run(preflight(spec, config.data_clients["KRAKEN"].pairs))
+    if "KRAKEN" in config.data_clients:  # an IB-only node has no Kraken to check
+        asyncio.run(preflight(spec, config.data_clients["KRAKEN"].pairs))
     node, spec = build_node(
         path, log_level=log_level, extra_strategies=extra_strategies, state=state, journal=journal
     )

@@ -688,6 +688,9 @@ class KrakenDataClient(LiveMarketDataClient):
             "Kraken has no historical quote (bid/ask with sizes) endpoint; "
             "request trade ticks or bars instead"
         )
+        self._handle_quote_ticks(
+            request.instrument_id, [], request.id, request.start, request.end, request.params
+        )
 
     async def _request_trade_ticks(self, request: RequestTradeTicks) -> None:
         instrument = self._instrument(request.instrument_id)
