@@ -6,6 +6,7 @@ import asyncio
 
 import pytest
 from ib_async import IB
+from ib_async import MarketOrder
 from ib_async import Stock
 
 from seraphim.sim.ibkr.faults import PacingGuard
@@ -205,4 +206,25 @@ async def test_scripted_faults_run_on_schedule() -> None:
         await errors.wait_for(1101)
         assert errors.codes().index(1100) < errors.codes().index(1101)
         assert gw.faults.connected_to_ib
+        ib.disconnect()
+
+
+@async_test
+async def test_trading_halt_holds_orders_until_resumed() -> None:
+    async with gateway() as gw:
+        ib = await connect(gw)
+        [aapl, msft] = await ib.qualifyContractsAsync(
+            Stock("AAPL", "SMART", "USD"), Stock("MSFT", "SMART", "USD")
+        )
+        await gw.apply_fault("halt", "aapl")
+        halted = ib.placeOrder(aapl, MarketOrder("BUY", 10))
+        trading = ib.placeOrder(msft, MarketOrder("BUY", 10))
+        await wait_until(trading.isDone)
+        await asyncio.sleep(0.3)  # several market ticks
+        assert halted.orderStatus.status == "Submitted" and halted.orderStatus.filled == 0
+        assert gw.positions() == {"MSFT": 10}
+        await gw.apply_fault("resume", "AAPL")
+        await wait_until(halted.isDone)
+        assert gw.positions() == {"AAPL": 10, "MSFT": 10}
+        assert ScheduledFault.parse("5:halt:SPY").action == "halt"
         ib.disconnect()

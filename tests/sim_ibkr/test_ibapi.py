@@ -144,6 +144,7 @@ def test_ibapi_eclient_full_round_trip() -> None:
         try:
             wait(lambda: app.next_id is not None and app.accounts)
             assert app.serverVersion() == 176 and app.accounts == "DU1234567"
+            wait(lambda: len(app.errors) >= 3)  # the farm messages follow the session start
             assert [c for _, c, _ in app.errors] == [2104, 2106, 2158]
 
             app.reqCurrentTime()

@@ -10,11 +10,12 @@ Two gaps in nautilus 1.221's IB client, closed from outside (no fork of the adap
    1101 unless the watchdog's reconnect (which resubscribes anyway) is already under way,
    asking keep-up-to-date bars to backfill from the moment of the loss.
 
-2. **Failed history requests wait for their timeout.** An error answering a historical bars
-   request (162 pacing violation or "no data", 354...) ends the request without resolving
-   its future, so the caller waits the full request timeout (60-120 s) for an empty answer.
-   The monitor resolves it at once with what arrived so far and records the error (for every
-   request), so callers (the history ingest) can tell "no data" from "pacing violation".
+2. **Failed requests wait for their timeout.** An error answering a historical data or
+   contract details request (162 pacing violation or "no data", 200 no such contract, 354...)
+   ends the request without resolving its future, so the caller waits the full request
+   timeout (10-120 s) for an empty answer. The monitor resolves it at once with what arrived
+   so far and records the error (of every request), so callers (the history ingest) can tell
+   "no data" from "pacing violation".
 
 Both hook ``InteractiveBrokersClient.process_error`` on the instance, calling nautilus's own
 handling first.
@@ -57,11 +58,14 @@ class RequestError:
         return self.code == 162 and ("no data" in text or "returned no" in text)
 
 
-def _is_history(name: Any) -> bool:
-    """Historical bar requests are named ``(BarType, end)`` by nautilus."""
-    from nautilus_trader.model.data import BarType
+# Requests whose error answer ends them: resolved at once instead of after their timeout.
+FAST_FAIL_REQUESTS = frozenset({"reqHistoricalData", "reqHistoricalTicks", "reqContractDetails"})
 
-    return isinstance(name, tuple) and bool(name) and isinstance(name[0], BarType)
+
+def _fails_fast(request: Any) -> bool:
+    """Historical data and contract details requests (nautilus wraps the EClient call)."""
+    func = getattr(request.handle, "func", request.handle)
+    return getattr(func, "__name__", "") in FAST_FAIL_REQUESTS
 
 
 class ConnectivityMonitor:
@@ -125,8 +129,7 @@ class ConnectivityMonitor:
         self.counts["request_errors"] += 1
         if error.is_pacing_violation:
             self.counts["pacing_violations"] += 1
-        history = self.fast_fail and _is_history(request.name)
-        if history and future is not None and not future.done():
+        if self.fast_fail and _fails_fast(request) and future is not None and not future.done():
             future.set_result(partial)
 
     def _on_system_message(self, code: int) -> None:

@@ -96,7 +96,8 @@ def _parse_faults(values: tuple[str, ...]) -> tuple[ScheduledFault, ...]:
     "faults",
     multiple=True,
     help="Scripted fault AT:ACTION[:ARG], e.g. 30:disconnect, 40:reconnect, 50:reconnect-keep, "
-    "60:restart:10, 5:pacing, 5:no-permission:MSFT, 5:delayed-only:SPY.",
+    "60:restart:10, 5:pacing, 5:no-permission:MSFT, 5:delayed-only:SPY, 5:halt:AAPL, "
+    "20:resume:AAPL.",
 )
 @click.option(
     "--around-the-clock",

@@ -98,6 +98,8 @@ FAULT_ACTIONS = (
     "pacing",
     "no-permission",
     "delayed-only",
+    "halt",
+    "resume",
 )
 
 

@@ -140,6 +140,7 @@ class MatchingEngine:
     listener: MatchingListener = field(default_factory=MatchingListener)
     orders: dict[tuple[int, int], SimOrder] = field(default_factory=dict)
     executions: list[Execution] = field(default_factory=list)
+    halted: set[str] = field(default_factory=set)  # symbols in a trading halt: nothing fills
     _next_perm: int = 0
     _exec_seq: int = 0
 
@@ -253,7 +254,7 @@ class MatchingEngine:
 
     def match(self, order: SimOrder, now: float) -> None:
         """Fill what is marketable of one order, at most the quoted size."""
-        if not order.is_open or order.status == "PendingCancel":
+        if not order.is_open or order.status == "PendingCancel" or order.spec.symbol in self.halted:
             return
         if order.parent_id:
             parent = self.orders.get((order.client_id, order.parent_id))

@@ -343,6 +343,10 @@ class IbkrSimServer:
             self.faults.set_permission(arg, "none")
         elif action == "delayed-only":
             self.faults.set_permission(arg, "delayed")
+        elif action == "halt":
+            self.engine.halted.add(arg.upper())
+        elif action == "resume":
+            self.engine.halted.discard(arg.upper())
         else:
             raise ValueError(f"unknown fault action {action!r}")
 

@@ -1,0 +1,106 @@
+"""Run a node file with ``seraphim.node.runner.run_node`` and write what its cache holds as JSON.
+
+Executed in a subprocess by the tests (one TradingNode per process: nautilus logging starts
+once per process, and a test may kill the node to simulate a crash). Prints one JSON line per
+order event as it happens, so a test can react to the node while it runs.
+
+    python tests/ibkr/node_harness.py NODE.yaml --out result.json [--duration 30]
+
+Without ``--duration`` the node runs until SIGINT/SIGTERM (nautilus stops it gracefully).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+
+def _event_printer(node) -> None:
+    def on_event(event) -> None:
+        print(
+            json.dumps({"event": type(event).__name__, "order": event.client_order_id.value}),
+            flush=True,
+        )
+
+    node.kernel.msgbus.subscribe(topic="events.order.*", handler=on_event)
+
+
+def snapshot(node) -> dict:
+    """Orders, positions, accounts and bars as nautilus recorded them."""
+    cache = node.kernel.cache
+    out: dict = {"orders": [], "positions": [], "accounts": {}, "bars": {}, "strategies": []}
+    for order in cache.orders():
+        out["orders"].append(
+            {
+                "client_order_id": order.client_order_id.value,
+                "venue_order_id": order.venue_order_id.value if order.venue_order_id else None,
+                "strategy_id": order.strategy_id.value,
+                "side": order.side_string(),
+                "quantity": str(order.quantity),
+                "filled_qty": str(order.filled_qty),
+                "status": order.status_string(),
+                "is_open": order.is_open,
+                "reconciled": any(getattr(e, "reconciliation", False) for e in order.events),
+                "events": [type(e).__name__ for e in order.events],
+            }
+        )
+    for position in cache.positions():
+        out["positions"].append(
+            {
+                "instrument_id": position.instrument_id.value,
+                "strategy_id": position.strategy_id.value,
+                "signed_qty": str(position.signed_decimal_qty()),
+                "is_open": position.is_open,
+                "realized_pnl": position.realized_pnl.as_double() if position.realized_pnl else 0,
+            }
+        )
+    for account in cache.accounts():
+        out["accounts"][account.id.value] = {
+            c.code: str(m.as_decimal()) for c, m in account.balances_total().items()
+        }
+    for bar_type in cache.bar_types():
+        bars = cache.bars(bar_type)
+        out["bars"][str(bar_type)] = {
+            "count": len(bars),
+            "last_ts": bars[0].ts_event if bars else None,
+        }
+    for strategy in node.trader.strategies():
+        out["strategies"].append({"id": strategy.id.value, "class": type(strategy).__name__})
+    return out
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("config")
+    parser.add_argument("--duration", type=float, default=None)
+    parser.add_argument("--out", required=True)
+    parser.add_argument("--log-level", default="WARNING")
+    args = parser.parse_args()
+
+    from seraphim.node import runner
+
+    seen: dict = {}
+    original_build = runner.build_node
+
+    def build_and_watch(*a, **k):
+        node, spec = original_build(*a, **k)
+        _event_printer(node)
+        return node, spec
+
+    runner.build_node = build_and_watch
+    summary = runner.run_node(
+        args.config,
+        duration=args.duration,
+        log_level=args.log_level,
+        inspect=lambda node: seen.update(snapshot(node)),
+    )
+    seen["summary"] = summary.to_dict()
+    Path(args.out).write_text(json.dumps(seen, indent=1, default=str))
+    print(json.dumps({"event": "done"}), flush=True)
+    sys.exit(0)
+
+
+if __name__ == "__main__":
+    main()
