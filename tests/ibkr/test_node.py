@@ -60,7 +60,12 @@ def start_node(config: Path, out: Path, port: int, log: Path, *extra: str) -> su
 
 def stop_node(node: subprocess.Popen, out: Path) -> dict:
     node.send_signal(signal.SIGINT)  # nautilus stops gracefully: strategies' on_stop, disconnect
-    node.wait(60)
+    try:
+        node.wait(60)
+    except subprocess.TimeoutExpired:
+        node.kill()
+        node.wait(10)
+        raise
     return json.loads(out.read_text())
 
 

@@ -175,7 +175,13 @@ class IbkrSimServer:
     def register(self, session: Session, client_id: int) -> bool:
         """Claim a client id; False when another live connection holds it (error 326)."""
         holder = self.sessions.get(client_id)
-        if holder is not None and holder is not session and holder.is_open:
+        # A holder whose client already hung up (EOF not yet read) releases the id, as TWS does.
+        if (
+            holder is not None
+            and holder is not session
+            and holder.is_open
+            and not holder.reader.at_eof()
+        ):
             return False
         self.sessions[client_id] = session
         return True
