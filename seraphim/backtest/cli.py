@@ -100,7 +100,11 @@ def run(
         else:
             if not (strategy and instrument):
                 raise ConfigError("give a CONFIG file, or both --strategy and --instrument")
-            venue = instrument.rsplit(".", 1)[-1]
+            # One account per venue the strategy trades (its other legs: instrument_b, ...).
+            legs = [instrument] + [
+                str(v) for k, v in strategy_params.items() if k.startswith("instrument_")
+            ]
+            venues = list(dict.fromkeys(leg.rsplit(".", 1)[-1] for leg in legs))
             spec = parse_spec(
                 {
                     "name": f"{strategy} {instrument}",
@@ -113,7 +117,8 @@ def run(
                             "name": venue,
                             "starting_balances": [balance],
                             "account_type": account_type.upper(),
-                        },
+                        }
+                        for venue in venues
                     ],
                     "data": [{"bar_type": f"{instrument}-{bar_spec}-EXTERNAL"}],
                     "strategies": [{"name": strategy, "params": strategy_params}],

@@ -134,6 +134,7 @@ def parse_spec(raw: Any, source: str = "config") -> BacktestSpec:
         raise ConfigError(f"{source}: `data` names no bar types")
     if not spec.strategies:
         raise ConfigError(f"{source}: `strategies` is empty")
+    spec = _with_second_legs(spec, source)
     try:
         risk_config(spec).validate()
     except ValueError as e:
@@ -146,6 +147,38 @@ def parse_spec(raw: Any, source: str = "config") -> BacktestSpec:
                 f"which has no entry in `venues` ({', '.join(sorted(venues))})",
             )
     return spec
+
+
+def _with_second_legs(spec: BacktestSpec, source: str) -> BacktestSpec:
+    """
+    Multi-instrument strategies (pairs, cross_venue_arb) name their other legs in parameters
+    ``instrument_<x>`` / ``bar_type_<x>``. A missing ``bar_type_<x>`` defaults to the strategy's
+    bar spec on that instrument, and every leg's bars are added to ``data`` when not there, so
+    ``--strategy pairs --instrument BTC/USD.KRAKEN --param instrument_b=ETH/USD.KRAKEN`` runs.
+    """
+    first = spec.bar_types()[0]
+    data = [d.bar_type for d in spec.data]
+    entries = []
+    for entry in spec.strategies:
+        params = dict(entry.params)
+        try:
+            own = BarType.from_str(str(params.get("bar_type", first)))
+            for key, value in list(params.items()):
+                leg = key.removeprefix("instrument_")
+                if key.startswith("instrument_") and key != "instrument_id":
+                    params.setdefault(
+                        f"bar_type_{leg}",
+                        f"{value}-{own.spec}-{own.aggregation_source.name}",
+                    )
+            for key, value in params.items():
+                if key.startswith("bar_type") and str(value) not in data:
+                    data.append(str(BarType.from_str(str(value))))
+        except ValueError as e:
+            raise ConfigError(f"{source}: strategy {entry.name!r}: {e}") from None
+        entries.append(msgspec.structs.replace(entry, params=params))
+    return msgspec.structs.replace(
+        spec, strategies=entries, data=[DataSpec(bar_type=b) for b in data]
+    )
 
 
 def strategy_id(spec: BacktestSpec, index: int) -> str:

@@ -61,9 +61,12 @@ class RiskController(Controller):
         super().register_base(portfolio, msgbus, cache, clock)
         gate = RiskGate(self.config.risk, cache, portfolio, clock, msgbus, self.log)
         gate.on_guard_event = self._on_guard_event
+        self.gate = gate
+        if not self.config.risk.enabled:
+            self.log.warning("Seraphim risk rules DISABLED: orders go straight to the RiskEngine")
+            return
         # The trader holds the kernel's RiskEngine; the gate finds it on the bus otherwise.
         gate.install(risk_engine=getattr(self._trader, "_risk_engine", None))
-        self.gate = gate
         msgbus.register(RISK_COMMAND_ENDPOINT, self.execute_risk_command)
         msgbus.register(RISK_HEADROOM_ENDPOINT, self._answer_headroom)
         # Priority 5: after nautilus's Portfolio (10) has marked positions to the new bar or

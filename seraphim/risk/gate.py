@@ -62,6 +62,7 @@ class _Facts:
     def __init__(self, stats: MarketStats, cache) -> None:
         self.stats = stats
         self.cache = cache
+        self._ids: dict[str, InstrumentId] = {}
 
     def volatility(self, instrument, window):
         return self.stats.volatility(instrument, window)
@@ -70,7 +71,10 @@ class _Facts:
         return self.stats.mean_volume(instrument, window)
 
     def top_size(self, instrument, side):
-        quote = self.cache.quote_tick(InstrumentId.from_str(instrument))
+        instrument_id = self._ids.get(instrument)
+        if instrument_id is None:
+            instrument_id = self._ids[instrument] = InstrumentId.from_str(instrument)
+        quote = self.cache.quote_tick(instrument_id)
         if quote is None:
             return None
         return (quote.ask_size if side > 0 else quote.bid_size).as_double()
@@ -116,9 +120,12 @@ class RiskGate:
         default = strategies.pop("*", None)
         self.default_strategy_rules = RuleSet(default) if default is not None else None
         self.strategy_rules = {sid: RuleSet(limits) for sid, limits in strategies.items()}
-        windows = [config.limits, *config.strategies.values()]
+        every = [config.limits, *config.strategies.values()]
         self.stats = MarketStats(
-            max(max(lim.volatility_window, lim.liquidity_window) for lim in windows) + 1,
+            max(lim.liquidity_window for lim in every if lim.max_volume_fraction)
+            if any(lim.max_volume_fraction for lim in every)
+            else 1,
+            windows=tuple(lim.volatility_window for lim in every if lim.max_volatility),
         )
         self.facts = _Facts(self.stats, cache)
         self.guard = PortfolioGuard(config.guard)
@@ -132,7 +139,14 @@ class RiskGate:
         self._last_equity: float | None = None
         self._pending: dict = {}
         self._pending_modify: dict = {}  # client order id -> approved new quantity
-        self._intervals: dict = {}
+        self._bar_info: dict = {}
+        self._venues: dict = {}
+        self._instrument_meta: dict = {}
+        self._guard_on = not config.guard.is_empty()
+        self._needs_equity = self._guard_on or config.limits.max_daily_loss is not None
+        self._version = 0  # bumped by every bar and fill: equity is cached within a version
+        self._equity_key: tuple[int, int] | None = None
+        self._equity = 0.0
         self._downstream = {}
         self.denied: Counter[str] = Counter()
         self.denial_samples: dict[str, list[str]] = defaultdict(list)
@@ -281,22 +295,22 @@ class RiskGate:
         instrument = self.cache.instrument(instrument_id)
         if instrument is None:
             return None  # nautilus's RiskEngine denies unknown instruments itself
-        unit_value = self._unit_value(instrument, price)
+        key, base, venue, _ = self._meta(instrument_id)
         intent = Intent(
-            str(instrument_id),
-            instrument.base_currency.code if instrument.base_currency else str(instrument_id),
-            instrument_id.venue.value,
-            side,
-            quantity,
-            unit_value,
-            strategy_id.value,
+            key, base, venue, side, quantity, self._unit_value(instrument, price), strategy_id.value
         )
         strategy_rules = self.rules_for(strategy_id)
         if not (self.guard.tripped or self.global_rules or strategy_rules):
             return None
         equity = self.equity()
+        global_book, strategy_book = self._books(
+            strategy_id if strategy_rules else None,
+            exclude,
+            equity,
+            bool(self.global_rules) or self.guard.tripped,
+        )
         if self.guard.tripped:
-            book = self._book(None, exclude, equity)
+            book = global_book
             pure_reduction = quantity <= max(0.0, -book.get(intent).extreme(side)) * (1 + 1e-9)
             if self.guard.state == "HALTED" and not (reduce_only and pure_reduction):
                 return Denial("guard", f"guard: trading HALTED ({self.guard.tripped_by})")
@@ -307,13 +321,11 @@ class RiskGate:
                     f"{intent.instrument} order would increase exposure",
                 )
         if self.global_rules:
-            book = self._book(None, exclude, equity)
-            denial = self.global_rules.check(intent, book, self.facts)
+            denial = self.global_rules.check(intent, global_book, self.facts)
             if denial is not None:
                 return denial
         if strategy_rules:
-            book = self._book(strategy_id, exclude, equity)
-            denial = strategy_rules.check(intent, book, self.facts)
+            denial = strategy_rules.check(intent, strategy_book, self.facts)
             if denial is not None:
                 return denial
         return None
@@ -327,10 +339,11 @@ class RiskGate:
         instrument = self.cache.instrument(query.instrument_id)
         if instrument is None or not self.config.enabled:
             return float("inf")
+        key, base, venue, _ = self._meta(query.instrument_id)
         intent = Intent(
-            str(query.instrument_id),
-            instrument.base_currency.code if instrument.base_currency else "",
-            query.instrument_id.venue.value,
+            key,
+            base,
+            venue,
             query.side,
             0.0,
             self._unit_value(instrument, query.price),
@@ -338,55 +351,88 @@ class RiskGate:
         )
         allowed = float("inf")
         strategy_rules = self.rules_for(query.strategy_id)
+        only = query.shrinking_only
+        # Nothing can have tightened by itself unless a limit depends on equity, prices or vol.
+        if (
+            only
+            and not self.guard.tripped
+            and not (self.global_rules and self.global_rules.shrinking)
+            and not (strategy_rules and strategy_rules.shrinking)
+        ):
+            return allowed
         if not (self.global_rules or self.guard.tripped or strategy_rules):
             return allowed
         equity = self.equity()
+        global_book, strategy_book = self._books(
+            query.strategy_id if strategy_rules else None,
+            None,
+            equity,
+            bool(self.global_rules) or self.guard.tripped,
+        )
         books = []
-        if self.global_rules or self.guard.tripped:
-            books.append((self.global_rules, self._book(None, None, equity)))
-        if strategy_rules:
-            books.append((strategy_rules, self._book(query.strategy_id, None, equity)))
+        if global_book is not None:
+            books.append((self.global_rules, global_book))
+        if strategy_book is not None:
+            books.append((strategy_rules, strategy_book))
         for rules, book in books:
             if self.guard.tripped:  # only reductions while the guard is tripped
                 allowed = min(allowed, max(0.0, -book.get(intent).extreme(query.side)))
             if rules:
-                allowed = min(allowed, rules.headroom(intent, book, self.facts, clamp=False))
+                allowed = min(
+                    allowed,
+                    rules.headroom(intent, book, self.facts, clamp=False, shrinking_only=only),
+                )
         return allowed
 
     # -- the book -------------------------------------------------------------------------
 
-    def _book(self, strategy_id: StrategyId | None, exclude, equity: float) -> Book:
-        exposures: dict[str, Exposure] = {}
-        cache = self.cache
-
-        def exposure(instrument_id: InstrumentId) -> Exposure:
+    def _meta(self, instrument_id: InstrumentId):
+        """(key, base asset, venue, instrument), cached per instrument."""
+        meta = self._instrument_meta.get(instrument_id)
+        if meta is None:
+            instrument = self.cache.instrument(instrument_id)
             key = str(instrument_id)
-            found = exposures.get(key)
+            base = instrument.base_currency.code if instrument.base_currency else key
+            meta = self._instrument_meta[instrument_id] = (
+                key,
+                base,
+                instrument_id.venue.value,
+                instrument,
+            )
+        return meta
+
+    def _books(
+        self, strategy_id: StrategyId | None, exclude, equity: float, need_global: bool
+    ) -> tuple[Book | None, Book | None]:
+        """The global book and the strategy's own, from one pass over the cache."""
+        everything: dict[str, Exposure] = {}
+        own: dict[str, Exposure] = {}
+        marks: dict[str, float] = {}
+
+        def add(target: dict, instrument_id: InstrumentId) -> Exposure:
+            key, base, venue, instrument = self._meta(instrument_id)
+            found = target.get(key)
             if found is None:
-                instrument = cache.instrument(instrument_id)
-                base = instrument.base_currency.code if instrument.base_currency else key
-                found = exposures[key] = Exposure(
-                    key,
-                    base,
-                    instrument_id.venue.value,
-                    unit_value=self._unit_value(instrument, None),
-                )
+                mark = marks.get(key)
+                if mark is None:
+                    mark = marks[key] = self._unit_value(instrument, None)
+                found = target[key] = Exposure(key, base, venue, unit_value=mark)
             return found
 
-        kwargs = {"strategy_id": strategy_id} if strategy_id is not None else {}
-        for position in cache.positions_open(**kwargs):
-            exposure(position.instrument_id).position += position.signed_qty
-        seen = set()
-        orders = (
-            cache.orders_open(**kwargs)
-            + cache.orders_inflight(**kwargs)
-            + cache.orders_emulated(**kwargs)
-        )
+        cache = self.cache
+        for position in cache.positions_open():
+            if need_global:
+                add(everything, position.instrument_id).position += position.signed_qty
+            if strategy_id is not None and position.strategy_id == strategy_id:
+                add(own, position.instrument_id).position += position.signed_qty
         self._prune_pending()
-        pending = self._pending.values()
-        if strategy_id is not None:
-            pending = [o for o in pending if o.strategy_id == strategy_id]
-        for order in (*orders, *pending):
+        seen = set()
+        for order in (
+            *cache.orders_open(),
+            *cache.orders_inflight(),
+            *cache.orders_emulated(),
+            *self._pending.values(),
+        ):
             client_order_id = order.client_order_id
             if client_order_id in seen or (exclude is not None and client_order_id == exclude):
                 continue
@@ -397,21 +443,33 @@ class RiskGate:
                 leaves = max(leaves, modified - order.filled_qty.as_double())
             if leaves <= 0:
                 continue
-            found = exposure(order.instrument_id)
-            if order.side == OrderSide.BUY:
-                found.open_buy += leaves
-            else:
-                found.open_sell += leaves
-        if strategy_id is None:
+            buy = order.side == OrderSide.BUY
+            targets = []
+            if need_global:
+                targets.append(everything)
+            if strategy_id is not None and order.strategy_id == strategy_id:
+                targets.append(own)
+            for target in targets:
+                found = add(target, order.instrument_id)
+                if buy:
+                    found.open_buy += leaves
+                else:
+                    found.open_sell += leaves
+        global_book = strategy_book = None
+        if need_global:
             day_pnl = equity - self._day_start_equity if self._day is not None else 0.0
-            day_start = self._day_start_equity
-        else:
-            pnl = self.ledger.pnl(strategy_id.value, self._unit_value_by_key)
-            day_pnl = pnl - self._day_start_pnl.get(strategy_id.value, 0.0)
-            day_start = self._day_start_equity
-        return Book(
-            exposures, equity, day_pnl, day_start, strategy_id.value if strategy_id else "global"
-        )
+            global_book = Book(everything, equity, day_pnl, self._day_start_equity, "global")
+        if strategy_id is not None:
+            day_pnl = 0.0
+            if self._needs_ledger:
+                pnl = self.ledger.pnl(strategy_id.value, self._unit_value_by_key)
+                day_pnl = pnl - self._day_start_pnl.get(strategy_id.value, 0.0)
+            strategy_book = Book(own, equity, day_pnl, self._day_start_equity, strategy_id.value)
+        return global_book, strategy_book
+
+    def _book(self, strategy_id: StrategyId | None, exclude, equity: float) -> Book:
+        global_book, strategy_book = self._books(strategy_id, exclude, equity, strategy_id is None)
+        return global_book if strategy_id is None else strategy_book
 
     def _prune_pending(self) -> None:
         if self._pending:
@@ -455,11 +513,40 @@ class RiskGate:
         return self._unit_value(instrument, None) if instrument is not None else None
 
     def equity(self) -> float:
-        """Total equity over every account, in the report currency."""
-        return sum(
-            account_equity(self.cache, self.portfolio, Venue(a.id.get_issuer()), self.currency)
-            for a in self.cache.accounts()
-        )
+        """Total equity over every account, in the report currency (cached per bar and fill)."""
+        key = (self.clock.timestamp_ns(), self._version)
+        if key != self._equity_key:
+            self._equity = sum(self._account_equity(a) for a in self.cache.accounts())
+            self._equity_key = key
+        return self._equity
+
+    def _account_equity(self, account) -> float:
+        """
+        ``seraphim.portfolio.account_equity`` computed directly: balances converted at the last
+        marks, plus, on a margin account, each open position's unrealised PnL at the last mark
+        ((mark - average open price) * signed quantity * multiplier, in the quote currency).
+        Inverse instruments take nautilus's own (slower) path.
+        """
+        venue = self._venues.get(account.id)
+        if venue is None:
+            venue = self._venues[account.id] = Venue(account.id.get_issuer())
+        total = 0.0
+        for currency, money in account.balances_total().items():
+            amount = money.as_double()
+            if amount:
+                total += amount * self._fx(currency, venue)
+        if account.is_margin_account:
+            for position in self.cache.positions_open(venue=venue):
+                _, _, _, instrument = self._meta(position.instrument_id)
+                if instrument.is_inverse:
+                    return account_equity(self.cache, self.portfolio, venue, self.currency)
+                mark = self._mark(position.instrument_id)
+                if mark is None:
+                    continue
+                pnl = (mark - position.avg_px_open) * position.signed_qty
+                pnl *= float(instrument.multiplier)
+                total += pnl * self._fx(instrument.quote_currency, venue)
+        return total
 
     # -- denials --------------------------------------------------------------------------
 
@@ -523,23 +610,21 @@ class RiskGate:
     # -- market data and equity samples ----------------------------------------------------
 
     def on_bar(self, bar: Bar) -> None:
+        self._version += 1
         bar_type = bar.bar_type
-        interval = self._intervals.get(bar_type)
-        if interval is None:
-            interval = self._intervals[bar_type] = int(
-                bar_type.spec.timedelta.total_seconds() * 1e9
+        info = self._bar_info.get(bar_type)
+        if info is None:
+            info = self._bar_info[bar_type] = (
+                str(bar_type.instrument_id),
+                str(bar_type),
+                int(bar_type.spec.timedelta.total_seconds() * 1e9),
             )
-        self.stats.on_bar(
-            str(bar_type.instrument_id),
-            str(bar_type),
-            interval,
-            bar.ts_event,
-            bar.close.as_double(),
-            bar.volume.as_double(),
-        )
-        self.sample(bar.ts_event)
+        ts = bar.ts_event
+        self.stats.on_bar(*info, ts, bar.close.as_double(), bar.volume.as_double())
+        self.sample(ts)
 
     def on_fill(self, fill: OrderFilled) -> None:
+        self._version += 1
         if self._needs_ledger:
             instrument = self.cache.instrument(fill.instrument_id)
             if instrument is not None:
@@ -558,9 +643,8 @@ class RiskGate:
 
     def sample(self, ts: int) -> None:
         """Roll the day and feed the guard with the current equity."""
-        needs_equity = not self.config.guard.is_empty() or self.global_rules.limits.max_daily_loss
         day = ts // NANOS_PER_DAY
-        if not needs_equity and not self._needs_ledger and day == self._day:
+        if not self._needs_equity and not self._needs_ledger and day == self._day:
             return
         equity = self.equity()
         if day != self._day:
@@ -573,7 +657,7 @@ class RiskGate:
                     for strategy in self.ledger.cash
                 }
         self._last_equity = equity
-        if self.config.guard.is_empty():
+        if not self._guard_on:
             return
         for event in self.guard.update(ts, equity):
             self._guard_event(event)

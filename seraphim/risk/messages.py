@@ -36,6 +36,7 @@ class HeadroomQuery:
     instrument_id: InstrumentId
     side: int
     price: float | None = None
+    shrinking_only: bool = False  # only the limits that can tighten by themselves
     result: float | None = None  # set by the risk gate; None when no gate is installed
 
 

@@ -22,6 +22,7 @@ its limit, or the order did not increase it.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from dataclasses import field
 from typing import Protocol
@@ -123,10 +124,20 @@ class NoMarketFacts:
         return None
 
 
+Detail = Callable[[], str]
+
+
 @dataclass(frozen=True, slots=True)
 class Denial:
     rule: str
     reason: str
+
+
+def _none() -> str:
+    return ""
+
+
+_NONE = _none
 
 
 def _side_name(side: int) -> str:
@@ -141,9 +152,15 @@ class Rule:
     """A pre-trade rule: ``headroom`` is the largest quantity an order may have."""
 
     name = "rule"
+    # True when the limit can tighten under an unchanged position (it depends on equity,
+    # prices or volatility): a position within it may later be beyond it.
+    shrinks = False
 
-    def headroom(self, intent: Intent, book: Book, market: MarketFacts) -> tuple[float, str]:
-        """(largest allowed quantity, what the limit is) for ``intent`` against ``book``."""
+    def headroom(self, intent: Intent, book: Book, market: MarketFacts) -> tuple[float, Detail]:
+        """
+        (largest allowed quantity, what the limit is) for ``intent`` against ``book``; the
+        description is a callable, only formatted when an order is denied.
+        """
         raise NotImplementedError
 
 
@@ -156,28 +173,32 @@ class MaxPositionQty(Rule):
     def headroom(self, intent, book, market):
         limit = self.limit.get(intent.instrument) if isinstance(self.limit, dict) else self.limit
         if limit is None:
-            return INF, ""
+            return INF, _NONE
         extreme = book.get(intent).extreme(intent.side)
         return (
             limit - extreme,
-            f"position limit {_fmt(limit)} units, worst case now {_fmt(extreme)}",
+            lambda: f"position limit {_fmt(limit)} units, worst case now {_fmt(extreme)}",
         )
 
 
 class MaxPositionPct(Rule):
     name = "max_position"
+    shrinks = True
 
     def __init__(self, fraction: float) -> None:
         self.fraction = fraction
 
     def headroom(self, intent, book, market):
         if intent.unit_value <= 0:
-            return INF, ""
+            return INF, _NONE
         limit = max(book.equity, 0.0) * self.fraction / intent.unit_value
         extreme = book.get(intent).extreme(intent.side)
-        return limit - extreme, (
-            f"position limit {self.fraction:.2%} of equity = {_fmt(limit)} units, "
-            f"worst case now {_fmt(extreme)}"
+        return (
+            limit - extreme,
+            lambda: (
+                f"position limit {self.fraction:.2%} of equity = {_fmt(limit)} units, "
+                f"worst case now {_fmt(extreme)}"
+            ),
         )
 
 
@@ -189,12 +210,17 @@ class MaxOrderNotional(Rule):
 
     def headroom(self, intent, book, market):
         if intent.unit_value <= 0:
-            return INF, ""
-        return self.notional / intent.unit_value, f"order notional limit {_fmt(self.notional)}"
+            return INF, _NONE
+        return (
+            self.notional / intent.unit_value,
+            lambda: f"order notional limit {_fmt(self.notional)}",
+        )
 
 
 class _GroupExposure(Rule):
     """A cap on the summed worst-case exposure value of a group of instruments."""
+
+    shrinks = True
 
     group = ""
     label = ""
@@ -207,17 +233,22 @@ class _GroupExposure(Rule):
 
     def headroom(self, intent, book, market):
         if intent.unit_value <= 0:
-            return INF, ""
+            return INF, _NONE
         cap = max(book.equity, 0.0) * self.fraction
         value = self._group_value(intent)
         others = book.group_worst_value(self.group, value, skip=intent.instrument)
         exposure = book.get(intent)
         own_cap = (cap - others) / intent.unit_value
-        what = f"{self.label} {value}" if value else self.label
-        return max(own_cap, 0.0) - exposure.extreme(intent.side), (
-            f"{what} limit {self.fraction:.2%} of equity = {_fmt(cap)}, "
-            f"others {_fmt(others)}, worst case now {_fmt(exposure.worst() * intent.unit_value)}"
-        )
+
+        def detail() -> str:
+            what = f"{self.label} {value}" if value else self.label
+            now = exposure.worst() * intent.unit_value
+            return (
+                f"{what} limit {self.fraction:.2%} of equity = {_fmt(cap)}, "
+                f"others {_fmt(others)}, worst case now {_fmt(now)}"
+            )
+
+        return max(own_cap, 0.0) - exposure.extreme(intent.side), detail
 
 
 class AssetConcentration(_GroupExposure):
@@ -242,6 +273,7 @@ class Volatility(Rule):
     name = "volatility"
 
     def __init__(self, threshold: float, window: int, action: str, scale_pct: float) -> None:
+        self.shrinks = action == "scale"
         self.threshold = threshold
         self.window = window
         self.action = action
@@ -250,13 +282,13 @@ class Volatility(Rule):
     def headroom(self, intent, book, market):
         vol = market.volatility(intent.instrument, self.window)
         if vol is None or vol <= self.threshold:
-            return INF, ""
+            return INF, _NONE
         what = f"realised volatility {vol:.1%} > {self.threshold:.1%}"
         if self.action == "block" or intent.unit_value <= 0:
-            return 0.0, f"{what} (block)"
+            return 0.0, lambda: f"{what} (block)"
         limit = max(book.equity, 0.0) * self.scale_pct * self.threshold / vol / intent.unit_value
         extreme = book.get(intent).extreme(intent.side)
-        return limit - extreme, f"{what}: position scaled to {_fmt(limit)} units"
+        return limit - extreme, lambda: f"{what}: position scaled to {_fmt(limit)} units"
 
 
 class VolumeLiquidity(Rule):
@@ -269,9 +301,10 @@ class VolumeLiquidity(Rule):
     def headroom(self, intent, book, market):
         volume = market.mean_volume(intent.instrument, self.window)
         if volume is None:
-            return INF, ""
-        return self.fraction * volume, (
-            f"{self.fraction:.2%} of mean volume {_fmt(volume)} over {self.window} bars"
+            return INF, _NONE
+        return (
+            self.fraction * volume,
+            lambda: f"{self.fraction:.2%} of mean volume {_fmt(volume)} over {self.window} bars",
         )
 
 
@@ -284,8 +317,8 @@ class BookLiquidity(Rule):
     def headroom(self, intent, book, market):
         size = market.top_size(intent.instrument, intent.side)
         if size is None:
-            return INF, ""
-        return self.fraction * size, f"{self.fraction:.2%} of top-of-book size {_fmt(size)}"
+            return INF, _NONE
+        return self.fraction * size, lambda: f"{self.fraction:.2%} of top-of-book size {_fmt(size)}"
 
 
 class DailyLoss(Rule):
@@ -296,11 +329,11 @@ class DailyLoss(Rule):
 
     def headroom(self, intent, book, market):
         if book.day_start_equity <= 0:
-            return INF, ""
+            return INF, _NONE
         loss = -book.day_pnl / book.day_start_equity
         if loss < self.fraction:
-            return INF, ""
-        return 0.0, f"day's loss {loss:.2%} >= {self.fraction:.2%}"
+            return INF, _NONE
+        return 0.0, lambda: f"day's loss {loss:.2%} >= {self.fraction:.2%}"
 
 
 def build_rules(limits: RiskLimits) -> list[Rule]:
@@ -342,6 +375,7 @@ class RuleSet:
     def __init__(self, limits: RiskLimits) -> None:
         self.limits = limits
         self.rules = build_rules(limits)
+        self.shrinking = [rule for rule in self.rules if rule.shrinks]
 
     def __bool__(self) -> bool:
         return bool(self.rules)
@@ -358,20 +392,26 @@ class RuleSet:
                 return Denial(
                     rule.name,
                     f"{rule.name} [{book.label}]: {intent.instrument} {_side_name(intent.side)} "
-                    f"{_fmt(quantity)} > allowed {_fmt(max(allowed, reducible, 0.0))} ({detail})",
+                    f"{_fmt(quantity)} > allowed {_fmt(max(allowed, reducible, 0.0))} ({detail()})",
                 )
         return None
 
     def headroom(
-        self, intent: Intent, book: Book, market: MarketFacts, clamp: bool = True
+        self,
+        intent: Intent,
+        book: Book,
+        market: MarketFacts,
+        clamp: bool = True,
+        shrinking_only: bool = False,
     ) -> float:
         """
         The largest quantity on ``intent.side`` every rule allows (>= 0). With
         ``clamp=False`` the tightest rule's raw answer: negative when the book is already
-        beyond a limit in that direction, by that many units.
+        beyond a limit in that direction, by that many units. ``shrinking_only`` asks only
+        the limits that can tighten by themselves (is a position now beyond a limit?).
         """
         allowed = INF
-        for rule in self.rules:
+        for rule in self.shrinking if shrinking_only else self.rules:
             allowed = min(allowed, rule.headroom(intent, book, market)[0])
         if not clamp:
             return allowed

@@ -36,6 +36,8 @@ def _quantity(notional: float, instrument: Instrument, price: float) -> Decimal:
 class FixedQuantitySizer:
     """Always the same quantity of the instrument (e.g. 0.5 BTC)."""
 
+    needs_equity = False
+
     def __init__(self, quantity: Decimal) -> None:
         if quantity <= 0:
             raise ValueError(f"trade_size must be positive, was {quantity}")

@@ -393,7 +393,8 @@ class SeraphimStrategy(Strategy):
     ) -> Decimal:
         """A signed target position for a signal in [-1, 1], sized by the strategy's sizer."""
         instrument = self.cache.instrument(instrument_id or self.params.instrument_id)
-        magnitude = self.sizer.size(instrument, price, self.equity(instrument.id))
+        equity = self.equity(instrument.id) if getattr(self.sizer, "needs_equity", True) else 0.0
+        magnitude = self.sizer.size(instrument, price, equity)
         return Decimal(str(signal)) * magnitude
 
     def position_quantity(self, instrument_id: InstrumentId | None = None) -> Decimal:
@@ -409,6 +410,10 @@ class SeraphimStrategy(Strategy):
         """Signed quantity still to fill on this strategy's open and in-flight orders."""
         instrument_id = instrument_id or self.params.instrument_id
         total = Decimal(0)
+        cache = self.cache
+        # Unfiltered counts are O(1) in nautilus's cache; filtered queries intersect indexes.
+        if not (cache.orders_open_count() or cache.orders_inflight_count()):
+            return total
         seen = set()
         for order in (
             *self.cache.orders_open(instrument_id=instrument_id, strategy_id=self.id),
@@ -424,11 +429,20 @@ class SeraphimStrategy(Strategy):
     def net_position(self, instrument_id: InstrumentId | None = None) -> Decimal:
         return self.position_quantity(instrument_id)
 
-    def risk_headroom(self, instrument_id: InstrumentId, side: int, price: float | None) -> float:
-        """How many units the risk layer still allows on ``side`` (inf without a risk gate)."""
+    def risk_headroom(
+        self,
+        instrument_id: InstrumentId,
+        side: int,
+        price: float | None = None,
+        shrinking_only: bool = False,
+    ) -> float:
+        """
+        How many units the risk layer still allows on ``side`` (inf without a risk gate);
+        negative when already beyond a limit in that direction by that many units.
+        """
         if not self._has_risk_gate:
             return float("inf")
-        query = HeadroomQuery(self.id, instrument_id, side, price)
+        query = HeadroomQuery(self.id, instrument_id, side, price, shrinking_only)
         self.msgbus.send(RISK_HEADROOM_ENDPOINT, query)
         return float("inf") if query.result is None else query.result
 
@@ -501,7 +515,7 @@ class SeraphimStrategy(Strategy):
             allowed_held = None
             if held != 0:  # already beyond a limit in the direction it holds?
                 holding = 1 if held > 0 else -1
-                allowed_held = self.risk_headroom(instrument.id, holding, None)
+                allowed_held = self.risk_headroom(instrument.id, holding, shrinking_only=delta == 0)
                 if allowed_held < 0 and -allowed_held > band * float(abs(held)):
                     cut = min(Decimal(str(-allowed_held)), abs(held))
                     if delta * holding < 0:
@@ -512,8 +526,8 @@ class SeraphimStrategy(Strategy):
             if delta == 0:
                 continue
             direction = 1 if delta > 0 else -1
-            if allowed_held is not None and direction * held > 0:
-                allowed = allowed_held
+            if allowed_held is not None and direction * held > 0 and delta != 0:
+                allowed = allowed_held  # asked with every rule (delta != 0)
             else:
                 allowed = self.risk_headroom(instrument.id, direction, None)
             scale = min(scale, max(allowed, 0.0) / float(abs(delta)))
