@@ -136,6 +136,7 @@ class RiskGate:
         self._day: int | None = None
         self._day_start_equity = 0.0
         self._day_start_pnl: dict[str, float] = {}
+        self._last_pnl: dict[str, float] = {}
         self._last_equity: float | None = None
         self._pending: dict = {}
         self._pending_modify: dict = {}  # client order id -> approved new quantity
@@ -648,15 +649,17 @@ class RiskGate:
             return
         equity = self.equity()
         if day != self._day:
+            # A day starts where the previous one ended: the last sample before it.
             previous = self._last_equity if self._last_equity is not None else equity
             self._day = day
             self._day_start_equity = previous
-            if self._needs_ledger:
-                self._day_start_pnl = {
-                    strategy: self.ledger.pnl(strategy, self._unit_value_by_key)
-                    for strategy in self.ledger.cash
-                }
+            self._day_start_pnl = dict(self._last_pnl)
         self._last_equity = equity
+        if self._needs_ledger:
+            self._last_pnl = {
+                strategy: self.ledger.pnl(strategy, self._unit_value_by_key)
+                for strategy in self.ledger.cash
+            }
         if not self._guard_on:
             return
         for event in self.guard.update(ts, equity):

@@ -2,6 +2,8 @@
 
 from seraphim.strategies.base import SeraphimStrategy
 from seraphim.strategies.base import SeraphimStrategyConfig
+from seraphim.strategies.control import StrategyControl
+from seraphim.strategies.control import send_control
 from seraphim.strategies.registry import all_strategies
 from seraphim.strategies.registry import get_strategy
 from seraphim.strategies.registry import register_strategy
@@ -9,7 +11,9 @@ from seraphim.strategies.registry import register_strategy
 __all__ = [
     "SeraphimStrategy",
     "SeraphimStrategyConfig",
+    "StrategyControl",
     "all_strategies",
     "get_strategy",
     "register_strategy",
+    "send_control",
 ]

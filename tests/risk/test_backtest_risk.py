@@ -302,3 +302,75 @@ def test_gate_off_passes_everything(real_btc_catalog, tmp_path):
     )
     assert outcome.metrics["denied_orders"] == {} and outcome.metrics["risk"]["orders_checked"] == 0
     assert outcome.fills["last_qty"].astype(float).max() == 1.0
+
+
+def test_per_strategy_daily_loss_blocks_only_that_strategy(real_btc_catalog, tmp_path):
+    """MACross-000 may lose 0.3 % of the day's starting equity per UTC day; once it has, its
+    orders that add exposure are denied until the next day. Bollinger-001 trades on."""
+    start, end = "2021-01-01", "2021-03-01"
+    outcome = run_backtest(
+        parse_spec(
+            {
+                "catalog": str(real_btc_catalog.path),
+                "output": str(tmp_path),
+                "start": start,
+                "end": end,
+                "venues": [
+                    {
+                        "name": "KRAKEN",
+                        "account_type": "MARGIN",
+                        "starting_balances": ["1000000 USD"],
+                        "fill_model": {"prob_slippage": 0.0},
+                    }
+                ],
+                "data": [{"bar_type": BTC}],
+                "strategies": [
+                    {
+                        "name": "ma_cross",
+                        "params": {
+                            "fast": 5,
+                            "slow": 15,
+                            "long_only": False,
+                            "trade_size": 3.0,
+                            "clip_to_risk": False,
+                        },
+                        "risk": {"max_daily_loss": 0.003},
+                    },
+                    {"name": "bollinger", "params": {"trade_size": 1.0, "clip_to_risk": False}},
+                ],
+            }
+        )
+    )
+    samples = outcome.metrics["risk"]["denial_samples"]["daily_loss"]
+    assert outcome.metrics["denied_orders"]["daily_loss"] >= 3
+    assert all(reason.startswith("daily_loss [MACross-000]") for reason in samples)
+    orders = outcome.orders
+    denied = orders[orders["status"] == "DENIED"]
+    assert set(denied["strategy_id"]) == {"MACross-000"}
+
+    # Independently: MACross-000's marked PnL from its own fills, before trading at each bar.
+    bars = real_btc_catalog.nautilus.query(Bar, identifiers=[BTC], start=start, end=end)
+    fills = outcome.fills[outcome.fills["strategy_id"] == "MACross-000"]
+    fills = fills.assign(n=fills.index.str.rsplit("-", n=1).str[-1].astype(int))
+    rows = list(fills.sort_values(["ts_event", "n"]).itertuples())
+    cash = position = 0.0
+    before, after, k = {}, {}, 0
+    for bar in bars:
+        ts = pd.Timestamp(bar.ts_event, unit="ns", tz="UTC")
+        close = bar.close.as_double()
+        before[ts] = cash + position * close
+        while k < len(rows) and pd.Timestamp(rows[k].ts_event) == ts:
+            side = 1 if rows[k].order_side == "BUY" else -1
+            cash -= side * float(rows[k].last_qty) * float(rows[k].last_px)
+            cash -= float(str(rows[k].commission).split()[0])
+            position += side * float(rows[k].last_qty)
+            k += 1
+        after[ts] = cash + position * close
+    after = pd.Series(after)
+    equity = outcome.curves.equity
+    for ts in pd.to_datetime(denied["ts_init"], unit="ns", utc=True):
+        previous_day = after[after.index < ts.normalize()]
+        day_start_pnl = previous_day.iloc[-1] if len(previous_day) else 0.0
+        day_start_equity = equity[equity.index < ts.normalize()].iloc[-1]
+        loss = (day_start_pnl - before[ts]) / day_start_equity
+        assert loss >= 0.003 * 0.99, (ts, loss)
