@@ -226,6 +226,10 @@ def run_node(
     config, _, _ = build_node_config(spec, base, log_level=log_level)
     if "KRAKEN" in config.data_clients:  # an IB-only node has no Kraken to check
         asyncio.run(preflight(spec, config.data_clients["KRAKEN"].pairs))
+    if "INTERACTIVE_BROKERS" in config.data_clients:  # the gateway answers (nautilus would wait)
+        from seraphim.adapters.ibkr.node import ibkr_preflight
+
+        ibkr_preflight(config.data_clients["INTERACTIVE_BROKERS"])
     node, spec = build_node(
         path, log_level=log_level, extra_strategies=extra_strategies, state=state, journal=journal
     )

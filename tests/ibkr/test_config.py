@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import socket
+
 import pytest
 from nautilus_trader.adapters.interactive_brokers import factories as nautilus_ib_factories
 from nautilus_trader.adapters.interactive_brokers.config import InteractiveBrokersExecClientConfig
@@ -20,6 +22,8 @@ from seraphim.node.config import build_node_config
 from seraphim.node.config import load_node_spec
 
 from .helpers import NODE_CONFIGS
+from .helpers import cli_env
+from .helpers import seraphim
 
 SECTION = {"port": 4010, "client_id": 11, "account_id": "DU1234567"}
 
@@ -150,3 +154,13 @@ def test_multi_venue_node_file_routes_each_venue_to_its_adapter(monkeypatch) -> 
     traded = sorted(s.config["instrument_id"] for s in config.strategies)
     assert traded == ["AAPL.NASDAQ", "BTC/USD.KRAKEN"]
     assert len({s.config["order_id_tag"] for s in config.strategies}) == 2
+
+
+def test_node_run_without_a_gateway_fails_fast_with_the_address() -> None:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]  # nothing listens here once the socket closes
+    config = str(NODE_CONFIGS / "ibkr_sim.yaml")
+    run = seraphim("node", "run", config, env=cli_env(port), timeout=60)
+    assert run.returncode == 2
+    assert f"no IB Gateway/TWS at 127.0.0.1:{port}" in run.stdout

@@ -36,3 +36,50 @@ def ibkr_node_clients(
     ids = [i for i in strategy_instrument_ids if str(i).rsplit(".", 1)[-1] not in skip]
     clear_ibkr_caches()
     return ibkr_clients(section, ids, environ=environ)
+
+
+def ibkr_preflight(data_config: Any, timeout: float = 5.0) -> int:
+    """
+    Fail fast, before nautilus starts (its IB client retries a missing gateway forever):
+    something listens at the configured host and port and answers the TWS API handshake.
+    Returns the server version. Claims no client id (the handshake stops before startApi).
+    """
+    import socket
+
+    from seraphim.node.config import NodeConfigError
+
+    host, port = data_config.ibg_host, data_config.ibg_port
+    try:
+        sock = socket.create_connection((host, port), timeout=timeout)
+    except OSError as e:
+        raise NodeConfigError(
+            f"no IB Gateway/TWS at {host}:{port} ({e.strerror or e}); start it (or "
+            f"`seraphim sim ibkr --port {port}`), or set SERAPHIM_IBKR_PORT"
+        ) from None
+    try:
+        sock.settimeout(timeout)
+        sock.sendall(b"API\0" + _frame(b"v100..187"))
+        size = int.from_bytes(_recv(sock, 4), "big")
+        return int(_recv(sock, size).split(b"\0")[0])
+    except (OSError, ValueError) as e:
+        raise NodeConfigError(
+            f"the IB gateway at {host}:{port} does not answer the TWS API ({e}): is the API "
+            "enabled (Configure > Settings > API), is this address a trusted IP, and is the "
+            "gateway logged in?"
+        ) from None
+    finally:
+        sock.close()
+
+
+def _frame(payload: bytes) -> bytes:
+    return len(payload).to_bytes(4, "big") + payload
+
+
+def _recv(sock, n: int) -> bytes:
+    data = b""
+    while len(data) < n:
+        chunk = sock.recv(n - len(data))
+        if not chunk:
+            raise ConnectionError("connection closed during the handshake")
+        data += chunk
+    return data
