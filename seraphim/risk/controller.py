@@ -73,6 +73,9 @@ class RiskController(Controller):
         # applied the fill, before strategies (0) act on it.
         msgbus.subscribe("data.bars.*", gate.on_bar, priority=5)
         msgbus.subscribe("events.order.*", self._on_order_event, priority=5)
+        # Balances and positions change after a fill's event: re-read them on these too.
+        msgbus.subscribe("events.account.*", gate.on_account_event, priority=5)
+        msgbus.subscribe("events.position.*", gate.on_account_event, priority=5)
 
     # -- bus handlers ---------------------------------------------------------------------
 

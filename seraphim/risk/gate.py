@@ -70,11 +70,14 @@ class _Facts:
     def mean_volume(self, instrument, window):
         return self.stats.mean_volume(instrument, window)
 
-    def top_size(self, instrument, side):
-        instrument_id = self._ids.get(instrument)
+    def instrument_id(self, key: str) -> InstrumentId:
+        instrument_id = self._ids.get(key)
         if instrument_id is None:
-            instrument_id = self._ids[instrument] = InstrumentId.from_str(instrument)
-        quote = self.cache.quote_tick(instrument_id)
+            instrument_id = self._ids[key] = InstrumentId.from_str(key)
+        return instrument_id
+
+    def top_size(self, instrument, side):
+        quote = self.cache.quote_tick(self.instrument_id(instrument))
         if quote is None:
             return None
         return (quote.ask_size if side > 0 else quote.bid_size).as_double()
@@ -136,7 +139,6 @@ class RiskGate:
         self._day: int | None = None
         self._day_start_equity = 0.0
         self._day_start_pnl: dict[str, float] = {}
-        self._last_pnl: dict[str, float] = {}
         self._last_equity: float | None = None
         self._pending: dict = {}
         self._pending_modify: dict = {}  # client order id -> approved new quantity
@@ -146,6 +148,9 @@ class RiskGate:
         self._guard_on = not config.guard.is_empty()
         self._needs_equity = self._guard_on or config.limits.max_daily_loss is not None
         self._version = 0  # bumped by every bar and fill: equity is cached within a version
+        self._account_version = 0  # bumped by fills and account events: holdings re-read
+        self._holdings_version = -1
+        self._holdings: list[tuple] = []
         self._equity_key: tuple[int, int] | None = None
         self._equity = 0.0
         self._downstream = {}
@@ -510,43 +515,63 @@ class RiskGate:
         return price * float(instrument.multiplier) * fx
 
     def _unit_value_by_key(self, key: str) -> float | None:
-        instrument = self.cache.instrument(InstrumentId.from_str(key))
+        instrument = self.cache.instrument(self.facts.instrument_id(key))
         return self._unit_value(instrument, None) if instrument is not None else None
 
     def equity(self) -> float:
         """Total equity over every account, in the report currency (cached per bar and fill)."""
         key = (self.clock.timestamp_ns(), self._version)
         if key != self._equity_key:
-            self._equity = sum(self._account_equity(a) for a in self.cache.accounts())
+            if self._holdings_version != self._account_version:
+                self._holdings = [self._holdings_of(a) for a in self.cache.accounts()]
+                self._holdings_version = self._account_version
+            self._equity = sum(self._value(holdings) for holdings in self._holdings)
             self._equity_key = key
         return self._equity
 
-    def _account_equity(self, account) -> float:
+    def _holdings_of(self, account) -> tuple:
         """
-        ``seraphim.portfolio.account_equity`` computed directly: balances converted at the last
-        marks, plus, on a margin account, each open position's unrealised PnL at the last mark
-        ((mark - average open price) * signed quantity * multiplier, in the quote currency).
-        Inverse instruments take nautilus's own (slower) path.
+        What an account holds, read from nautilus once per change (fills and account events
+        bump ``_account_version``): its balances, and on a margin account its open positions
+        as (instrument id, average open price, signed quantity, multiplier, quote currency).
         """
         venue = self._venues.get(account.id)
         if venue is None:
             venue = self._venues[account.id] = Venue(account.id.get_issuer())
-        total = 0.0
-        for currency, money in account.balances_total().items():
-            amount = money.as_double()
-            if amount:
-                total += amount * self._fx(currency, venue)
+        balances = [(c, m.as_double()) for c, m in account.balances_total().items()]
+        positions = []
         if account.is_margin_account:
             for position in self.cache.positions_open(venue=venue):
                 _, _, _, instrument = self._meta(position.instrument_id)
                 if instrument.is_inverse:
-                    return account_equity(self.cache, self.portfolio, venue, self.currency)
-                mark = self._mark(position.instrument_id)
-                if mark is None:
-                    continue
-                pnl = (mark - position.avg_px_open) * position.signed_qty
-                pnl *= float(instrument.multiplier)
-                total += pnl * self._fx(instrument.quote_currency, venue)
+                    return (venue, balances, None)  # nautilus's own (slower) valuation
+                positions.append(
+                    (
+                        position.instrument_id,
+                        position.avg_px_open,
+                        position.signed_qty,
+                        float(instrument.multiplier),
+                        instrument.quote_currency,
+                    ),
+                )
+        return (venue, balances, positions)
+
+    def _value(self, holdings: tuple) -> float:
+        """
+        ``seraphim.portfolio.account_equity`` at the last marks: balances converted, plus each
+        open position's unrealised PnL, (mark - average open price) * quantity * multiplier.
+        """
+        venue, balances, positions = holdings
+        if positions is None:
+            return account_equity(self.cache, self.portfolio, venue, self.currency)
+        total = 0.0
+        for currency, amount in balances:
+            if amount:
+                total += amount * self._fx(currency, venue)
+        for instrument_id, average, quantity, multiplier, quote in positions:
+            mark = self._mark(instrument_id)
+            if mark is not None:
+                total += (mark - average) * quantity * multiplier * self._fx(quote, venue)
         return total
 
     # -- denials --------------------------------------------------------------------------
@@ -611,6 +636,10 @@ class RiskGate:
     # -- market data and equity samples ----------------------------------------------------
 
     def on_bar(self, bar: Bar) -> None:
+        ts = bar.ts_event
+        day = ts // NANOS_PER_DAY
+        if day != self._day:
+            self._roll_day(day)  # before the new bar moves any mark
         self._version += 1
         bar_type = bar.bar_type
         info = self._bar_info.get(bar_type)
@@ -620,12 +649,20 @@ class RiskGate:
                 str(bar_type),
                 int(bar_type.spec.timedelta.total_seconds() * 1e9),
             )
-        ts = bar.ts_event
         self.stats.on_bar(*info, ts, bar.close.as_double(), bar.volume.as_double())
-        self.sample(ts)
+        if self._needs_equity:
+            self.sample(ts)
+
+    def on_account_event(self, event) -> None:
+        self._version += 1
+        self._account_version += 1
 
     def on_fill(self, fill: OrderFilled) -> None:
         self._version += 1
+        self._account_version += 1
+        day = fill.ts_event // NANOS_PER_DAY
+        if day != self._day:
+            self._roll_day(day)
         if self._needs_ledger:
             instrument = self.cache.instrument(fill.instrument_id)
             if instrument is not None:
@@ -640,26 +677,28 @@ class RiskGate:
                     self.ledger.on_fee(
                         strategy, fee.as_double() * self._fx(fee.currency, fill.instrument_id.venue)
                     )
-        self.sample(fill.ts_event)
+        if self._needs_equity:
+            self.sample(fill.ts_event)
 
-    def sample(self, ts: int) -> None:
-        """Roll the day and feed the guard with the current equity."""
-        day = ts // NANOS_PER_DAY
-        if not self._needs_equity and not self._needs_ledger and day == self._day:
-            return
-        equity = self.equity()
-        if day != self._day:
-            # A day starts where the previous one ended: the last sample before it.
-            previous = self._last_equity if self._last_equity is not None else equity
-            self._day = day
-            self._day_start_equity = previous
-            self._day_start_pnl = dict(self._last_pnl)
-        self._last_equity = equity
+    def _roll_day(self, day: int) -> None:
+        """
+        A UTC day starts where the previous one ended: equity and each strategy's PnL at the
+        marks of the last sample before it (called before the day's first bar moves a mark).
+        """
+        self._equity_key = None
+        self._day_start_equity = self.equity()
+        self._day = day
         if self._needs_ledger:
-            self._last_pnl = {
+            self._day_start_pnl = {
                 strategy: self.ledger.pnl(strategy, self._unit_value_by_key)
                 for strategy in self.ledger.cash
             }
+        self._equity_key = None
+
+    def sample(self, ts: int) -> None:
+        """Feed the guard with the current equity (after each bar and each fill)."""
+        equity = self.equity()
+        self._last_equity = equity
         if not self._guard_on:
             return
         for event in self.guard.update(ts, equity):
