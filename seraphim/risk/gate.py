@@ -398,7 +398,10 @@ class RiskGate:
         if meta is None:
             instrument = self.cache.instrument(instrument_id)
             key = str(instrument_id)
-            base = instrument.base_currency.code if instrument.base_currency else key
+            # Equities and other single-asset instruments have no base currency: the
+            # instrument itself is the asset.
+            base_currency = getattr(instrument, "base_currency", None)
+            base = base_currency.code if base_currency else key
             meta = self._instrument_meta[instrument_id] = (
                 key,
                 base,
