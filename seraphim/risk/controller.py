@@ -77,6 +77,15 @@ class RiskController(Controller):
         msgbus.subscribe("events.account.*", gate.on_account_event, priority=5)
         msgbus.subscribe("events.position.*", gate.on_account_event, priority=5)
 
+    def on_start(self) -> None:
+        # The gate is already wired (in register_base, before any strategy can send an order).
+        state = "on" if self.config.risk.enabled else "OFF"
+        self.log.info(f"Seraphim risk gate {state}")
+
+    def on_stop(self) -> None:
+        if self.gate is not None and self.gate.denied:
+            self.log.info(f"Seraphim risk gate denials by rule: {dict(self.gate.denied)}")
+
     # -- bus handlers ---------------------------------------------------------------------
 
     def _answer_headroom(self, query: HeadroomQuery) -> None:
