@@ -100,6 +100,23 @@ class _OpenTrade:
     pnl: float = 0.0
 
 
+def _in_submission_order(fills: pd.DataFrame) -> pd.DataFrame:
+    """
+    Fills by time, then by the order's sequence number: nautilus's report sorts client order
+    ids as text (``...-10`` before ``...-9``), which would swap a flip and a flatten sent in the
+    same bar.
+    """
+    ids = pd.Series(fills.index.astype(str), index=fills.index)
+    if "client_order_id" in fills.columns:
+        ids = fills["client_order_id"].astype(str)
+    sequence = pd.to_numeric(ids.str.rsplit("-", n=1).str[-1], errors="coerce").fillna(-1)
+    return (
+        fills.assign(_sequence=sequence.to_numpy())
+        .sort_values(["ts_event", "_sequence"], kind="stable")
+        .drop(columns="_sequence")
+    )
+
+
 def round_trips(fills: pd.DataFrame) -> pd.DataFrame:
     """
     Round trips from fills: a trade opens when a strategy's position in an instrument leaves
@@ -110,7 +127,7 @@ def round_trips(fills: pd.DataFrame) -> pd.DataFrame:
     columns = ["strategy_id", "instrument_id", "side", "entry", "exit", "quantity", "pnl", "fees"]
     if fills.empty:
         return pd.DataFrame(columns=columns)
-    ordered = fills.sort_values("ts_event", kind="stable")
+    ordered = _in_submission_order(fills)
     trades = []
     open_trades: dict[tuple[str, str], _OpenTrade] = {}
     for row in ordered.itertuples():

@@ -73,3 +73,15 @@ def test_round_trips_split_flips_and_net_fees():
 def test_fees_by_currency():
     fills = pd.DataFrame({"commission": ["1.50 USD", "2.25 USD", "0.001 BTC"]})
     assert fees_paid(fills) == {"USD": 3.75, "BTC": 0.001}
+
+
+def test_same_bar_orders_follow_their_sequence_not_text_order():
+    flip = fill("2024-01-02", "SELL", 2.0, 110, 0.0)
+    flatten = fill("2024-01-02", "BUY", 1.0, 110, 0.0)
+    fills = pd.DataFrame(
+        [fill("2024-01-01", "BUY", 1.0, 100, 0.0), flatten, flip],  # as the report sorts them
+        index=pd.Index(["O-1-000-1", "O-1-000-10", "O-1-000-9"], name="client_order_id"),
+    )
+    trades = round_trips(fills)
+    assert list(trades["side"]) == ["LONG", "SHORT"]
+    assert trades["pnl"].tolist() == pytest.approx([10.0, 0.0])
