@@ -31,20 +31,59 @@ def account_equity(
     ``<ASSET>/<currency>`` price, plus unrealised PnL on a margin account. Balances with no
     price to convert them are left out.
     """
+    return mark_to_market(cache, portfolio, venue, currency)[0]
+
+
+def mark_to_market(
+    cache: Cache,
+    portfolio: PortfolioFacade,
+    venue: Venue,
+    currency: Currency,
+) -> tuple[float, float]:
+    """
+    (equity, gross exposure) of the venue's account in ``currency`` at the last prices.
+
+    Gross exposure is the summed absolute market value of the open positions. Linear
+    positions are valued directly from their average price and quantity; inverse ones go
+    through nautilus's portfolio.
+    """
     account = cache.account_for_venue(venue)
     if account is None:
-        return 0.0
+        return 0.0, 0.0
     total = 0.0
     for balance_currency, money in account.balances_total().items():
         amount = money.as_double()
         if balance_currency == currency:
             total += amount
+        elif amount:
+            rate = _rate(cache, balance_currency, currency, venue)
+            total += amount * rate if rate is not None else 0.0
+    exposure = 0.0
+    unrealized = 0.0
+    delegate = False
+    for position in cache.positions_open(venue=venue):
+        instrument = cache.instrument(position.instrument_id)
+        mark = last_price(cache, position.instrument_id)
+        if mark is None:
             continue
-        price = last_price(cache, InstrumentId(Symbol(f"{balance_currency}/{currency}"), venue))
-        if price is not None:
-            total += amount * price
+        if instrument.is_inverse:
+            delegate = True
+            continue
+        rate = _rate(cache, instrument.quote_currency, currency, venue)
+        if rate is None:
+            continue
+        value = float(instrument.multiplier) * rate
+        exposure += abs(position.signed_qty) * mark * value
+        unrealized += (mark - position.avg_px_open) * position.signed_qty * value
     if account.is_margin_account:
-        unrealized = portfolio.unrealized_pnls(venue).get(currency)
-        if unrealized is not None:
-            total += unrealized.as_double()
-    return total
+        if delegate:
+            pnl = portfolio.unrealized_pnls(venue).get(currency)
+            unrealized = pnl.as_double() if pnl is not None else unrealized
+        total += unrealized
+    return total, exposure
+
+
+def _rate(cache: Cache, source: Currency, target: Currency, venue: Venue) -> float | None:
+    if source == target:
+        return 1.0
+    return last_price(cache, InstrumentId(Symbol(f"{source}/{target}"), venue))

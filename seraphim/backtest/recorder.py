@@ -9,7 +9,7 @@ from nautilus_trader.model.data import BarType
 from nautilus_trader.model.identifiers import Venue
 from nautilus_trader.model.objects import Currency
 
-from seraphim.portfolio import account_equity
+from seraphim.portfolio import mark_to_market
 
 
 class EquityRecorderConfig(ActorConfig, frozen=True):
@@ -40,19 +40,15 @@ class EquityRecorder(Actor):
         self.sample(bar.ts_event)
 
     def sample(self, ts: int) -> None:
-        equity = sum(
-            account_equity(self.cache, self.portfolio, venue, self.currency)
-            for venue in self.venues
-        )
-        exposure = sum(self._gross_exposure(venue) for venue in self.venues)
+        equity = exposure = 0.0
+        for venue in self.venues:
+            venue_equity, venue_exposure = mark_to_market(
+                self.cache, self.portfolio, venue, self.currency
+            )
+            equity += venue_equity
+            exposure += venue_exposure
         row = (ts, equity, exposure)
         if self.equity and self.equity[-1][0] == ts:
             self.equity[-1] = row
         else:
             self.equity.append(row)
-
-    def _gross_exposure(self, venue: Venue) -> float:
-        if not self.cache.positions_open(venue=venue):
-            return 0.0
-        exposures = self.portfolio.net_exposures(venue) or {}
-        return sum(abs(money.as_double()) for money in exposures.values())
