@@ -144,7 +144,7 @@ def _print_summary(outcome) -> None:
         title += " [yellow](SYNTHETIC DATA)[/]"
     table = Table(title=title, show_header=False)
     table.add_column("metric")
-    table.add_column("value", justify="right")
+    table.add_column("value", justify="right", max_width=72)
     for label, value in metric_rows(metrics):
         table.add_row(label, value)
     console.print(table)
