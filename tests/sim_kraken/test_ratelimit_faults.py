@@ -7,9 +7,9 @@ import asyncio
 import aiohttp
 import pytest
 
+from seraphim.adapters.kraken.rate_limits import cancel_cost
 from seraphim.sim.kraken.faults import Faults
 from seraphim.sim.kraken.faults import parse_fault_option
-from seraphim.sim.kraken.ratelimit import cancel_cost
 
 from .client import CheckedBook
 from .client import WsClient

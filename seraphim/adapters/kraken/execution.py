@@ -81,8 +81,6 @@ from seraphim.adapters.kraken.http.errors import KrakenAmbiguousError
 from seraphim.adapters.kraken.http.errors import KrakenError
 from seraphim.adapters.kraken.http.errors import KrakenRateLimitError
 from seraphim.adapters.kraken.http.errors import error_from_strings
-from seraphim.adapters.kraken.http.ratelimit import amend_cost
-from seraphim.adapters.kraken.http.ratelimit import cancel_cost
 from seraphim.adapters.kraken.pairs import normalize_asset
 from seraphim.adapters.kraken.parsing import KRAKEN_TO_ORDER_TYPE
 from seraphim.adapters.kraken.parsing import KRAKEN_TO_TIF
@@ -95,6 +93,8 @@ from seraphim.adapters.kraken.parsing import rfc3339_to_ns
 from seraphim.adapters.kraken.parsing import secs_to_ns
 from seraphim.adapters.kraken.parsing import to_cl_ord_id
 from seraphim.adapters.kraken.providers import KrakenInstrumentProvider
+from seraphim.adapters.kraken.rate_limits import amend_cost
+from seraphim.adapters.kraken.rate_limits import cancel_cost
 from seraphim.adapters.kraken.schemas.rest import OrderInfo
 from seraphim.adapters.kraken.schemas.rest import TradeInfo
 from seraphim.adapters.kraken.schemas.ws import AddOrderAck

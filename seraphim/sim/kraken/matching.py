@@ -16,6 +16,8 @@ from dataclasses import field
 from decimal import ROUND_HALF_UP
 from decimal import Decimal
 
+from seraphim.adapters.kraken.rate_limits import amend_cost
+from seraphim.adapters.kraken.rate_limits import cancel_cost
 from seraphim.sim.kraken.accounts import Account
 from seraphim.sim.kraken.accounts import LedgerEntry
 from seraphim.sim.kraken.book import BookSide
@@ -29,8 +31,6 @@ from seraphim.sim.kraken.fmt import quantize
 from seraphim.sim.kraken.instruments import SimPair
 from seraphim.sim.kraken.ratelimit import OPEN_ORDER_LIMITS
 from seraphim.sim.kraken.ratelimit import TradingCounter
-from seraphim.sim.kraken.ratelimit import amend_cost
-from seraphim.sim.kraken.ratelimit import cancel_cost
 
 ZERO = Decimal(0)
 ORDER_TYPES = frozenset(

@@ -7,46 +7,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-# tier -> (max, decay per second)
-REST_LIMITS: dict[str, tuple[float, float]] = {
-    "starter": (15.0, 0.33),
-    "intermediate": (20.0, 0.5),
-    "pro": (20.0, 1.0),
-}
-TRADING_LIMITS: dict[str, tuple[float, float]] = {
-    "starter": (60.0, 1.0),
-    "intermediate": (125.0, 2.34),
-    "pro": (180.0, 3.75),
-}
+from seraphim.adapters.kraken.rate_limits import REST_TIERS
+from seraphim.adapters.kraken.rate_limits import TRADING_TIERS
+
 # Open orders per pair by tier (``EOrder:Orders limit exceeded``).
 OPEN_ORDER_LIMITS: dict[str, int] = {"starter": 60, "intermediate": 80, "pro": 225}
-
-# REST calls that cost 2 (ledger and trade history queries).
-REST_COST_2 = frozenset({"Ledgers", "QueryLedgers", "TradesHistory", "QueryTrades"})
-# Calls governed by the trading counter instead of the REST counter.
-TRADING_CALLS = frozenset(
-    {"AddOrder", "AddOrderBatch", "AmendOrder", "EditOrder", "CancelOrder", "CancelOrderBatch"}
-)
-
-# (max age in seconds, penalty) for cancelling an order, youngest first.
-_CANCEL_PENALTY = ((5, 8), (10, 6), (15, 5), (45, 4), (90, 2), (300, 1))
-_AMEND_PENALTY = ((5, 3), (10, 2), (15, 1))
-
-
-def cancel_cost(age_seconds: float) -> float:
-    """Trading-counter cost of cancelling an order of this age."""
-    for max_age, penalty in _CANCEL_PENALTY:
-        if age_seconds < max_age:
-            return float(penalty)
-    return 0.0
-
-
-def amend_cost(age_seconds: float) -> float:
-    """Trading-counter cost of amending an order of this age (1 plus an age penalty)."""
-    for max_age, penalty in _AMEND_PENALTY:
-        if age_seconds < max_age:
-            return 1.0 + penalty
-    return 1.0
 
 
 @dataclass
@@ -76,7 +41,7 @@ class RestCounter(_Counter):
     @classmethod
     def for_tier(cls, tier: str) -> RestCounter:
         """The counter for a verification tier."""
-        limit, decay = REST_LIMITS[tier]
+        limit, decay = REST_TIERS[tier]
         return cls(limit, decay)
 
 
@@ -86,5 +51,5 @@ class TradingCounter(_Counter):
     @classmethod
     def for_tier(cls, tier: str) -> TradingCounter:
         """The counter for a verification tier."""
-        limit, decay = TRADING_LIMITS[tier]
+        limit, decay = TRADING_TIERS[tier]
         return cls(limit, decay)

@@ -14,6 +14,7 @@ from urllib.parse import parse_qsl
 
 from aiohttp import web
 
+from seraphim.adapters.kraken.rate_limits import rest_cost
 from seraphim.sim.kraken.accounts import Account
 from seraphim.sim.kraken.auth import authenticate
 from seraphim.sim.kraken.fmt import fixed
@@ -25,8 +26,6 @@ from seraphim.sim.kraken.matching import KrakenError
 from seraphim.sim.kraken.matching import Order
 from seraphim.sim.kraken.matching import OrderRequest
 from seraphim.sim.kraken.matching import PrivateTrade
-from seraphim.sim.kraken.ratelimit import REST_COST_2
-from seraphim.sim.kraken.ratelimit import TRADING_CALLS
 from seraphim.sim.kraken.ratelimit import RestCounter
 from seraphim.sim.kraken.stats import candles
 from seraphim.sim.kraken.stats import window
@@ -169,11 +168,11 @@ class RestApi:
         return await self._with_faults(method, request, run)
 
     def _rate_limit(self, account: Account, method: str) -> None:
-        if not self.exchange.rate_limits or method in TRADING_CALLS:
+        cost = rest_cost(method)
+        if not self.exchange.rate_limits or cost == 0:
             return
         if account.rest_counter is None:
             account.rest_counter = RestCounter.for_tier(account.tier)
-        cost = 2.0 if method in REST_COST_2 else 1.0
         if not account.rest_counter.try_add(cost, self.exchange.now()):
             raise KrakenError("EAPI:Rate limit exceeded")
 
