@@ -207,6 +207,10 @@ def _cell(value) -> str:
     return str(value)
 
 
+def _status_word(status: str) -> str:
+    return "" if status == "all" else f"{status} "
+
+
 def _problems_note(trader) -> str:
     if not trader.problems:
         return ""
@@ -214,6 +218,29 @@ def _problems_note(trader) -> str:
     return f"{len(trader.problems)} stored value(s) could not be decoded, e.g. {first.key}: " + (
         first.error
     )
+
+
+def _show_trader_table(
+    redis_url: str | None,
+    trader_id: str | None,
+    as_json: bool,
+    watch: float | None,
+    view: Callable[[object], tuple[list[dict], str]],
+    columns: list[tuple[str, str]],
+    empty: str,
+) -> None:
+    """Connect, pick the trader, and show ``view(trader) -> (rows, title)`` as a table or JSON,
+    with any undecodable values named under the table."""
+    trader = _trader(_client(redis_url), trader_id)
+
+    def produce():
+        trader.problems.clear()
+        rows, title = view(trader)
+        table = _table(title, rows, columns, empty)
+        table.caption = _problems_note(trader) or None
+        return rows, table
+
+    _show(produce, as_json, watch)
 
 
 # -- commands ----------------------------------------------------------------------------------
@@ -274,39 +301,29 @@ def orders(redis_url, trader_id, status, only_open, strategy, instrument, limit,
     """Orders, rebuilt from their stored events (newest first)."""
     from seraphim.state.views import order_row
 
-    client = _client(redis_url)
-    trader = _trader(client, trader_id)
     status = "open" if only_open else status
 
-    def produce():
-        trader.problems.clear()
+    def view(trader):
         found = trader.orders(status, strategy, instrument)
         rows = [order_row(o) for o in (found[:limit] if limit else found)]
-        columns = [
-            ("client_order_id", "client order id"),
-            ("venue_order_id", "venue order id"),
-            ("strategy_id", "strategy"),
-            ("instrument_id", "instrument"),
-            ("side", "side"),
-            ("type", "type"),
-            ("quantity", "quantity"),
-            ("filled_qty", "filled"),
-            ("price", "price"),
-            ("avg_px", "avg px"),
-            ("status", "status"),
-            ("ts_last", "last event"),
-        ]
         shown = f"{len(rows)} of {len(found)}" if len(rows) < len(found) else f"{len(found)}"
-        table = _table(
-            f"{trader.trader_id}: {shown} {'' if status == 'all' else status + ' '}orders",
-            rows,
-            columns,
-            "no orders",
-        )
-        table.caption = _problems_note(trader) or None
-        return rows, table
+        return rows, f"{trader.trader_id}: {shown} {_status_word(status)}orders"
 
-    _show(produce, as_json, watch)
+    columns = [
+        ("client_order_id", "client order id"),
+        ("venue_order_id", "venue order id"),
+        ("strategy_id", "strategy"),
+        ("instrument_id", "instrument"),
+        ("side", "side"),
+        ("type", "type"),
+        ("quantity", "quantity"),
+        ("filled_qty", "filled"),
+        ("price", "price"),
+        ("avg_px", "avg px"),
+        ("status", "status"),
+        ("ts_last", "last event"),
+    ]
+    _show_trader_table(redis_url, trader_id, as_json, watch, view, columns, "no orders")
 
 
 @state.command()
@@ -322,36 +339,26 @@ def positions(redis_url, trader_id, status, only_open, strategy, instrument, as_
     """Positions, rebuilt from their stored fills."""
     from seraphim.state.views import position_row
 
-    client = _client(redis_url)
-    trader = _trader(client, trader_id)
     status = "open" if only_open else status
 
-    def produce():
-        trader.problems.clear()
+    def view(trader):
         rows = [position_row(p) for p in trader.positions(status, strategy, instrument)]
-        columns = [
-            ("position_id", "position id"),
-            ("strategy_id", "strategy"),
-            ("instrument_id", "instrument"),
-            ("side", "side"),
-            ("quantity", "quantity"),
-            ("avg_px_open", "avg px open"),
-            ("avg_px_close", "avg px close"),
-            ("realized_pnl", "realized pnl"),
-            ("fills", "fills"),
-            ("ts_opened", "opened"),
-            ("ts_closed", "closed"),
-        ]
-        table = _table(
-            f"{trader.trader_id}: {len(rows)} {'' if status == 'all' else status + ' '}positions",
-            rows,
-            columns,
-            "no positions",
-        )
-        table.caption = _problems_note(trader) or None
-        return rows, table
+        return rows, f"{trader.trader_id}: {len(rows)} {_status_word(status)}positions"
 
-    _show(produce, as_json, watch)
+    columns = [
+        ("position_id", "position id"),
+        ("strategy_id", "strategy"),
+        ("instrument_id", "instrument"),
+        ("side", "side"),
+        ("quantity", "quantity"),
+        ("avg_px_open", "avg px open"),
+        ("avg_px_close", "avg px close"),
+        ("realized_pnl", "realized pnl"),
+        ("fills", "fills"),
+        ("ts_opened", "opened"),
+        ("ts_closed", "closed"),
+    ]
+    _show_trader_table(redis_url, trader_id, as_json, watch, view, columns, "no positions")
 
 
 @state.command()
@@ -363,26 +370,20 @@ def accounts(redis_url, trader_id, as_json, watch):
     """Account balances (total, locked, free) from each account's latest state."""
     from seraphim.state.views import account_rows
 
-    client = _client(redis_url)
-    trader = _trader(client, trader_id)
-
-    def produce():
-        trader.problems.clear()
+    def view(trader):
         rows = [row for s in trader.accounts() for row in account_rows(s)]
-        columns = [
-            ("account_id", "account"),
-            ("account_type", "type"),
-            ("currency", "currency"),
-            ("total", "total"),
-            ("locked", "locked"),
-            ("free", "free"),
-            ("ts_event", "as of"),
-        ]
-        table = _table(f"{trader.trader_id}: accounts", rows, columns, "no accounts")
-        table.caption = _problems_note(trader) or None
-        return rows, table
+        return rows, f"{trader.trader_id}: accounts"
 
-    _show(produce, as_json, watch)
+    columns = [
+        ("account_id", "account"),
+        ("account_type", "type"),
+        ("currency", "currency"),
+        ("total", "total"),
+        ("locked", "locked"),
+        ("free", "free"),
+        ("ts_event", "as of"),
+    ]
+    _show_trader_table(redis_url, trader_id, as_json, watch, view, columns, "no accounts")
 
 
 @state.command()
