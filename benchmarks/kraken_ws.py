@@ -21,8 +21,6 @@ import os
 import statistics
 import sys
 import time
-import zlib
-from decimal import Decimal
 from pathlib import Path
 
 import msgspec
@@ -111,47 +109,25 @@ def adapter_with_deltas_pass(messages: list[str], decoder: msgspec.json.Decoder)
     return bad
 
 
-class NaiveBook:
-    """The straightforward way: Decimal dicts, sort and format on every message."""
-
-    def __init__(self, depth: int, price_precision: int, qty_precision: int) -> None:
-        self.depth, self.pp, self.qp = depth, price_precision, qty_precision
-        self.bids: dict[Decimal, Decimal] = {}
-        self.asks: dict[Decimal, Decimal] = {}
-
-    def apply(self, entry: dict) -> bool:
-        for side, book in (("bids", self.bids), ("asks", self.asks)):
-            for level in entry[side]:
-                price, qty = Decimal(str(level["price"])), Decimal(str(level["qty"]))
-                if qty == 0:
-                    book.pop(price, None)
-                else:
-                    book[price] = qty
-        for key in sorted(self.bids, reverse=True)[self.depth :]:
-            del self.bids[key]
-        for key in sorted(self.asks)[self.depth :]:
-            del self.asks[key]
-        return self.checksum() == entry["checksum"]
-
-    def checksum(self) -> int:
-        def fmt(value: Decimal, places: int) -> str:
-            return f"{value:.{places}f}".replace(".", "").lstrip("0")
-
-        text = ""
-        for price in sorted(self.asks)[:10]:
-            text += fmt(price, self.pp) + fmt(self.asks[price], self.qp)
-        for price in sorted(self.bids, reverse=True)[:10]:
-            text += fmt(price, self.pp) + fmt(self.bids[price], self.qp)
-        return zlib.crc32(text.encode())
+def _tests_on_path() -> None:
+    """The tests' plain clients and threaded exchange serve as references here."""
+    tests = str(Path(__file__).resolve().parent.parent / "tests")
+    if tests not in sys.path:
+        sys.path.insert(0, tests)
 
 
 def naive_pass(messages: list[str]) -> int:
-    book = NaiveBook(10, 1, 8)
+    """The straightforward way: json, Decimal dicts, sort and format on every message (the
+    tests' plain client written from Kraken's book guide)."""
+    _tests_on_path()
+    from sim_kraken.client import CheckedBook
+
+    book = CheckedBook(10, 1, 8)
     bad = 0
     for text in messages:
         message = json.loads(text)
         if message["type"] == "snapshot":
-            book = NaiveBook(10, 1, 8)
+            book = CheckedBook(10, 1, 8)
         for entry in message["data"]:
             if not book.apply(entry):
                 bad += 1
@@ -219,7 +195,7 @@ def latency_benchmark(seconds: float = 25.0) -> None:
     from seraphim.sim.kraken import AccountConfig
     from seraphim.sim.kraken import SimConfig
 
-    sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
+    _tests_on_path()
     from adapters_kraken.helpers import ThreadedSim  # the tests' threaded exchange
 
     key, secret = "bench-key", base64.b64encode(b"bench-secret-" * 4).decode()
