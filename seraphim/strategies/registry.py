@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import importlib
 import inspect
+import os
+import sys
 import types
 import typing
 from dataclasses import dataclass
@@ -75,12 +78,28 @@ def register_strategy(name: str, config_cls: type[StrategyConfig]):
 
 
 def get_strategy(name: str) -> StrategySpec:
+    """
+    A registered strategy by name. ``module:name`` first imports ``module`` (from the current
+    folder or the Python path), so a user's own strategies need no change to Seraphim.
+    """
     _load_library()
+    if ":" in name:
+        module, name = name.rsplit(":", 1)
+        _import_user_module(module)
     try:
         return _REGISTRY[name]
     except KeyError:
         known = ", ".join(sorted(_REGISTRY)) or "none"
         raise KeyError(f"unknown strategy {name!r} (registered: {known})") from None
+
+
+def _import_user_module(module: str) -> None:
+    if os.getcwd() not in sys.path:
+        sys.path.insert(0, os.getcwd())
+    try:
+        importlib.import_module(module)
+    except ImportError as e:
+        raise KeyError(f"cannot import strategy module {module!r}: {e}") from None
 
 
 def all_strategies() -> list[StrategySpec]:
