@@ -39,9 +39,11 @@ def mark_to_market(
     portfolio: PortfolioFacade,
     venue: Venue,
     currency: Currency,
+    marks: dict[InstrumentId, float] | None = None,
 ) -> tuple[float, float]:
     """
-    (equity, gross exposure) of the venue's account in ``currency`` at the last prices.
+    (equity, gross exposure) of the venue's account in ``currency`` at the last prices
+    (``marks`` first, when the caller tracks them, else nautilus's cache).
 
     Gross exposure is the summed absolute market value of the open positions. Linear
     positions are valued directly from their average price and quantity; inverse ones go
@@ -63,7 +65,9 @@ def mark_to_market(
     delegate = False
     for position in cache.positions_open(venue=venue):
         instrument = cache.instrument(position.instrument_id)
-        mark = last_price(cache, position.instrument_id)
+        mark = marks.get(position.instrument_id) if marks else None
+        if mark is None:
+            mark = last_price(cache, position.instrument_id)
         if mark is None:
             continue
         if instrument.is_inverse:

@@ -6,6 +6,7 @@ from nautilus_trader.common.actor import Actor
 from nautilus_trader.common.config import ActorConfig
 from nautilus_trader.model.data import Bar
 from nautilus_trader.model.data import BarType
+from nautilus_trader.model.identifiers import InstrumentId
 from nautilus_trader.model.identifiers import Venue
 from nautilus_trader.model.objects import Currency
 
@@ -30,20 +31,23 @@ class EquityRecorder(Actor):
         self.venues = [Venue(v) for v in config.venues]
         self.equity: list[tuple[int, float, float]] = []  # (ts, equity, gross exposure)
         self.prices: dict[str, list[tuple[int, float]]] = {str(b): [] for b in config.bar_types}
+        self.marks: dict[InstrumentId, float] = {}  # last close per instrument
 
     def on_start(self) -> None:
         for bar_type in self.config.bar_types:
             self.subscribe_bars(bar_type)
 
     def on_bar(self, bar: Bar) -> None:
-        self.prices[str(bar.bar_type)].append((bar.ts_event, bar.close.as_double()))
+        close = bar.close.as_double()
+        self.prices[str(bar.bar_type)].append((bar.ts_event, close))
+        self.marks[bar.bar_type.instrument_id] = close
         self.sample(bar.ts_event)
 
     def sample(self, ts: int) -> None:
         equity = exposure = 0.0
         for venue in self.venues:
             venue_equity, venue_exposure = mark_to_market(
-                self.cache, self.portfolio, venue, self.currency
+                self.cache, self.portfolio, venue, self.currency, self.marks
             )
             equity += venue_equity
             exposure += venue_exposure
