@@ -87,3 +87,19 @@ def test_random_walk_is_deterministic_under_a_seed() -> None:
         assert a == b and a != c and len(a) > 10
 
     run(body())
+
+
+def test_cli_history_gives_a_strategy_its_warm_up_bars() -> None:
+    """`seraphim sim kraken --history 96` (the default): enough hourly candles for the demo's
+    60-bar average, so a node trades without waiting days."""
+    from seraphim.sim.kraken.cli import history_walk
+
+    async def body():
+        walk = history_walk(96)
+        async with sim_and_client(pairs=["BTC/USD"], sources={}, random_walk=walk) as (_, client):
+            result = (await client.public("OHLC", pair="XBTUSD", interval="60"))["result"]
+            rows = next(v for k, v in result.items() if k != "last")
+            committed = [row for row in rows if row[0] <= result["last"]]
+            assert 94 <= len(committed) <= 97
+
+    run(body())

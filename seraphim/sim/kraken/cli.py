@@ -38,6 +38,12 @@ def _parse_source(text: str, seed: int, interval: float | None):
     raise click.BadParameter(f"unknown market source {kind!r} in {text!r}", param_hint="--market")
 
 
+def history_walk(hours: float) -> dict:
+    """Random-walk settings for ``hours`` of history, made in at most ~2,000 steps."""
+    seconds = hours * 3600
+    return {"warmup_seconds": seconds, "warmup_step": max(60.0, seconds / 2000)}
+
+
 @click.command("kraken")
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to bind.")
 @click.option("--port", default=8090, show_default=True, type=int, help="Port (0: any free).")
@@ -83,6 +89,15 @@ def _parse_source(text: str, seed: int, interval: float | None):
 )
 @click.option("--no-rate-limits", is_flag=True, help="Disable the rate limit counters.")
 @click.option("--asset-pairs", type=click.Path(exists=True, path_type=Path), default=None)
+@click.option(
+    "--history",
+    "history_hours",
+    type=click.FloatRange(min=0),
+    default=96.0,
+    show_default=True,
+    help="Hours of random-walk tape made up before start, so OHLC and Trades have history "
+    "for a strategy's warm-up.",
+)
 @click.option("-v", "--verbose", is_flag=True, help="Log to stderr.")
 def kraken(
     host: str,
@@ -99,6 +114,7 @@ def kraken(
     faults: tuple[str, ...],
     no_rate_limits: bool,
     asset_pairs: Path | None,
+    history_hours: float,
     verbose: bool,
 ) -> None:
     """Run a local Kraken Spot exchange (REST + WebSocket v2) on HOST:PORT."""
@@ -123,6 +139,7 @@ def kraken(
         sources=sources,
         rate_limits=not no_rate_limits,
         asset_pairs_file=asset_pairs,
+        random_walk=history_walk(history_hours),
     )
     try:
         asyncio.run(_serve(config, [parse_fault_option(f) for f in faults]))
