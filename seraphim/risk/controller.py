@@ -71,7 +71,8 @@ class RiskController(Controller):
         msgbus.register(RISK_HEADROOM_ENDPOINT, self._answer_headroom)
         # Priority 5: after nautilus's Portfolio (10) has marked positions to the new bar or
         # applied the fill, before strategies (0) act on it.
-        msgbus.subscribe("data.bars.*", gate.on_bar, priority=5)
+        if gate.needs_bars:
+            msgbus.subscribe("data.bars.*", gate.on_bar, priority=5)
         msgbus.subscribe("events.order.*", self._on_order_event, priority=5)
         # Balances and positions change after a fill's event: re-read them on these too.
         msgbus.subscribe("events.account.*", gate.on_account_event, priority=5)

@@ -147,6 +147,15 @@ class RiskGate:
         self._instrument_meta: dict = {}
         self._guard_on = not config.guard.is_empty()
         self._needs_equity = self._guard_on or config.limits.max_daily_loss is not None
+        every_limits = [config.limits, *config.strategies.values()]
+        # Rules that watch every bar (realised volatility, traded volume, the day's loss) and the
+        # guard; without them prices come from nautilus's cache when an order needs them.
+        self.needs_bars = self._guard_on or any(
+            limits.max_volatility is not None
+            or limits.max_volume_fraction is not None
+            or limits.max_daily_loss is not None
+            for limits in every_limits
+        )
         self._version = 0  # bumped by every bar and fill: equity is cached within a version
         self._account_version = 0  # bumped by fills and account events: holdings re-read
         self._holdings_version = -1
