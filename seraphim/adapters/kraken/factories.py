@@ -88,6 +88,27 @@ def clear_caches() -> None:
     _PROVIDERS.clear()
 
 
+def _client_and_provider(
+    config: KrakenDataClientConfig | KrakenExecClientConfig,
+    credentials_required: bool,
+) -> tuple[KrakenHttpClient, KrakenInstrumentProvider]:
+    """The shared HTTP client for the config's key and endpoint, and its instrument provider."""
+    credentials = credentials_from_env(
+        config.api_key, config.api_key_env, config.api_secret_env, required=credentials_required
+    )
+    client = get_kraken_http_client(
+        config.base_url_http,
+        credentials,
+        tier=config.tier,
+        timeout=config.http_timeout_secs,
+        max_retries=config.max_retries,
+        retry_delay_initial=config.retry_delay_initial_secs,
+        retry_delay_max=config.retry_delay_max_secs,
+        public_rate=config.public_rate_per_sec,
+    )
+    return client, get_kraken_instrument_provider(client, config.instrument_provider, config.pairs)
+
+
 class KrakenLiveDataClientFactory(LiveDataClientFactory):
     """Creates ``KrakenDataClient`` instances."""
 
@@ -100,20 +121,7 @@ class KrakenLiveDataClientFactory(LiveDataClientFactory):
         cache: Cache,
         clock: LiveClock,
     ) -> KrakenDataClient:
-        credentials = credentials_from_env(
-            config.api_key, config.api_key_env, config.api_secret_env, required=False
-        )
-        client = get_kraken_http_client(
-            config.base_url_http,
-            credentials,
-            tier=config.tier,
-            timeout=config.http_timeout_secs,
-            max_retries=config.max_retries,
-            retry_delay_initial=config.retry_delay_initial_secs,
-            retry_delay_max=config.retry_delay_max_secs,
-            public_rate=config.public_rate_per_sec,
-        )
-        provider = get_kraken_instrument_provider(client, config.instrument_provider, config.pairs)
+        client, provider = _client_and_provider(config, credentials_required=False)
         return KrakenDataClient(loop, client, msgbus, cache, clock, provider, config, name)
 
 
@@ -129,18 +137,5 @@ class KrakenLiveExecClientFactory(LiveExecClientFactory):
         cache: Cache,
         clock: LiveClock,
     ) -> KrakenExecutionClient:
-        credentials = credentials_from_env(
-            config.api_key, config.api_key_env, config.api_secret_env, required=True
-        )
-        client = get_kraken_http_client(
-            config.base_url_http,
-            credentials,
-            tier=config.tier,
-            timeout=config.http_timeout_secs,
-            max_retries=config.max_retries,
-            retry_delay_initial=config.retry_delay_initial_secs,
-            retry_delay_max=config.retry_delay_max_secs,
-            public_rate=config.public_rate_per_sec,
-        )
-        provider = get_kraken_instrument_provider(client, config.instrument_provider, config.pairs)
+        client, provider = _client_and_provider(config, credentials_required=True)
         return KrakenExecutionClient(loop, client, msgbus, cache, clock, provider, config, name)
