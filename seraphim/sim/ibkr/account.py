@@ -128,7 +128,8 @@ class Account:
         pos.realized_pnl += realized
         self.realized_pnl += realized
         self.commissions += commission
-        self.cash -= float(signed) * unit_cost + commission
+        # Rounded so float noise (999996.6000000001) never reaches what TWS reports.
+        self.cash = round(self.cash - (float(signed) * unit_cost + commission), 8)
         return realized
 
     def open_positions(self) -> list[Position]:
