@@ -1,5 +1,6 @@
-# Every target creates the virtual environment when it is missing.
-PYTHON ?= python3
+# Every target creates the virtual environment when it is missing, with a Python 3.12 or 3.13
+# found by scripts/find-python (PATH first, then pyenv); PYTHON=... overrides the search.
+PYTHON ?=
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
@@ -7,7 +8,10 @@ STAMP  := $(VENV)/.installed
 .PHONY: demo test test-fast lint format bench install clean
 
 $(STAMP): pyproject.toml
-	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	@if ! $(BIN)/python -c 'import sys; sys.exit(not ((3, 12) <= sys.version_info[:2] < (3, 14)))' 2>/dev/null; then \
+		py="$(PYTHON)"; [ -n "$$py" ] || py=$$(scripts/find-python) || exit 1; \
+		rm -rf $(VENV); echo "creating $(VENV) with $$py"; "$$py" -m venv $(VENV); \
+	fi
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e ".[dev]"
 	@touch $(STAMP)

@@ -38,10 +38,9 @@ class ConfigError(ValueError):
 
 
 class FillModelSpec(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
-    """nautilus FillModel: probabilities of limit/stop fills and of one tick of slippage."""
+    """nautilus FillModel: probability of limit fills and of one tick of slippage."""
 
     prob_fill_on_limit: float = 1.0
-    prob_fill_on_stop: float = 1.0
     prob_slippage: float = 0.0
     random_seed: int | None = 42
 
