@@ -2,9 +2,17 @@
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Callable
+from collections.abc import Iterator
 from pathlib import Path
 
 import click
+from rich.progress import BarColumn
+from rich.progress import MofNCompleteColumn
+from rich.progress import Progress
+from rich.progress import TextColumn
+from rich.progress import TimeRemainingColumn
 from rich.table import Table
 
 from seraphim.backtest.config import ConfigError
@@ -77,6 +85,7 @@ def run(
 
         preflight()
     from seraphim.backtest.runner import run_backtest
+    from seraphim.backtest.runner import write_outputs
 
     try:
         if config is not None:
@@ -125,7 +134,9 @@ def run(
                 },
                 source="command line",
             )
-        outcome = run_backtest(spec)
+        with _progress(spec) as on_bars:
+            outcome = run_backtest(spec, on_bars=on_bars)
+        write_outputs(outcome)
     except ConfigError as e:
         fail(str(e))
     except Exception as e:  # the engine's own failures, e.g. a balance driven negative
@@ -135,6 +146,32 @@ def run(
         from seraphim.journal.backtest import record_and_report
 
         record_and_report(outcome)
+
+
+@contextlib.contextmanager
+def _progress(spec) -> Iterator[Callable[[int], None] | None]:
+    """A progress bar of bars processed, on a terminal only (pipes and logs stay clean)."""
+    if not console.is_terminal:
+        yield None
+        return
+    from seraphim.backtest.runner import check_catalog_has_data
+
+    total = check_catalog_has_data(spec).bars
+    with Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeRemainingColumn(),
+        console=console,
+        transient=True,
+    ) as progress:
+        task = progress.add_task(f"backtest {spec.name}", total=total)
+
+        def advance(bars: int) -> None:
+            progress.advance(task, bars)
+            progress.refresh()  # the engine's loop leaves rich's refresh thread little time
+
+        yield advance
 
 
 def _print_summary(outcome) -> None:

@@ -1,9 +1,11 @@
 """
 Performance metrics of a run, from its equity curve and its closed positions.
 
-nautilus 1.221's PortfolioAnalyzer has no max drawdown, CAGR or Calmar, so everything
-curve-based is computed here from the marked-to-market equity curve (daily closes for the
-ratios, annualised over ``periods_per_year`` days: 365 for crypto, 252 for stocks).
+Return ratios are nautilus's own statistics (Sharpe, Sortino, volatility, CAGR), computed on the
+daily closes of Seraphim's marked-to-market equity curve and annualised over
+``periods_per_year`` days (365 for crypto, 252 for stocks); nautilus's analyzer would compute them
+from realised position returns, which ignore open positions. Max drawdown is taken from every
+sample of the curve (each bar), which sees deeper troughs than daily closes; Calmar uses it.
 """
 
 from __future__ import annotations
@@ -11,10 +13,11 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-import numpy as np
 import pandas as pd
-
-NANOS_PER_YEAR = 365.25 * 24 * 3600 * 1e9
+from nautilus_trader.analysis import CAGR
+from nautilus_trader.analysis import ReturnsVolatility
+from nautilus_trader.analysis import SharpeRatio
+from nautilus_trader.analysis import SortinoRatio
 
 
 @dataclass(frozen=True)
@@ -25,6 +28,10 @@ class Curves:
     @property
     def drawdown(self) -> pd.Series:
         return self.equity / self.equity.cummax() - 1.0
+
+    def daily_returns(self) -> pd.Series:
+        """Returns between the equity curve's daily closes."""
+        return self.equity.resample("1D").last().dropna().pct_change().dropna()
 
 
 def curves_from_samples(samples: list[tuple[int, float, float]]) -> Curves:
@@ -43,8 +50,18 @@ def _money(value: object) -> float:
     return float(str(value).split()[0])
 
 
-def _finite(value: float) -> float | None:
+def _finite(value: float | None) -> float | None:
     return None if value is None or not math.isfinite(value) else float(value)
+
+
+def _longest_underwater_days(drawdown: pd.Series) -> float:
+    """Longest run of consecutive samples below the previous peak, in days."""
+    underwater = drawdown < 0
+    if not underwater.any():
+        return 0.0
+    runs = (underwater != underwater.shift()).cumsum()[underwater]
+    longest = max(g.index[-1] - g.index[0] for _, g in underwater[underwater].groupby(runs))
+    return longest.total_seconds() / 86400
 
 
 def curve_metrics(curves: Curves, periods_per_year: int = 365) -> dict[str, float | None]:
@@ -52,39 +69,22 @@ def curve_metrics(curves: Curves, periods_per_year: int = 365) -> dict[str, floa
     if len(equity) < 2 or equity.iloc[0] <= 0:
         return {}
     start, end = equity.iloc[0], equity.iloc[-1]
-    years = (equity.index[-1] - equity.index[0]).value / NANOS_PER_YEAR
-    total_return = end / start - 1.0
-    cagr = (end / start) ** (1.0 / years) - 1.0 if years > 0 and end > 0 else float("nan")
-    daily = equity.resample("1D").last().dropna().pct_change().dropna()
-    mean, std = daily.mean(), daily.std(ddof=1)
-    downside = math.sqrt((np.minimum(daily, 0.0) ** 2).mean()) if len(daily) else float("nan")
-    scale = math.sqrt(periods_per_year)
-    drawdown = curves.drawdown
-    max_drawdown = float(drawdown.min())
-    underwater = drawdown < 0
-    # Longest run of consecutive samples below the previous peak, as a duration.
-    runs = (underwater != underwater.shift()).cumsum()[underwater]
-    longest = (
-        max(
-            (g.index[-1] - g.index[0] for _, g in underwater[underwater].groupby(runs)),
-            default=None,
-        )
-        if underwater.any()
-        else None
-    )
-    in_market = curves.exposure > 0
+    returns = {int(ts.value): float(r) for ts, r in curves.daily_returns().items()}
+    cagr = CAGR(periods_per_year).calculate_from_returns(returns) if returns else None
+    max_drawdown = float(curves.drawdown.min())
+    calmar = cagr / abs(max_drawdown) if cagr is not None and max_drawdown < 0 else None
     return {
         "start_equity": _finite(start),
         "end_equity": _finite(end),
-        "total_return": _finite(total_return),
+        "total_return": _finite(end / start - 1.0),
         "cagr": _finite(cagr),
-        "volatility": _finite(std * scale),
-        "sharpe": _finite(mean / std * scale) if std > 0 else None,
-        "sortino": _finite(mean / downside * scale) if downside > 0 else None,
+        "volatility": _finite(ReturnsVolatility(periods_per_year).calculate_from_returns(returns)),
+        "sharpe": _finite(SharpeRatio(periods_per_year).calculate_from_returns(returns)),
+        "sortino": _finite(SortinoRatio(periods_per_year).calculate_from_returns(returns)),
         "max_drawdown": _finite(max_drawdown),
-        "max_drawdown_days": longest.total_seconds() / 86400 if longest is not None else 0.0,
-        "calmar": _finite(cagr / abs(max_drawdown)) if max_drawdown < 0 else None,
-        "exposure": _finite(float(in_market.mean())),
+        "max_drawdown_days": _longest_underwater_days(curves.drawdown),
+        "calmar": _finite(calmar),
+        "exposure": _finite(float((curves.exposure > 0).mean())),
         "avg_gross_exposure": _finite(float((curves.exposure / equity).mean())),
     }
 

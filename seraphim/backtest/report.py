@@ -8,6 +8,10 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 import plotly.graph_objects as go
+from nautilus_trader.analysis import create_monthly_returns_heatmap
+from nautilus_trader.analysis import create_returns_distribution
+from nautilus_trader.analysis import create_rolling_sharpe
+from nautilus_trader.analysis import create_yearly_returns
 from plotly.subplots import make_subplots
 
 if TYPE_CHECKING:
@@ -160,8 +164,32 @@ def _price_figure(bar_type: str, prices: pd.Series, fills: pd.DataFrame) -> go.F
     return figure
 
 
+ROLLING_SHARPE_DAYS = 60
+
+
+def _returns_figures(returns: pd.Series) -> list[go.Figure]:
+    """nautilus's tearsheet charts, on the daily returns of the marked-to-market equity."""
+    if returns.empty:
+        return []
+    figures = [
+        create_monthly_returns_heatmap(returns, title="Monthly returns"),
+        create_yearly_returns(returns, title="Yearly returns"),
+        create_returns_distribution(returns, title="Daily returns distribution"),
+    ]
+    if len(returns) >= ROLLING_SHARPE_DAYS:
+        figures.append(
+            create_rolling_sharpe(
+                returns,
+                window=ROLLING_SHARPE_DAYS,
+                title=f"Rolling Sharpe ratio ({ROLLING_SHARPE_DAYS} days)",
+            )
+        )
+    return figures
+
+
 def write_report(outcome: BacktestOutcome, path: Path) -> None:
     figures = [_performance_figure(outcome)]
+    figures += _returns_figures(outcome.curves.daily_returns())
     figures += [_price_figure(b, p, outcome.fills) for b, p in outcome.prices.items() if len(p)]
     charts = [
         figure.to_html(full_html=False, include_plotlyjs="inline" if i == 0 else False)

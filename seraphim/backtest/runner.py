@@ -1,8 +1,9 @@
-"""Run a backtest spec on nautilus's ``BacktestNode`` and write its results."""
+"""Run a backtest spec on nautilus's ``BacktestNode``; ``write_outputs`` saves its results."""
 
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -20,7 +21,7 @@ from seraphim.backtest.metrics import curves_from_samples
 from seraphim.backtest.metrics import fees_paid
 from seraphim.backtest.metrics import trade_metrics
 from seraphim.backtest.recorder import EquityRecorder
-from seraphim.catalog.inventory import series_files
+from seraphim.catalog.inventory import list_series
 from seraphim.catalog.store import SeraphimCatalog
 from seraphim.risk.controller import RiskController
 
@@ -41,10 +42,25 @@ class BacktestOutcome:
     output: Path
 
 
-def check_catalog_has_data(spec: BacktestSpec) -> list[str]:
-    """Fail early (naming what the catalog holds) when a bar type is missing.
+@dataclass(frozen=True)
+class CatalogCheck:
+    synthetic: list[str]  # bar types whose data is synthetic
+    bars: int  # bars of the run's series in its start/end window (pro rata when cut)
 
-    Returns the bar types whose data is synthetic.
+
+def _share_in_window(spec: BacktestSpec, start: pd.Timestamp, end: pd.Timestamp) -> float:
+    """The share of a series' time range that falls in the run's window (0 when none does)."""
+    lo = max(start, pd.Timestamp(spec.start, tz="UTC")) if spec.start else start
+    hi = min(end, pd.Timestamp(spec.end, tz="UTC")) if spec.end else end
+    if hi < lo:
+        return 0.0
+    return 1.0 if end == start else (hi - lo) / (end - start)
+
+
+def check_catalog_has_data(spec: BacktestSpec) -> CatalogCheck:
+    """
+    Fail early, naming what the catalog holds, when a bar type is missing or has no bars
+    between the run's start and end.
     """
     catalog_path = Path(spec.catalog)
     if not (catalog_path / "data").is_dir():
@@ -52,24 +68,43 @@ def check_catalog_has_data(spec: BacktestSpec) -> list[str]:
             f"catalog {catalog_path} holds no data (run `seraphim catalog sample` or ingest data)",
         )
     catalog = SeraphimCatalog(catalog_path)
-    available = {identifier for kind, identifier in series_files(catalog) if kind == "bar"}
+    series = {info.identifier: info for info in list_series(catalog) if info.data_type == "bar"}
     synthetic = []
-    for bar_type in spec.bar_types():
-        if str(bar_type) not in available:
-            known = ", ".join(sorted(available)) or "none"
+    bars = 0
+    for bar_type in map(str, spec.bar_types()):
+        info = series.get(bar_type)
+        if info is None:
+            known = ", ".join(sorted(series)) or "none"
             raise ConfigError(f"no bars {bar_type} in catalog {catalog_path} (bars there: {known})")
-        if catalog.is_synthetic(str(bar_type)):
-            synthetic.append(str(bar_type))
-    return synthetic
+        share = _share_in_window(spec, info.start, info.end) if info.start is not None else 0.0
+        if share == 0.0:
+            raise ConfigError(
+                f"no bars {bar_type} between {spec.start or 'the start'} and "
+                f"{spec.end or 'the end'} (the catalog has {info.start} to {info.end})"
+            )
+        if info.synthetic:
+            synthetic.append(bar_type)
+        bars += round(info.rows * share)
+    return CatalogCheck(synthetic=synthetic, bars=bars)
 
 
-def run_backtest(spec: BacktestSpec) -> BacktestOutcome:
-    synthetic = check_catalog_has_data(spec)
+def run_backtest(
+    spec: BacktestSpec,
+    on_bars: Callable[[int], None] | None = None,
+) -> BacktestOutcome:
+    """
+    Run ``spec``; ``on_bars(n)`` (optional) hears every ``PROGRESS_EVERY`` bars processed.
+    Nothing is written: ``write_outputs`` saves the outcome.
+    """
+    synthetic = check_catalog_has_data(spec).synthetic
     run_config = build_run_config(spec)
     node = BacktestNode(configs=[run_config])
     try:
-        results: list[BacktestResult] = node.run()
+        node.build()
         engine = node.get_engine(run_config.id)
+        if on_bars is not None:
+            engine.kernel.msgbus.subscribe("data.bars.*", _BarCounter(on_bars))
+        results: list[BacktestResult] = node.run()
         recorder = next(a for a in engine.trader.actors() if isinstance(a, EquityRecorder))
         if recorder.equity:  # the final mark, after strategies flattened on stop
             recorder.sample(recorder.equity[-1][0])
@@ -131,8 +166,24 @@ def run_backtest(spec: BacktestSpec) -> BacktestOutcome:
         synthetic=synthetic,
         output=Path(spec.output),
     )
-    write_outputs(outcome)
     return outcome
+
+
+PROGRESS_EVERY = 1_000
+
+
+class _BarCounter:
+    """A message-bus handler that reports progress every PROGRESS_EVERY bars."""
+
+    def __init__(self, report: Callable[[int], None]) -> None:
+        self._report = report
+        self._count = 0
+
+    def __call__(self, _bar: object) -> None:
+        self._count += 1
+        if self._count == PROGRESS_EVERY:
+            self._report(self._count)
+            self._count = 0
 
 
 def write_outputs(outcome: BacktestOutcome) -> None:

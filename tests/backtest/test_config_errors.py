@@ -121,3 +121,21 @@ def test_cli_bad_param_syntax(tmp_path):
     result = run_cli("--strategy", "ma_cross", "--instrument", "BTC/USD.KRAKEN", "--param", "fast")
     assert result.exit_code == 2
     assert "expected NAME=VALUE" in result.output
+
+
+@pytest.mark.parametrize(
+    ("window", "message"),
+    [
+        (["--start", "2030-01-01"], "between 2030-01-01 and the end (the catalog has 2024-01-01"),
+        (["--end", "2020-01-01"], "between the start and 2020-01-01 (the catalog has 2024-01-01"),
+    ],
+)
+def test_cli_window_outside_the_data(tmp_path, window, message):
+    """A window with no bars is an error naming the catalog's range, not a table of dashes."""
+    result = run_cli(
+        str(REPO_ROOT / "configs/demo.yaml"), "--output", str(tmp_path / "out"), *window
+    )
+    assert result.exit_code == 2, result.output
+    assert "no bars BTC/USD.KRAKEN-1-HOUR-LAST-EXTERNAL" in result.output
+    assert message in result.output
+    assert not (tmp_path / "out").exists()

@@ -2,6 +2,7 @@
 
 import json
 
+import msgspec
 from click.testing import CliRunner
 
 from seraphim.backtest.cli import backtest
@@ -72,3 +73,25 @@ def test_short_form_with_params(tmp_path):
     assert metrics["period"]["end"] <= "2024-03-01T00:00:00+00:00"
     fills = (tmp_path / "fills.csv").read_text().splitlines()
     assert len(fills) > 10 and "ETH/USD.KRAKEN" in fills[1]
+
+
+def test_run_backtest_reports_progress_and_writes_nothing(tmp_path):
+    """The runner returns the outcome (benchmarks and sweeps time no writing); progress is
+    reported as bars pass through the engine."""
+    from seraphim.backtest.config import load_spec
+    from seraphim.backtest.runner import PROGRESS_EVERY
+    from seraphim.backtest.runner import check_catalog_has_data
+    from seraphim.backtest.runner import run_backtest
+    from seraphim.backtest.runner import write_outputs
+
+    spec = msgspec.structs.replace(
+        load_spec(REPO_ROOT / "configs/demo.yaml"), output=str(tmp_path / "out")
+    )
+    reported: list[int] = []
+    outcome = run_backtest(spec, on_bars=reported.append)
+    assert not (tmp_path / "out").exists()
+    bars = outcome.metrics["period"]["bars"]
+    assert check_catalog_has_data(spec).bars == bars
+    assert sum(reported) == bars - bars % PROGRESS_EVERY
+    write_outputs(outcome)
+    assert (tmp_path / "out" / "report.html").stat().st_size > 0
