@@ -171,9 +171,11 @@ def _returns_figures(returns: pd.Series) -> list[go.Figure]:
     """nautilus's tearsheet charts, on the daily returns of the marked-to-market equity."""
     if returns.empty:
         return []
+    yearly = create_yearly_returns(returns, title="Yearly returns")
+    yearly.update_xaxes(type="category")  # nautilus leaves a numeric axis: "2,023.6" ticks
     figures = [
         create_monthly_returns_heatmap(returns, title="Monthly returns"),
-        create_yearly_returns(returns, title="Yearly returns"),
+        yearly,
         create_returns_distribution(returns, title="Daily returns distribution"),
     ]
     if len(returns) >= ROLLING_SHARPE_DAYS:
