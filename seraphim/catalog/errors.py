@@ -1,4 +1,4 @@
-"""Errors raised while reading input files into the catalog."""
+"""Errors raised while reading input files into the catalog, or merging them into it."""
 
 from __future__ import annotations
 
@@ -14,3 +14,11 @@ class MalformedInputError(ValueError):
         self.path = Path(path)
         self.line = line
         self.problem = problem
+
+
+class CatalogError(Exception):
+    """A catalog operation that cannot proceed; the message names the problem."""
+
+
+class ConflictError(CatalogError):
+    """New rows disagree with stored rows (or with each other) at the same key; nothing written."""

@@ -12,11 +12,11 @@ from seraphim.catalog.kraken_rest import infer_interval_minutes
 from seraphim.catalog.kraken_rest import ohlc_to_bars
 from seraphim.catalog.kraken_rest import read_response
 from seraphim.catalog.kraken_rest import trades_to_ticks
-from seraphim.catalog.ohlcvt import ohlcvt_to_bars
+from seraphim.catalog.ohlcvt import ohlcvt_rows
 from seraphim.catalog.ohlcvt import read_ohlcvt
 from seraphim.catalog.sample import SAMPLE_SOURCE
 from seraphim.catalog.sample import SampleMarket
-from seraphim.catalog.sample import sample_bars
+from seraphim.catalog.sample import sample_rows
 from seraphim.catalog.store import IngestResult
 from seraphim.catalog.store import Provenance
 from seraphim.catalog.store import SeraphimCatalog
@@ -29,16 +29,21 @@ def ingest_kraken_ohlcvt(
     interval_minutes: int,
     asset_pairs_file: str | Path | None = None,
     show_progress: bool = False,
+    replace: bool = False,
 ) -> IngestResult:
-    """Ingest one of Kraken's downloadable OHLCVT CSV files as 'EXTERNAL, LAST' bars."""
+    """
+    Ingest one of Kraken's downloadable OHLCVT CSV files as 'EXTERNAL, LAST' bars.
+
+    Rows that would change stored bars are an error unless ``replace``.
+    """
     instrument = instrument_for(pair, asset_pairs_file)
     bar_type = BarType.from_str(
         f"{instrument.id}-{bar_spec_for_interval(interval_minutes)}-EXTERNAL"
     )
     frame = read_ohlcvt(path, show_progress=show_progress)
-    bars = ohlcvt_to_bars(frame, instrument, bar_type, interval_minutes * 60)
+    rows = ohlcvt_rows(frame, path, instrument, bar_type, interval_minutes * 60)
     source = Provenance("kraken-ohlcvt", details={"file": Path(path).name})
-    return catalog.ingest(instrument, bars, source)
+    return catalog.ingest_rows(instrument, [rows], source, replace=replace)
 
 
 def ingest_kraken_rest(
@@ -64,6 +69,6 @@ def ingest_sample(catalog: SeraphimCatalog, market: SampleMarket) -> list[Ingest
     """Write the synthetic sample market (labelled synthetic) into the catalog."""
     provenance = Provenance(SAMPLE_SOURCE, synthetic=True, details=market.describe())
     return [
-        catalog.ingest(instrument, bars, provenance)
-        for instrument, bars in sample_bars(market).items()
+        catalog.ingest_rows(instrument, [rows], provenance)
+        for instrument, rows in sample_rows(market).items()
     ]

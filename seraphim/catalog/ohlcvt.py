@@ -5,7 +5,7 @@ Kraken's downloadable OHLCVT history: CSV without header, one candle a line,
 Kraken stamps a candle with its open time; nautilus stamps a bar with its close time (the moment
 it is known), so ``ts_event = open_time + interval``. Hours without trades are simply absent.
 Prices are rounded to the pair's precision (old rows carry more decimals than Kraken's current
-tick size).
+tick size). The rows become nautilus's bar columns directly, without a Python object per row.
 """
 
 from __future__ import annotations
@@ -14,16 +14,18 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from nautilus_trader.model.data import Bar
 from nautilus_trader.model.data import BarType
 from nautilus_trader.model.instruments import Instrument
-from nautilus_trader.persistence.wranglers import BarDataWrangler
 
+from seraphim.catalog.arrow_rows import SeriesRows
+from seraphim.catalog.arrow_rows import bar_rows
 from seraphim.catalog.errors import MalformedInputError
 from seraphim.catalog.progress import file_progress
+from seraphim.catalog.spacing import check_spacing
 
 COLUMNS = ["time", "open", "high", "low", "close", "volume", "trades"]
 _CHUNK_ROWS = 250_000
+_EMPTY = f"the file is empty: no rows to ingest (expected lines of {','.join(COLUMNS)})"
 
 
 def read_ohlcvt(path: str | Path, *, show_progress: bool = False) -> pd.DataFrame:
@@ -31,6 +33,8 @@ def read_ohlcvt(path: str | Path, *, show_progress: bool = False) -> pd.DataFram
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"OHLCVT file not found: {path}")
+    if _is_blank(path):
+        raise MalformedInputError(path, None, _EMPTY)
     try:
         # Fast path: the C parser straight to floats. Anything it cannot parse is located, with
         # its line number, by the slower text path below.
@@ -38,6 +42,12 @@ def read_ohlcvt(path: str | Path, *, show_progress: bool = False) -> pd.DataFram
     except (ValueError, pd.errors.ParserError):
         frame = _read(path, str, show_progress)
     return frame
+
+
+def _is_blank(path: Path) -> bool:
+    with path.open("rb") as handle:
+        head = handle.read(1 << 16)
+    return len(head) < 1 << 16 and not head.strip()
 
 
 def _read(path: Path, dtype: object, show_progress: bool) -> pd.DataFrame:
@@ -60,7 +70,7 @@ def _read(path: Path, dtype: object, show_progress: bool) -> pd.DataFrame:
         except pd.errors.ParserError as e:
             raise MalformedInputError(path, _line_from_parser_error(e), str(e)) from None
     if not frames:
-        raise MalformedInputError(path, None, "file is empty")
+        raise MalformedInputError(path, None, _EMPTY)
     return pd.concat(frames, ignore_index=True)
 
 
@@ -105,13 +115,20 @@ def _line_from_parser_error(error: Exception) -> int | None:
     return None
 
 
-def ohlcvt_to_bars(
+def ohlcvt_rows(
     frame: pd.DataFrame,
+    path: str | Path,
     instrument: Instrument,
     bar_type: BarType,
     interval_seconds: int,
-) -> list[Bar]:
-    """Convert a validated OHLCVT frame into nautilus bars stamped at their close."""
-    close_times = pd.to_datetime((frame["time"] + interval_seconds) * 1_000_000_000, utc=True)
-    data = frame[["open", "high", "low", "close", "volume"]].set_index(close_times)
-    return BarDataWrangler(bar_type, instrument).process(data)
+) -> SeriesRows:
+    """
+    A validated OHLCVT frame as bars stamped at their close, in nautilus's Parquet schema.
+
+    Refuses an interval other than the file's own spacing. Errors about a row name ``FILE:LINE``.
+    """
+    open_times = frame["time"].to_numpy()
+    check_spacing(open_times, interval_seconds, path, lambda row: f"line {row + 1}")
+    columns = {name: frame[name].to_numpy() for name in ("open", "high", "low", "close", "volume")}
+    close_times = (open_times + interval_seconds) * 1_000_000_000
+    return bar_rows(bar_type, instrument, columns, close_times, lambda row: f"{path}:{row + 1}")

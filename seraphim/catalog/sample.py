@@ -24,9 +24,11 @@ import pandas as pd
 from nautilus_trader.model.data import Bar
 from nautilus_trader.model.data import BarType
 from nautilus_trader.model.instruments import Instrument
-from nautilus_trader.persistence.wranglers import BarDataWrangler
+from nautilus_trader.serialization.arrow.serializer import ArrowSerializer
 
 from seraphim.adapters.kraken.pairs import instrument_for
+from seraphim.catalog.arrow_rows import SeriesRows
+from seraphim.catalog.arrow_rows import bar_rows
 
 SAMPLE_SOURCE = "seraphim sample: GBM with GARCH(1,1) volatility clustering"
 HOURS_PER_YEAR = 365 * 24
@@ -127,11 +129,21 @@ def sample_instrument(pair: str, market: SampleMarket) -> Instrument:
     )
 
 
-def sample_bars(market: SampleMarket) -> dict[Instrument, list[Bar]]:
-    """The sample as nautilus instruments and 1-hour bars."""
+def sample_rows(market: SampleMarket) -> dict[Instrument, SeriesRows]:
+    """The sample as nautilus instruments and their 1-hour bars in nautilus's Parquet schema."""
     result = {}
     for pair, frame in simulate_ohlcv(market).items():
         instrument = sample_instrument(pair, market)
         bar_type = BarType.from_str(f"{instrument.id}-1-HOUR-LAST-EXTERNAL")
-        result[instrument] = BarDataWrangler(bar_type, instrument).process(frame)
+        columns = {name: frame[name].to_numpy() for name in frame.columns}
+        close_times = frame.index.as_unit("ns").asi8
+        result[instrument] = bar_rows(bar_type, instrument, columns, close_times)
     return result
+
+
+def sample_bars(market: SampleMarket) -> dict[Instrument, list[Bar]]:
+    """The sample as nautilus instruments and 1-hour bars."""
+    return {
+        instrument: ArrowSerializer.deserialize(Bar, rows.table)
+        for instrument, rows in sample_rows(market).items()
+    }

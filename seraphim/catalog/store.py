@@ -2,9 +2,11 @@
 Atomic, idempotent writes into a nautilus ``ParquetDataCatalog``.
 
 nautilus writes one Parquet file per call and refuses overlapping intervals, so re-ingesting a
-file, or a file overlapping stored data, needs a merge. Every ingest here builds the complete new
-version of each affected series in a staging folder, then swaps it in place of the old one. A
-failure before or during the swap leaves the catalog exactly as it was.
+file, or a file overlapping stored data, needs a merge (``seraphim.catalog.merge``: identical
+rows are no-ops, rows that would change stored data are an error unless replacing). Every
+ingest builds the complete new version of each changed series in a staging folder, as one file
+in nautilus's schema and naming, then swaps it in place of the old one. A failure before or
+during the swap leaves the catalog exactly as it was.
 
 Beside the data, ``seraphim.json`` records where each series came from (real or synthetic).
 """
@@ -16,27 +18,36 @@ import os
 import shutil
 import uuid
 from collections.abc import Iterable
+from collections.abc import Sequence
 from dataclasses import dataclass
 from dataclasses import field
 from datetime import UTC
 from datetime import datetime
 from pathlib import Path
 
+import pyarrow as pa
+import pyarrow.parquet as pq
 from nautilus_trader.model.data import Bar
 from nautilus_trader.model.data import TradeTick
 from nautilus_trader.model.instruments import Instrument
 from nautilus_trader.persistence.catalog import ParquetDataCatalog
+from nautilus_trader.persistence.catalog.parquet import _timestamps_to_filename
 from nautilus_trader.persistence.funcs import class_to_filename
 from nautilus_trader.persistence.funcs import urisafe_identifier
+
+from seraphim.catalog.arrow_rows import SeriesRows
+from seraphim.catalog.arrow_rows import rows_from_objects
+from seraphim.catalog.arrow_rows import series_identifier
+from seraphim.catalog.errors import CatalogError
+from seraphim.catalog.merge import SeriesMerge
+from seraphim.catalog.merge import merge_series
 
 MANIFEST_NAME = "seraphim.json"
 _STAGING = ".staging"
 _TRASH = ".trash"
 _SERIES_KINDS = {class_to_filename(Bar), class_to_filename(TradeTick)}
 
-
-class CatalogError(Exception):
-    """A catalog operation that cannot proceed; the message names the problem."""
+__all__ = ["CatalogError", "IngestResult", "Provenance", "SeraphimCatalog"]
 
 
 @dataclass(frozen=True)
@@ -50,32 +61,27 @@ class Provenance:
 
 @dataclass(frozen=True)
 class IngestResult:
-    """What one ingest changed: rows per series before and after the merge."""
+    """What one ingest changed: rows per series before and after the merge, rows replaced."""
 
     series: dict[str, tuple[int, int]]  # identifier -> (rows before, rows after)
     received: int
+    replaced: dict[str, int] = field(default_factory=dict)
 
     @property
     def added(self) -> int:
         return sum(after - before for before, after in self.series.values())
 
 
-def series_key(obj: Bar | TradeTick) -> str:
-    """The identifier nautilus files a data object under (bar type or instrument id)."""
-    return str(obj.bar_type) if isinstance(obj, Bar) else str(obj.instrument_id)
-
-
-def _dedup_key(obj: Bar | TradeTick) -> tuple:
-    if isinstance(obj, Bar):
-        return (obj.ts_event,)
-    return (obj.ts_event, obj.trade_id.value)
-
-
 class SeraphimCatalog:
     """A ``ParquetDataCatalog`` plus atomic merges and a provenance manifest."""
 
-    def __init__(self, path: str | Path) -> None:
+    def __init__(self, path: str | Path, *, create: bool = True) -> None:
         self.path = Path(path).resolve()
+        if not create and not self.path.is_dir():
+            raise CatalogError(
+                f"no catalog at {self.path} (pass --catalog, or create one with "
+                f"`seraphim catalog ingest ...` or `seraphim catalog sample`)",
+            )
         self.path.mkdir(parents=True, exist_ok=True)
         self._recover_interrupted_swaps()
         self.nautilus = ParquetDataCatalog(str(self.path))
@@ -105,23 +111,70 @@ class SeraphimCatalog:
         instrument: Instrument,
         data: Iterable[Bar | TradeTick],
         provenance: Provenance,
+        *,
+        replace: bool = False,
     ) -> IngestResult:
         """
         Merge ``data`` (bars or trade ticks of ``instrument``) into the catalog, atomically.
 
-        Rows already stored with the same key (bar timestamp, or timestamp and trade id) are
-        replaced, so ingesting the same file twice leaves one copy.
+        Rows already stored with the same key (bar timestamp, or timestamp and trade id) and
+        the same values are left as they are, so ingesting the same data twice leaves one copy.
+        Rows that would change stored values raise ``ConflictError`` unless ``replace``.
         """
         by_series: dict[str, list[Bar | TradeTick]] = {}
-        received = 0
         for obj in data:
-            by_series.setdefault(series_key(obj), []).append(obj)
-            received += 1
+            by_series.setdefault(series_identifier(obj), []).append(obj)
+        rows = [rows_from_objects(objects) for objects in by_series.values()]
+        return self.ingest_rows(instrument, rows, provenance, replace=replace)
+
+    def ingest_rows(
+        self,
+        instrument: Instrument,
+        rows: Sequence[SeriesRows],
+        provenance: Provenance,
+        *,
+        replace: bool = False,
+    ) -> IngestResult:
+        """``ingest`` for rows already in nautilus's Arrow schema (one entry per series)."""
+        received = sum(series.table.num_rows for series in rows)
         if received == 0:
             raise CatalogError("nothing to ingest: the input holds no rows")
-
         manifest = self.manifest()
-        for identifier in by_series:
+        self._refuse_mixing(manifest, [series.identifier for series in rows], provenance)
+        merges: dict[str, tuple[type, SeriesMerge]] = {
+            series.identifier: (
+                series.data_cls,
+                merge_series(
+                    self._read_series(series.data_cls, series.identifier),
+                    series,
+                    replace=replace,
+                ),
+            )
+            for series in rows
+        }
+
+        staging_root = self.path / _STAGING / uuid.uuid4().hex
+        try:
+            ParquetDataCatalog(str(staging_root)).write_data([instrument])
+            for identifier, (data_cls, merge) in merges.items():
+                if merge.changed:
+                    self._write_series(staging_root, data_cls, identifier, merge.table)
+                self._record(manifest, identifier, str(instrument.id), provenance)
+            self._swap_in(staging_root, manifest)
+        finally:
+            shutil.rmtree(staging_root, ignore_errors=True)
+            _remove_if_empty(self.path / _STAGING)
+        self.nautilus = ParquetDataCatalog(str(self.path))
+        return IngestResult(
+            series={key: (merge.before, merge.after) for key, (_, merge) in merges.items()},
+            received=received,
+            replaced={key: merge.replaced for key, (_, merge) in merges.items() if merge.replaced},
+        )
+
+    def _refuse_mixing(
+        self, manifest: dict, identifiers: list[str], provenance: Provenance
+    ) -> None:
+        for identifier in identifiers:
             entry = manifest["series"].get(identifier)
             if entry and bool(entry.get("synthetic")) != provenance.synthetic:
                 kind = "synthetic sample" if entry.get("synthetic") else "real"
@@ -130,26 +183,6 @@ class SeraphimCatalog:
                     f"real and synthetic rows (use another --catalog, or `seraphim catalog "
                     f"remove {identifier}` first)",
                 )
-
-        staging_root = self.path / _STAGING / uuid.uuid4().hex
-        try:
-            staging = ParquetDataCatalog(str(staging_root))
-            staging.write_data([instrument])
-            counts: dict[str, tuple[int, int]] = {}
-            for identifier, new_rows in by_series.items():
-                existing = self._query_series(type(new_rows[0]), identifier)
-                merged = {_dedup_key(obj): obj for obj in existing}
-                merged.update((_dedup_key(obj), obj) for obj in new_rows)
-                rows = sorted(merged.values(), key=lambda o: (o.ts_init, o.ts_event))
-                staging.write_data(rows)
-                counts[identifier] = (len(existing), len(rows))
-                self._record(manifest, identifier, str(instrument.id), provenance)
-            self._swap_in(staging_root, manifest)
-        finally:
-            shutil.rmtree(staging_root, ignore_errors=True)
-            _remove_if_empty(self.path / _STAGING)
-        self.nautilus = ParquetDataCatalog(str(self.path))
-        return IngestResult(series=counts, received=received)
 
     def remove(self, identifier: str) -> None:
         """Remove one series (bar type or instrument id) and its manifest entry."""
@@ -167,13 +200,23 @@ class SeraphimCatalog:
         manifest["series"].pop(identifier, None)
         self._write_manifest(manifest)
 
-    def _query_series(self, data_cls: type, identifier: str) -> list:
-        directory = (
-            self.path / "data" / class_to_filename(data_cls) / urisafe_identifier(identifier)
-        )
-        if not directory.is_dir():
-            return []
-        return self.nautilus.query(data_cls, identifiers=[identifier])
+    def _series_dir(self, root: Path, data_cls: type, identifier: str) -> Path:
+        return root / "data" / class_to_filename(data_cls) / urisafe_identifier(identifier)
+
+    def _read_series(self, data_cls: type, identifier: str) -> pa.Table | None:
+        directory = self._series_dir(self.path, data_cls, identifier)
+        files = sorted(directory.glob("*.parquet")) if directory.is_dir() else []
+        if not files:
+            return None
+        return pa.concat_tables([pq.read_table(file) for file in files])
+
+    def _write_series(self, root: Path, data_cls: type, identifier: str, table: pa.Table) -> None:
+        directory = self._series_dir(root, data_cls, identifier)
+        directory.mkdir(parents=True)
+        ts_init = table["ts_init"]
+        # nautilus's own file-naming rule (private): its interval filters parse these names.
+        name = _timestamps_to_filename(ts_init[0].as_py(), ts_init[-1].as_py())
+        pq.write_table(table, directory / name, row_group_size=self.nautilus.max_rows_per_group)
 
     @staticmethod
     def _record(manifest: dict, identifier: str, instrument_id: str, prov: Provenance) -> None:
