@@ -101,15 +101,16 @@ def test_minute_bars_over_a_week_are_chunked_and_paced(tmp_path) -> None:
         requests = gw.call(lambda: gw.server.requests_seen.get(int(In.REQ_HISTORICAL_DATA), 0))
     assert run.returncode == 0, run.stderr + run.stdout
     # One request per day (IB serves one day of 1-minute bars per request): 7 requests, more
-    # than the 5 per 2 s IB allows for one contract, so the pacer must have waited.
+    # than the 5 per 2 s IB allows for one contract. The gateway enforces the rule, so "0 pacing
+    # violations" below proves the pacer spaced them (how long it waited depends on how fast the
+    # gateway answered; the pacer's arithmetic is tested in test_units.py).
     assert requests == 7
     progress = re.findall(
         r"\[(\d)/7\] (\S+) \S+ \.\. \S+ \S+: (\d+) bars( \(no data\))?", run.stdout
     )
     assert [p[0] for p in progress] == [str(i) for i in range(1, 8)]
     assert [int(p[2]) for p in progress] == [0, 0, 390, 390, 390, 390, 390]  # Sat, Sun, Mon-Fri
-    summary = re.search(r"7 request\(s\), ([\d.]+) s waited for IB's pacing, 0 pacing", run.stdout)
-    assert summary and float(summary.group(1)) > 0.5
+    assert re.search(r"7 request\(s\), [\d.]+ s waited for IB's pacing, 0 pacing", run.stdout)
     bars = stored(catalog, MINUTE)
     assert len(bars) == 5 * 390
     assert len({b.ts_event for b in bars}) == len(bars)

@@ -12,6 +12,7 @@ from ib_async import IB
 from ib_async import LimitOrder
 from ib_async import MarketOrder
 from ib_async import Stock
+from ib_async import util
 
 from seraphim.adapters.ibkr.cli import ibkr
 from seraphim.sim.ibkr import ThreadedGateway
@@ -99,6 +100,7 @@ def test_probe_degraded_above_the_round_trip_limit(gw) -> None:
 
 async def _trade(port: int) -> tuple[int, int]:
     """Client 7 buys 10 AAPL at market and leaves a MSFT limit order resting far below."""
+    util.getLoop.cache_clear()  # ib_async 2.0.1 keeps the first (closed) loop otherwise
     ib = IB()
     await ib.connectAsync("127.0.0.1", port, clientId=7, timeout=5)
     aapl, msft = await ib.qualifyContractsAsync(

@@ -12,6 +12,7 @@ from collections.abc import Callable
 from typing import Any
 
 from ib_async import IB
+from ib_async import util
 
 from seraphim.sim.ibkr import IbkrSimConfig
 from seraphim.sim.ibkr import IbkrSimServer
@@ -23,9 +24,13 @@ WEDNESDAY_NOON = dt.datetime(2025, 3, 12, 16, 0, tzinfo=dt.UTC).timestamp()
 def async_test(fn: Callable[..., Awaitable[Any]]) -> Callable[..., Any]:
     """Run an async test function in a fresh event loop (there is no pytest-asyncio here)."""
 
+    async def run(*args: Any, **kwargs: Any) -> Any:
+        util.getLoop.cache_clear()  # ib_async 2.0.1 would keep an earlier test's closed loop
+        return await asyncio.wait_for(fn(*args, **kwargs), timeout=60)
+
     @functools.wraps(fn)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
-        return asyncio.run(asyncio.wait_for(fn(*args, **kwargs), timeout=60))
+        return asyncio.run(run(*args, **kwargs))
 
     return wrapper
 

@@ -54,7 +54,7 @@ class Recorder(EWrapper, EClient):
     def managedAccounts(self, accountsList: str) -> None:
         self.accounts = accountsList
 
-    def error(self, reqId, errorCode, errorString, advancedOrderRejectJson="") -> None:
+    def error(self, reqId, errorTime, errorCode, errorString, advancedOrderRejectJson="") -> None:
         self.errors.append((reqId, errorCode, errorString))
 
     def contractDetails(self, reqId, contractDetails) -> None:
@@ -94,8 +94,8 @@ class Recorder(EWrapper, EClient):
     def execDetailsEnd(self, reqId) -> None:
         self.ended.add("executions")
 
-    def commissionReport(self, commissionReport) -> None:
-        self.commissions.append(commissionReport)
+    def commissionAndFeesReport(self, commissionAndFeesReport) -> None:
+        self.commissions.append(commissionAndFeesReport)
 
     def accountSummary(self, reqId, account, tag, value, currency) -> None:
         self.summary.append((account, tag, value, currency))

@@ -104,6 +104,7 @@ class ConnectivityMonitor:
         self,
         *,
         req_id: int,
+        error_time: int,
         error_code: int,
         error_string: str,
         advanced_order_reject_json: str = "",
@@ -114,6 +115,7 @@ class ConnectivityMonitor:
         partial = list(request.result) if request is not None else []
         await self._original(
             req_id=req_id,
+            error_time=error_time,
             error_code=error_code,
             error_string=error_string,
             advanced_order_reject_json=advanced_order_reject_json,

@@ -72,8 +72,12 @@ class _Session:
 
     async def connect(self) -> float:
         """Connect read-only without the startup downloads; returns the seconds it took."""
+        from ib_async import util
         from ib_async.ib import StartupFetchNONE
 
+        # ib_async 2.0.1 caches the first event loop it meets (functools.cache on getLoop),
+        # which a second asyncio.run in the same process has closed: forget it.
+        util.getLoop.cache_clear()
         t0 = time.perf_counter()
         try:
             await self.ib.connectAsync(

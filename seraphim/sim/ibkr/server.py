@@ -147,11 +147,13 @@ class IbkrSimServer:
                 await task
         self._tasks.clear()
         await self._close_listener()
-        await self._drop_connections()
 
     async def _close_listener(self) -> None:
+        """Stop accepting, drop every connection, then wait for the listener to close (since
+        Python 3.12 ``wait_closed`` also waits for the connections it accepted)."""
         if self._server is not None:
             self._server.close()
+            await self._drop_connections()
             with contextlib.suppress(Exception):
                 await self._server.wait_closed()
             self._server = None
@@ -320,7 +322,6 @@ class IbkrSimServer:
         then listen again on the same port. Orders, executions and positions survive."""
         port = self.port
         await self._close_listener()
-        await self._drop_connections()
         self.sessions.clear()
         await asyncio.sleep(downtime)
         await self._listen(port)
