@@ -59,6 +59,8 @@ from seraphim.strategies.control import CONTROL_EVENT_TOPIC
 from seraphim.strategies.control import StrategyControl
 from seraphim.strategies.control import StrategyControlEvent
 from seraphim.strategies.control import control_topic
+from seraphim.strategies.working import UnfinishedOrders
+from seraphim.strategies.working import is_protective
 
 # Parameters that define *what* a strategy trades; they cannot change while it runs.
 _FIXED_PARAMS = {"instrument_id", "bar_type", "strategy_id", "order_id_tag"}
@@ -118,6 +120,10 @@ class SeraphimStrategyConfig(StrategyConfig, frozen=True):
     rebalance_band: float = 0.05
     clip_to_risk: bool = True
 
+    def __post_init__(self) -> None:
+        if self.trade_size is not None and self.trade_size <= 0:
+            raise ValueError(f"trade_size must be positive, was {self.trade_size}")
+
     def needs_margin(self) -> bool:
         """True when the parameters ask for short positions, which a spot cash account refuses."""
         return False
@@ -148,6 +154,7 @@ class SeraphimStrategy(Strategy):
         self._overrides: dict = {}
         self._indicators: dict[BarType, list] = {}
         self._has_risk_gate = False
+        self._unfinished = UnfinishedOrders()
         self.atr: AverageTrueRange | None = None
         self.sizer: PositionSizer = self._make_sizer(config)
         self._setup_indicators()
@@ -233,7 +240,7 @@ class SeraphimStrategy(Strategy):
                 window=config.kelly_window,
                 min_trades=config.kelly_min_trades,
             )
-        return FixedQuantitySizer(config.trade_size or Decimal(1))
+        return FixedQuantitySizer(Decimal(1) if config.trade_size is None else config.trade_size)
 
     # -- lifecycle ------------------------------------------------------------------------
 
@@ -245,6 +252,8 @@ class SeraphimStrategy(Strategy):
                 self.stop()
                 return
         self._has_risk_gate = RISK_HEADROOM_ENDPOINT in self.msgbus.endpoints()
+        for order in self.cache.orders(strategy_id=self.id):  # e.g. restored after a restart
+            self._unfinished.add(order)
         self.msgbus.subscribe(control_topic(self.id.value), self._on_control)
         self.msgbus.subscribe(CONTROL_ALL, self._on_control)
         for bar_type in self.bar_types():
@@ -279,6 +288,7 @@ class SeraphimStrategy(Strategy):
                 self.close_all_positions(instrument_id)
 
     def on_reset(self) -> None:
+        self._unfinished.clear()
         for name in self.persisted:
             self.__dict__.pop(name, None)  # back to the class default
         self._setup_indicators()
@@ -286,6 +296,8 @@ class SeraphimStrategy(Strategy):
     def on_position_closed(self, event) -> None:
         if isinstance(self.sizer, KellySizer):
             self.sizer.record_trade(event.realized_return)
+        # A stop or take-profit closed it (or the target did): the others protect nothing now.
+        self.cancel_protective_orders(event.instrument_id)
 
     # -- runtime control ------------------------------------------------------------------
 
@@ -406,25 +418,82 @@ class SeraphimStrategy(Strategy):
             total += position.signed_decimal_qty()
         return total
 
+    def submit_order(self, order: Order, *args, **kwargs) -> None:
+        self._unfinished.add(order)
+        super().submit_order(order, *args, **kwargs)
+
+    def submit_order_list(self, order_list, *args, **kwargs) -> None:
+        for order in order_list.orders:
+            self._unfinished.add(order)
+        super().submit_order_list(order_list, *args, **kwargs)
+
     def pending_quantity(self, instrument_id: InstrumentId | None = None) -> Decimal:
-        """Signed quantity still to fill on this strategy's open and in-flight orders."""
-        instrument_id = instrument_id or self.params.instrument_id
+        """
+        Signed quantity still to fill on this strategy's orders working toward its target:
+        every order from submission (INITIALIZED, not yet acknowledged, included) until it is
+        final, except protective ones (``seraphim.strategies.working.is_protective``).
+        """
         total = Decimal(0)
-        cache = self.cache
-        # Unfiltered counts are O(1) in nautilus's cache; filtered queries intersect indexes.
-        if not (cache.orders_open_count() or cache.orders_inflight_count()):
-            return total
-        seen = set()
-        for order in (
-            *self.cache.orders_open(instrument_id=instrument_id, strategy_id=self.id),
-            *self.cache.orders_inflight(instrument_id=instrument_id, strategy_id=self.id),
-        ):
-            if order.client_order_id in seen:
+        for order in self._unfinished.of(instrument_id or self.params.instrument_id):
+            if is_protective(order):
                 continue
-            seen.add(order.client_order_id)
             leaves = order.leaves_qty.as_decimal()
             total += leaves if order.side == OrderSide.BUY else -leaves
         return total
+
+    def protective_orders(self, instrument_id: InstrumentId | None = None) -> list[Order]:
+        """This strategy's unfinished protective orders (stops, take-profits, ...)."""
+        orders = self._unfinished.of(instrument_id or self.params.instrument_id)
+        return [order for order in orders if is_protective(order)]
+
+    def protect(
+        self,
+        stop_loss: float | None = None,
+        take_profit: float | None = None,
+        instrument_id: InstrumentId | None = None,
+    ) -> list[Order]:
+        """
+        Protect the position this strategy holds and works toward: replace its protective
+        orders on the instrument with a reduce-only stop-market at ``stop_loss`` and/or a
+        reduce-only limit at ``take_profit``, for the whole quantity. Once the position is
+        closed (by either of them, or by the target) the rest are cancelled.
+        """
+        instrument = self.cache.instrument(instrument_id or self.params.instrument_id)
+        self.cancel_protective_orders(instrument.id)
+        held = self.position_quantity(instrument.id) + self.pending_quantity(instrument.id)
+        quantity = _round_down(abs(held), instrument.size_increment.as_decimal())
+        if quantity <= 0:
+            return []
+        side = OrderSide.SELL if held > 0 else OrderSide.BUY
+        orders = []
+        if stop_loss is not None:
+            orders.append(
+                self.order_factory.stop_market(
+                    instrument.id,
+                    side,
+                    instrument.make_qty(quantity),
+                    trigger_price=instrument.make_price(stop_loss),
+                    reduce_only=True,
+                ),
+            )
+        if take_profit is not None:
+            orders.append(
+                self.order_factory.limit(
+                    instrument.id,
+                    side,
+                    instrument.make_qty(quantity),
+                    price=instrument.make_price(take_profit),
+                    reduce_only=True,
+                ),
+            )
+        for order in orders:
+            self.submit_order(order)
+        return orders
+
+    def cancel_protective_orders(self, instrument_id: InstrumentId | None = None) -> None:
+        for order in self.protective_orders(instrument_id):
+            if not order.is_pending_cancel:
+                self.cancel_order(order)
 
     def net_position(self, instrument_id: InstrumentId | None = None) -> Decimal:
         return self.position_quantity(instrument_id)
@@ -458,6 +527,12 @@ class SeraphimStrategy(Strategy):
 
         Quantities are rounded down to the instrument's size increment; a difference smaller
         than one increment, or than the instrument's minimum size, is not traded.
+
+        Unfinished orders count from the moment they are submitted, so bars that arrive in a
+        burst (e.g. replayed after a reconnect) before any acknowledgement trade the difference
+        once. Protective orders (stops, take-profits, trailing, emulated, bracket children,
+        resting reduce-only orders; see ``protect``) do not count: they only act if the price
+        reaches them. A target of 0 cancels them, and so does the position closing.
         """
         instrument_id = instrument_id or self.params.instrument_id
         orders = self.set_target_positions({instrument_id: target}, time_in_force)
@@ -480,6 +555,8 @@ class SeraphimStrategy(Strategy):
             instrument = self.cache.instrument(instrument_id)
             held = self.position_quantity(instrument_id) + self.pending_quantity(instrument_id)
             target = Decimal(wanted)
+            if target == 0:
+                self.cancel_protective_orders(instrument_id)  # nothing left to protect
             delta = target - held
             band = Decimal(str(self.params.rebalance_band)) * abs(target)
             if held * target > 0 and abs(delta) <= band:
