@@ -27,6 +27,11 @@ catalog_option = click.option(
     default=None,
     help="Catalog root (default: $SERAPHIM_CATALOG or ./catalog).",
 )
+replace_option = click.option(
+    "--replace",
+    is_flag=True,
+    help="Overwrite stored rows the file gives other values for (default: refuse, list them).",
+)
 asset_pairs_option = click.option(
     "--asset-pairs",
     type=click.Path(dir_okay=False, exists=True, path_type=Path),
@@ -35,15 +40,25 @@ asset_pairs_option = click.option(
 )
 
 
-def open_catalog(path: Path | None) -> SeraphimCatalog:
-    return SeraphimCatalog(path or default_catalog_path())
+def open_catalog(path: Path | None, *, create: bool = True) -> SeraphimCatalog:
+    return SeraphimCatalog(path or default_catalog_path(), create=create)
+
+
+def open_existing_catalog(path: Path | None) -> SeraphimCatalog:
+    """The catalog to read or edit; a clear error (not a new empty folder) when it is missing."""
+    try:
+        return open_catalog(path, create=False)
+    except CatalogError as e:
+        fail(str(e))
 
 
 def _report_ingest(result: IngestResult, catalog: SeraphimCatalog) -> None:
     for identifier, (before, after) in result.series.items():
+        replaced = result.replaced.get(identifier)
         console.print(
             f"{identifier}: {result.received:,} rows read, {after - before:+,} new, "
-            f"{after:,} stored in {catalog.path}",
+            + (f"{replaced:,} replaced, " if replaced else "")
+            + f"{after:,} stored in {catalog.path}",
             highlight=False,
         )
 
@@ -70,17 +85,30 @@ def ingest() -> None:
 @ingest.command("kraken-ohlcvt")
 @click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--pair", required=True, help="Kraken pair, e.g. BTC/USD or XBTUSD.")
-@click.option("--interval", type=int, default=60, show_default=True, help="Candle minutes.")
+@click.option(
+    "--interval",
+    type=int,
+    default=60,
+    show_default=True,
+    help="Candle minutes (must match the file's own row spacing).",
+)
+@replace_option
 @asset_pairs_option
 @catalog_option
-def ingest_ohlcvt(file, pair, interval, asset_pairs, catalog_path) -> None:
+def ingest_ohlcvt(file, pair, interval, replace, asset_pairs, catalog_path) -> None:
     """Kraken's downloadable OHLCVT CSV (time,open,high,low,close,volume,count)."""
     from seraphim.catalog.ingest import ingest_kraken_ohlcvt
 
     def job():
         store = open_catalog(catalog_path)
         result = ingest_kraken_ohlcvt(
-            store, file, pair, interval, asset_pairs, show_progress=console.is_terminal
+            store,
+            file,
+            pair,
+            interval,
+            asset_pairs,
+            show_progress=console.is_terminal,
+            replace=replace,
         )
         _report_ingest(result, store)
 
@@ -90,15 +118,17 @@ def ingest_ohlcvt(file, pair, interval, asset_pairs, catalog_path) -> None:
 @ingest.command("kraken-rest")
 @click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--interval", type=int, default=None, help="OHLC minutes (inferred if omitted).")
+@replace_option
 @asset_pairs_option
 @catalog_option
-def ingest_rest(file, interval, asset_pairs, catalog_path) -> None:
+def ingest_rest(file, interval, replace, asset_pairs, catalog_path) -> None:
     """A saved /0/public/OHLC (bars) or /0/public/Trades (trade ticks) response."""
     from seraphim.catalog.ingest import ingest_kraken_rest
 
     def job():
         store = open_catalog(catalog_path)
-        _report_ingest(ingest_kraken_rest(store, file, interval, asset_pairs), store)
+        result = ingest_kraken_rest(store, file, interval, asset_pairs, replace=replace)
+        _report_ingest(result, store)
 
     _run_ingest(job)
 
@@ -317,7 +347,7 @@ def list_command(catalog_path) -> None:
     """Instruments and data series with their time ranges and row counts."""
     from seraphim.catalog.inventory import list_series
 
-    store = open_catalog(catalog_path)
+    store = open_existing_catalog(catalog_path)
     instruments = store.nautilus.instruments()
     series = [s for s in list_series(store) if s.data_type in SERIES_KINDS]
     if not instruments and not series:
@@ -369,7 +399,7 @@ def check(identifiers, catalog_path) -> None:
     from seraphim.catalog.quality import ERROR
     from seraphim.catalog.quality import check_catalog
 
-    store = open_catalog(catalog_path)
+    store = open_existing_catalog(catalog_path)
     reports = check_catalog(store, list(identifiers) or None)
     if not reports:
         fail(f"no bar or trade series to check in {store.path}")
@@ -393,7 +423,7 @@ def check(identifiers, catalog_path) -> None:
 @catalog_option
 def remove(identifier, catalog_path) -> None:
     """Remove one series (bar type or instrument id) from the catalog."""
-    store = open_catalog(catalog_path)
+    store = open_existing_catalog(catalog_path)
     try:
         store.remove(identifier)
     except CatalogError as e:

@@ -51,8 +51,13 @@ def ingest_kraken_rest(
     path: str | Path,
     interval_minutes: int | None = None,
     asset_pairs_file: str | Path | None = None,
+    replace: bool = False,
 ) -> IngestResult:
-    """Ingest a saved /0/public/OHLC (bars) or /0/public/Trades (trade ticks) response."""
+    """
+    Ingest a saved /0/public/OHLC (bars) or /0/public/Trades (trade ticks) response.
+
+    Rows that would change stored rows are an error unless ``replace``.
+    """
     path = Path(path)
     response = read_response(path)
     instrument = instrument_for(response.pair, asset_pairs_file)
@@ -62,7 +67,7 @@ def ingest_kraken_rest(
     else:
         data = trades_to_ticks(response, instrument, path)
     source = Provenance(f"kraken-rest-{response.kind}", details={"file": path.name})
-    return catalog.ingest(instrument, data, source)
+    return catalog.ingest(instrument, data, source, replace=replace)
 
 
 def ingest_sample(catalog: SeraphimCatalog, market: SampleMarket) -> list[IngestResult]:

@@ -23,6 +23,7 @@ from nautilus_trader.model.instruments import Instrument
 from seraphim.adapters.kraken.constants import OHLC_INTERVALS
 from seraphim.adapters.kraken.constants import bar_spec_for_interval
 from seraphim.catalog.errors import MalformedInputError
+from seraphim.catalog.spacing import check_spacing
 
 _NANOS = 1_000_000_000
 _AGGRESSOR = {"b": AggressorSide.BUYER, "s": AggressorSide.SELLER}
@@ -106,6 +107,9 @@ def ohlc_to_bars(
             )
         except (ValueError, TypeError, ArithmeticError) as e:
             raise MalformedInputError(path, None, f"OHLC row {index}: {e}: {row}") from None
+    # The forming candle is the last row only, so the committed rows' indexes are the response's.
+    open_times = [bar.ts_event // _NANOS - interval_minutes * 60 for bar in bars]
+    check_spacing(open_times, interval_minutes * 60, path, lambda row: f"OHLC row {row}")
     return bars
 
 

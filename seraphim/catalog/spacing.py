@@ -10,6 +10,10 @@ import numpy as np
 from seraphim.adapters.kraken.constants import OHLC_INTERVALS
 from seraphim.catalog.errors import MalformedInputError
 
+# A real series at the named interval shows a single-interval step within this many steps, so a
+# coarser common spacing means the interval is wrong. Fewer steps may just be a quiet market.
+MIN_STEPS_TO_JUDGE_SPACING = 20
+
 
 def check_spacing(
     open_times: np.ndarray,
@@ -20,21 +24,22 @@ def check_spacing(
     """
     Refuse ``interval_seconds`` unless it is the spacing of ``open_times`` (UNIX seconds).
 
-    The spacing is the greatest common divisor of the steps between rows, so hours without
-    trades (missing candles) do not hide it. A file with one candle cannot be checked.
+    Every step between rows must be a whole number of intervals. The spacing is the greatest
+    common divisor of the steps, so candles missing for lack of trades do not hide it; it must
+    equal the interval once there are enough steps to tell (``MIN_STEPS_TO_JUDGE_SPACING``).
     """
     steps = np.diff(np.asarray(open_times, dtype=np.int64))
     moves = np.abs(steps[steps != 0])
     if len(moves) == 0:
         return
     spacing = int(np.gcd.reduce(moves))
-    if spacing == interval_seconds:
+    off = np.flatnonzero(steps % interval_seconds)
+    if spacing == interval_seconds or (len(off) == 0 and len(moves) < MIN_STEPS_TO_JUDGE_SPACING):
         return
     problem = (
         f"rows are {_duration(spacing)} apart, but the interval given is "
         f"{_duration(interval_seconds)}"
     )
-    off = np.flatnonzero(steps % interval_seconds)
     if len(off):
         step = int(off[0])
         problem += (

@@ -1,6 +1,3 @@
-import hashlib
-from pathlib import Path
-
 import numpy as np
 import pandas as pd
 import pytest
@@ -12,16 +9,10 @@ from seraphim.catalog.inventory import list_series
 from seraphim.catalog.quality import check_catalog
 from seraphim.catalog.store import SeraphimCatalog
 
+from .helpers import snapshot
+
 BAR_TYPE = "BTC/USD.KRAKEN-1-HOUR-LAST-EXTERNAL"
 HOUR_NS = 3_600_000_000_000
-
-
-def snapshot(root: Path) -> dict[str, str]:
-    return {
-        str(p.relative_to(root)): hashlib.sha256(p.read_bytes()).hexdigest()
-        for p in sorted(root.rglob("*"))
-        if p.is_file()
-    }
 
 
 @pytest.fixture(scope="module")
