@@ -85,7 +85,8 @@ def _trader(client, trader_id: str | None):
             raise StateError("Redis holds no trader state (is a node running with --state redis?)")
         if len(traders) > 1:
             raise StateError(
-                f"several traders in Redis ({', '.join(traders)}): choose one with --trader"
+                f"several traders in Redis ({', '.join(traders)}): choose one with --trader "
+                f"or ${TRADER_ENV}"
             )
         trader_id = traders[0]
     return TraderState.open(client, trader_id)
@@ -211,12 +212,15 @@ def _status_word(status: str) -> str:
     return "" if status == "all" else f"{status} "
 
 
-def _problems_note(trader) -> str:
-    if not trader.problems:
+def _problems_note(trader, named: int = 3) -> str:
+    problems = trader.problems
+    if not problems:
         return ""
-    first = trader.problems[0]
-    return f"{len(trader.problems)} stored value(s) could not be decoded, e.g. {first.key}: " + (
-        first.error
+    listed = "; ".join(f"{p.key}: {p.error}" for p in problems[:named])
+    more = f"; and {len(problems) - named} more" if len(problems) > named else ""
+    return (
+        f"{len(problems)} stored value(s) skipped (not nautilus state this version reads): "
+        f"{listed}{more}"
     )
 
 

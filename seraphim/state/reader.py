@@ -3,17 +3,24 @@ Read what nautilus keeps in Redis for each trader, decoded with nautilus's own s
 rebuilt into nautilus's own objects (orders and positions replayed from their stored events, as
 ``CacheDatabaseAdapter`` does when a node starts). Read-only: nothing here writes to Redis.
 
-Layout (nautilus 1.221, ``use_trader_prefix=True``), all under ``trader-<TRADER_ID>:``:
+Layout (nautilus 1.231, ``use_trader_prefix=True``), all under ``trader-<TRADER_ID>:``:
 ``orders:<client_order_id>`` (list of order events, the first ``OrderInitialized``),
 ``positions:<position_id>`` (list of fills), ``accounts:<account_id>`` (list of
 ``AccountState``), ``instruments:<id>``, ``strategies:<id>:state`` / ``actors:<id>:state``
-(dict of bytes), ``index:*`` and the message-bus streams ``stream:<topic>`` whose entries carry
-``topic`` and ``payload`` fields; the heartbeat stream ``stream:health:heartbeat`` carries an ISO
-timestamp.
+(dict of bytes), ``index:*`` (sets of ids, e.g. ``index:positions_open``) and the message-bus
+streams ``stream:<topic>`` whose entries carry ``topic`` and ``payload`` fields; the heartbeat
+stream ``stream:health:heartbeat`` carries an ISO timestamp.
+
+Values are msgpack or json (``encoding`` of nautilus's cache and message-bus configs; json is the
+message bus's default since 1.230): each value is decoded by what it holds, so a trader whose
+cache and streams differ reads too. Anything else under a trader's prefix (a foreign tool's key,
+a value of the wrong type) is skipped and named in ``problems``, never fatal.
 """
 
 from __future__ import annotations
 
+import base64
+import binascii
 import fnmatch
 import re
 import time
@@ -30,15 +37,17 @@ from nautilus_trader.model.orders.unpacker import OrderUnpacker
 from nautilus_trader.model.position import Position
 from nautilus_trader.serialization.serializer import MsgSpecSerializer
 
+from seraphim.state.settings import CONNECT_TIMEOUT_SECS
 from seraphim.state.settings import RedisSettings
+from seraphim.state.settings import StateError
+from seraphim.state.settings import connect_redis
 
 TRADER_PREFIX = "trader-"
 HEARTBEAT_STREAM = "health:heartbeat"
 _CHUNK = 500
-
-
-class StateError(Exception):
-    """A state query that cannot be answered; the message is for the user (no traceback)."""
+# A nautilus trader id is NAME-TAG (TraderId checks for the hyphen); a key under `trader-`
+# whose head is anything else is not a trader's.
+_TRADER_ID = re.compile(r"[^\s:]+-[^\s:]+")
 
 
 class TraderNotFound(StateError):
@@ -53,8 +62,16 @@ class Decoder:
         self._json = MsgSpecSerializer(encoding=msgspec.json, timestamps_as_str=True)
 
     def decode(self, payload: bytes) -> Any:
+        # A json object starts with "{"; a msgpack map never does (0x7b is a bare integer).
         serializer = self._json if payload[:1] == b"{" else self._msgpack
         return serializer.deserialize(payload)
+
+    def decode_state(self, payload: bytes) -> dict[str, bytes]:
+        """Saved component state: a dict of bytes (json carries the bytes as base64 text)."""
+        state = self.decode(payload)
+        if not isinstance(state, dict):
+            raise ValueError(f"saved state is a {type(state).__name__}, not a dict")
+        return {key: _state_bytes(value) for key, value in state.items()}
 
     def decode_or_raw(self, payload: bytes) -> Any:
         """A nautilus object, or (for payloads that are not serialized objects) the text."""
@@ -75,37 +92,19 @@ class Problem:
     error: str
 
 
-def connect(settings: RedisSettings, timeout: float = 3.0):
+def connect(settings: RedisSettings, timeout: float = CONNECT_TIMEOUT_SECS):
     """A connected redis client; ``StateError`` naming the (password-free) URL when unreachable."""
-    import redis
-
-    client = settings.client(timeout=timeout)
-    try:
-        client.ping()
-    except redis.AuthenticationError:
-        raise StateError(f"Redis at {settings.url} refused the credentials") from None
-    except (redis.ConnectionError, redis.TimeoutError, OSError) as e:
-        raise StateError(
-            f"cannot reach Redis at {settings.url}: {_reason(e)} "
-            f"(set SERAPHIM_REDIS_URL or --redis-url)"
-        ) from None
-    except redis.RedisError as e:
-        raise StateError(f"Redis at {settings.url}: {e}") from None
-    return client
-
-
-def _reason(error: Exception) -> str:
-    text = str(error).strip() or type(error).__name__
-    return text.rstrip(".")
+    return connect_redis(settings, timeout)
 
 
 def list_traders(client) -> list[str]:
-    """Every trader id with keys in this Redis database, sorted."""
+    """Every trader id with keys (``trader-<NAME-TAG>:...``) in this Redis database, sorted."""
     traders = set()
-    for key in client.scan_iter(match=f"{TRADER_PREFIX}*", count=1000):
-        head = key.decode(errors="replace").split(":", 1)[0]
-        traders.add(head[len(TRADER_PREFIX) :])
-    return sorted(t for t in traders if t)
+    for key in client.scan_iter(match=f"{TRADER_PREFIX}*:*", count=1000):
+        head = key.decode(errors="replace").split(":", 1)[0][len(TRADER_PREFIX) :]
+        if _TRADER_ID.fullmatch(head):
+            traders.add(head)
+    return sorted(traders)
 
 
 def ns_to_datetime(ns: int | None) -> datetime | None:
@@ -138,18 +137,42 @@ class TraderState:
 
     def _keys(self, pattern: str) -> list[str]:
         cut = len(self.prefix)
-        return sorted(
-            key.decode()[cut:]
-            for key in self.client.scan_iter(match=f"{self.prefix}{pattern}", count=1000)
-        )
+        keys = []
+        for raw in self.client.scan_iter(match=f"{self.prefix}{pattern}", count=1000):
+            try:
+                keys.append(raw.decode()[cut:])
+            except UnicodeDecodeError:
+                self.problems.append(Problem(repr(raw[cut:])[2:-1], "key is not UTF-8 text"))
+        return sorted(keys)
 
-    def _lists(self, keys: list[str]) -> Iterator[tuple[str, list[bytes]]]:
+    def _indexed_keys(self, kind: str, status: str) -> list[str]:
+        """``kind:<id>`` keys: all of them, or those in nautilus's open/closed index set."""
+        if status == "all":
+            return self._keys(f"{kind}:*")
+        index = f"index:{kind}_{status}"
+        try:
+            ids = self.client.smembers(self.prefix + index)
+        except Exception as e:  # a foreign value of another type under the index's name
+            self.problems.append(Problem(index, _error(e)))
+            return []
+        return sorted(f"{kind}:{i.decode(errors='replace')}" for i in ids)
+
+    def _read(self, command: str, keys: list[str], *args) -> Iterator[tuple[str, Any]]:
+        """``(key, reply)`` of ``command`` on each key, pipelined; a key whose reply is an
+        error (e.g. a value of another type) is named in ``problems`` and left out."""
         for start in range(0, len(keys), _CHUNK):
             chunk = keys[start : start + _CHUNK]
             pipe = self.client.pipeline(transaction=False)
             for key in chunk:
-                pipe.lrange(self.prefix + key, 0, -1)
-            yield from zip(chunk, pipe.execute(), strict=True)
+                getattr(pipe, command)(self.prefix + key, *args)
+            for key, reply in zip(chunk, pipe.execute(raise_on_error=False), strict=True):
+                if isinstance(reply, Exception):
+                    self.problems.append(Problem(key, _error(reply)))
+                else:
+                    yield key, reply
+
+    def _lists(self, keys: list[str]) -> Iterator[tuple[str, list[bytes]]]:
+        return self._read("lrange", keys, 0, -1)
 
     # -- orders -------------------------------------------------------------------------------
 
@@ -161,13 +184,9 @@ class TraderState:
     ) -> list[Order]:
         """Orders rebuilt from their events, newest activity first; status all/open/closed."""
         result = []
-        for key, events in self._lists(self._keys("orders:*")):
+        for key, events in self._lists(self._indexed_keys("orders", status)):
             order = self._rebuild_order(key, events)
             if order is None:
-                continue
-            if status == "open" and not order.is_open:
-                continue
-            if status == "closed" and not order.is_closed:
                 continue
             if strategy and not _matches(order.strategy_id.value, strategy):
                 continue
@@ -192,7 +211,7 @@ class TraderState:
                     order.apply(event)
             return order
         except Exception as e:
-            self.problems.append(Problem(key, f"{type(e).__name__}: {e}"))
+            self.problems.append(Problem(key, _error(e)))
             return None
 
     def order_events(self, client_order_id: str) -> list[Any]:
@@ -215,19 +234,11 @@ class TraderState:
         strategy: str | None = None,
         instrument: str | None = None,
     ) -> list[Position]:
-        """
-        Positions rebuilt from their fills; status all/open/closed is read from each rebuilt
-        position, not from ``index:positions_open`` (which nautilus 1.221 fills with event
-        payloads rather than ids on update).
-        """
+        """Positions rebuilt from their fills, newest activity first; status all/open/closed."""
         result = []
-        for key, fills in self._lists(self._keys("positions:*")):
+        for key, fills in self._lists(self._indexed_keys("positions", status)):
             position = self._rebuild_position(key, fills)
             if position is None:
-                continue
-            if status == "open" and not position.is_open:
-                continue
-            if status == "closed" and not position.is_closed:
                 continue
             if strategy and not _matches(position.strategy_id.value, strategy):
                 continue
@@ -251,25 +262,26 @@ class TraderState:
                 position.apply(self.decoder.decode(payload))
             return position
         except Exception as e:
-            self.problems.append(Problem(key, f"{type(e).__name__}: {e}"))
+            self.problems.append(Problem(key, _error(e)))
             return None
 
     # -- accounts -----------------------------------------------------------------------------
 
     def accounts(self) -> list[AccountState]:
         """The latest ``AccountState`` of each account."""
-        keys = self._keys("accounts:*")
-        pipe = self.client.pipeline(transaction=False)
-        for key in keys:
-            pipe.lindex(self.prefix + key, -1)
         states = []
-        for key, raw in zip(keys, pipe.execute(), strict=True):
+        for key, raw in self._read("lindex", self._keys("accounts:*"), -1):
             if raw is None:
                 continue
             try:
-                states.append(self.decoder.decode(raw))
+                state = self.decoder.decode(raw)
             except Exception as e:
-                self.problems.append(Problem(key, f"{type(e).__name__}: {e}"))
+                self.problems.append(Problem(key, _error(e)))
+                continue
+            if isinstance(state, AccountState):
+                states.append(state)
+            else:
+                self.problems.append(Problem(key, f"not an AccountState ({type(state).__name__})"))
         return states
 
     # -- saved component state ----------------------------------------------------------------
@@ -277,16 +289,15 @@ class TraderState:
     def saved_states(self) -> dict[str, tuple[str, dict[str, bytes]]]:
         """``{component_id: (kind, state)}`` for strategies and actors with saved state."""
         result: dict[str, tuple[str, dict[str, bytes]]] = {}
-        for kind in ("strategies", "actors"):
-            for key in self._keys(f"{kind}:*:state"):
-                raw = self.client.get(self.prefix + key)
+        for kind, singular in (("strategies", "strategy"), ("actors", "actor")):
+            for key, raw in self._read("get", self._keys(f"{kind}:*:state")):
                 component = key.split(":", 1)[1].rsplit(":", 1)[0]
                 try:
-                    state = self.decoder.decode(raw) if raw else {}
+                    state = self.decoder.decode_state(raw) if raw else {}
                 except Exception as e:
-                    self.problems.append(Problem(key, f"{type(e).__name__}: {e}"))
+                    self.problems.append(Problem(key, _error(e)))
                     continue
-                result[component] = (kind.rstrip("s").replace("strategie", "strategy"), state)
+                result[component] = (singular, state)
         return result
 
     # -- streams and health -------------------------------------------------------------------
@@ -334,7 +345,8 @@ class TraderState:
             ("instruments", "instruments:*"),
         ):
             counts[name] = len(self._keys(pattern))
-        counts["orders_open"] = self.client.scard(self.prefix + "index:orders_open")
+        for name in ("orders_open", "positions_open"):
+            counts[name] = next((size for _, size in self._read("scard", [f"index:{name}"])), 0)
         counts["streams"] = len(self.streams())
         return counts
 
@@ -392,6 +404,22 @@ class StreamMessage:
     time: datetime
     topic: str
     value: Any
+
+
+def _error(error: Exception) -> str:
+    return f"{type(error).__name__}: {error}"
+
+
+def _state_bytes(value: Any) -> bytes:
+    """One saved state value: msgpack keeps bytes; json turned them into base64 text."""
+    if isinstance(value, bytes):
+        return value
+    if isinstance(value, str):
+        try:
+            return base64.b64decode(value, validate=True)
+        except binascii.Error:
+            raise ValueError(f"saved state value {value[:20]!r} is not base64") from None
+    raise ValueError(f"saved state value is a {type(value).__name__}, not bytes")
 
 
 def _matches(value: str, wanted: str) -> bool:

@@ -5,7 +5,9 @@ message-bus configs that put a node's state there.
 A node keeps its state in memory unless asked otherwise: ``--state redis`` on the node runner or
 ``SERAPHIM_STATE=redis`` in the environment. The Redis server comes from ``SERAPHIM_REDIS_URL``
 (default ``redis://127.0.0.1:6379/0``); a password in it reaches nautilus's ``DatabaseConfig``
-(whose repr redacts it) and is never printed by Seraphim.
+(whose repr redacts it) and is never printed by Seraphim. :func:`check_redis` tells, within a
+timeout, whether that server answers: callers use it before nautilus connects (nautilus itself
+would wait inside native code, where no signal is handled).
 """
 
 from __future__ import annotations
@@ -24,6 +26,8 @@ REDIS_URL_ENV = "SERAPHIM_REDIS_URL"
 STATE_ENV = "SERAPHIM_STATE"
 DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/0"
 STATE_BACKENDS = ("memory", "redis")
+ENCODINGS = ("msgpack", "json")
+CONNECT_TIMEOUT_SECS = 3.0
 
 # Market data that would flood the streams: kept off them (bars and all events stay on).
 DEFAULT_STREAM_TYPE_FILTER = (
@@ -37,6 +41,14 @@ DEFAULT_STREAM_TYPE_FILTER = (
 
 class StateConfigError(ValueError):
     """A state setting (URL, backend name) that cannot be used; the message says why."""
+
+
+class StateError(Exception):
+    """A state query that cannot be answered; the message is for the user (no traceback)."""
+
+
+class RedisUnavailable(StateError):
+    """Redis did not answer (refused, timed out, rejected the credentials); names the URL."""
 
 
 @dataclass(frozen=True)
@@ -57,14 +69,14 @@ class RedisSettings:
             user = f"{self.username or ''}:***@"
         return f"{scheme}://{user}{self.host}:{self.port}/{self.db}"
 
-    def client(self, timeout: float = 3.0):
-        """A redis-py client (decode_responses off: nautilus's values are msgpack bytes)."""
+    def client(self, timeout: float = CONNECT_TIMEOUT_SECS, retries: int = 1):
+        """A redis-py client (decode_responses off: nautilus's values are bytes)."""
         import redis
         from redis.backoff import ExponentialBackoff
         from redis.retry import Retry
 
         return redis.Redis(
-            retry=Retry(ExponentialBackoff(cap=0.5, base=0.1), retries=1),
+            retry=Retry(ExponentialBackoff(cap=0.5, base=0.1), retries=retries),
             host=self.host,
             port=self.port,
             db=self.db,
@@ -101,6 +113,46 @@ def redis_settings(url: str | None = None) -> RedisSettings:
     )
 
 
+def connect_redis(settings: RedisSettings, timeout: float = CONNECT_TIMEOUT_SECS):
+    """A redis client that answered PING within ``timeout`` s; else ``RedisUnavailable``."""
+    import redis
+
+    client = settings.client(timeout=timeout, retries=0)  # one attempt: the timeout holds
+    try:
+        client.ping()
+    except redis.AuthenticationError:
+        client.close()
+        raise RedisUnavailable(f"Redis at {settings.url} refused the credentials") from None
+    except redis.TimeoutError:
+        client.close()
+        raise RedisUnavailable(
+            f"cannot reach Redis at {settings.url}: no answer within {timeout:g} s"
+        ) from None
+    except (redis.ConnectionError, OSError) as e:
+        client.close()
+        raise RedisUnavailable(f"cannot reach Redis at {settings.url}: {_reason(e)}") from None
+    except redis.RedisError as e:
+        client.close()
+        raise RedisUnavailable(f"Redis at {settings.url}: {_reason(e)}") from None
+    return client
+
+
+def check_redis(url: str | None = None, timeout: float = CONNECT_TIMEOUT_SECS) -> RedisSettings:
+    """
+    Redis at ``url`` (else ``$SERAPHIM_REDIS_URL``, else the local default) answers within
+    ``timeout`` seconds: its settings, else ``RedisUnavailable`` (or ``StateConfigError`` for a
+    bad URL) with a one-line, password-free message.
+    """
+    settings = redis_settings(url)
+    connect_redis(settings, timeout).close()
+    return settings
+
+
+def _reason(error: Exception) -> str:
+    text = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+    return text.rstrip(".")
+
+
 def state_backend(option: str | None = None) -> str:
     """The state backend: the option if given, else ``$SERAPHIM_STATE``, else ``memory``."""
     value = (option or os.environ.get(STATE_ENV) or "memory").strip().lower()
@@ -113,9 +165,15 @@ def state_backend(option: str | None = None) -> str:
 
 
 def redis_database_config(settings: RedisSettings | None = None) -> DatabaseConfig:
+    """
+    nautilus's Redis connection for ``settings``, with bounded waits: nautilus's defaults
+    (20 s per attempt, 100 attempts with backoff up to 1000 s) hold a starting node in native
+    code, deaf to signals, for as long as Redis is away.
+    """
     settings = settings or redis_settings()
     if settings.db != 0:
-        # nautilus's Redis backing (1.221) has no database index: it always uses database 0.
+        # nautilus 1.231's Redis connection has no database index (DatabaseConfig has none and
+        # the URL it builds is scheme://host:port): it always uses database 0.
         raise StateConfigError(
             f"nautilus keeps its cache in Redis database 0; {settings.url} names database "
             f"{settings.db} (use a separate Redis server or a distinct trader id instead)"
@@ -127,6 +185,11 @@ def redis_database_config(settings: RedisSettings | None = None) -> DatabaseConf
         username=settings.username,
         password=settings.password,
         ssl=settings.ssl,
+        connection_timeout=int(CONNECT_TIMEOUT_SECS),
+        response_timeout=10,
+        number_of_retries=5,
+        factor=200,  # ms: the first retry's delay
+        max_delay=2,  # s
     )
 
 
@@ -136,22 +199,29 @@ def redis_cache_configs(
     heartbeat_secs: int | None = 5,
     autotrim_mins: int | None = 24 * 60,
     stream_type_filter: tuple[str, ...] | None = DEFAULT_STREAM_TYPE_FILTER,
+    encoding: str = "msgpack",
 ) -> tuple[CacheConfig, MessageBusConfig]:
     """
     The nautilus ``CacheConfig`` and ``MessageBusConfig`` that keep a node's state in Redis.
 
-    Keys are ``trader-<TRADER_ID>:...`` (nautilus's trader prefix), values msgpack, one stream
-    per topic under ``trader-<TRADER_ID>:stream:<topic>``, a heartbeat on
+    Keys are ``trader-<TRADER_ID>:...`` (nautilus's trader prefix), values in ``encoding``, one
+    stream per topic under ``trader-<TRADER_ID>:stream:<topic>``, a heartbeat on
     ``...:stream:health:heartbeat`` every ``heartbeat_secs``. Cache writes are not buffered, so a
     SIGKILLed node loses nothing it had already written. ``trader_id`` is not needed by nautilus
     (the kernel supplies it) and is accepted so callers can validate it early.
+
+    msgpack, not nautilus 1.231's message-bus default json: a json cache hands saved strategy
+    state back to ``on_load`` as base64 text instead of bytes, and state already in Redis stays
+    readable by a restarted node. ``seraphim state`` reads both.
     """
+    if encoding not in ENCODINGS:
+        raise StateConfigError(f"Redis encoding must be msgpack or json (got {encoding!r})")
     if trader_id is not None and "-" not in trader_id:
         raise StateConfigError(f"trader id {trader_id!r} must look like NAME-TAG, e.g. NODE-001")
     database = redis_database_config(settings)
     cache = CacheConfig(
         database=database,
-        encoding="msgpack",
+        encoding=encoding,
         use_trader_prefix=True,
         use_instance_id=False,
         flush_on_start=False,
@@ -164,7 +234,7 @@ def redis_cache_configs(
         types_filter = [resolve_path(path) for path in stream_type_filter]
     message_bus = MessageBusConfig(
         database=database,
-        encoding="msgpack",
+        encoding=encoding,
         use_trader_prefix=True,
         use_trader_id=True,
         use_instance_id=False,

@@ -1,6 +1,7 @@
 """
 `seraphim state` over the real Redis state a nautilus kernel writes (a BacktestEngine with the
-Redis cache and message bus from `redis_cache_configs`): it shows exactly what nautilus holds.
+Redis cache and message bus from `redis_cache_configs`), in both of nautilus's encodings
+(msgpack, and json, the message bus's default since 1.230): it shows exactly what nautilus holds.
 """
 
 from __future__ import annotations
@@ -31,11 +32,11 @@ from .strategies import LeaveOpen
 from .strategies import LeaveOpenConfig
 
 
-@pytest.fixture(scope="module")
-def kernel_state(redis_url):
+@pytest.fixture(scope="module", params=["msgpack", "json"])
+def kernel_state(redis_url, request):
     """Run a kernel writing to Redis; returns (trader id, what its cache held)."""
     trader = unique_trader("STATE")
-    cache, bus = redis_cache_configs(trader, redis_settings(redis_url))
+    cache, bus = redis_cache_configs(trader, redis_settings(redis_url), encoding=request.param)
     leave_open = LeaveOpen(LeaveOpenConfig(instrument_id=INSTRUMENT.id, bar_type=BAR_TYPE))
     engine = make_engine(
         trader, cache=cache, message_bus=bus, strategies=[ema_cross("000"), leave_open]
@@ -230,9 +231,63 @@ def test_an_undecodable_value_is_reported_not_fatal(redis_url, kernel_state):
     try:
         result = _invoke(redis_url, "orders", "-t", trader, "--limit", "0")
         assert result.exit_code == 0, result.output
-        assert "could not be decoded" in result.output and "O-BROKEN-1" in result.output
+        assert "skipped" in result.output and "O-BROKEN-1" in result.output
         result = _invoke(redis_url, "orders", "-t", trader, "--limit", "0", "--json")
         assert len(json.loads(result.output)) == len(truth["orders"])
     finally:
         client.delete(key)
         client.close()
+
+
+def test_foreign_and_garbage_keys_are_named_and_the_rest_shown(redis_url, kernel_state):
+    """Keys nautilus did not write (wrong types, junk, non-UTF-8 names) never stop a view."""
+    trader, truth = kernel_state
+    prefix = f"trader-{trader}:"
+    junk = unique_trader("JUNK").replace("-", "")  # no NAME-TAG hyphen: not a trader id
+    client = redis_settings(redis_url).client()
+    planted = [
+        f"{prefix}orders:O-STRING".encode(),
+        f"{prefix}positions:P-HASH".encode(),
+        f"{prefix}accounts:A-SET".encode(),
+        f"{prefix}strategies:Foreign-000:state".encode(),
+        prefix.encode() + b"orders:O-\xff",
+        f"trader-{junk}:whatever".encode(),
+        f"trader-{junk}".encode(),
+    ]
+    client.set(planted[0], b"not a list")
+    client.hset(planted[1], "a", "b")
+    client.sadd(planted[2], "x")
+    client.rpush(planted[3], b"a list, not state")
+    client.rpush(planted[4], b"\xc1")
+    client.set(planted[5], b"{}")
+    client.set(planted[6], b"{}")
+    try:
+        for command, count in (
+            ("orders", len(truth["orders"])),
+            ("positions", len(truth["positions"])),
+            ("accounts", len(truth["balances"])),
+        ):
+            result = _invoke(redis_url, command, "-t", trader, *_limit(command), "--json")
+            assert result.exit_code == 0, result.output
+            assert len(json.loads(result.output)) == count
+        result = _invoke(redis_url, "orders", "-t", trader, "--limit", "0")
+        assert result.exit_code == 0, result.output
+        assert "2 stored value(s) skipped" in result.output and "O-STRING" in result.output
+        result = _invoke(redis_url, "positions", "-t", trader)
+        assert "P-HASH" in result.output and "WRONGTYPE" in result.output
+        result = _invoke(redis_url, "accounts", "-t", trader)
+        assert result.exit_code == 0 and "A-SET" in result.output
+        result = _invoke(redis_url, "strategies", "-t", trader, "--json")
+        assert result.exit_code == 0 and "bars_seen" in result.output
+        assert "Foreign-000" not in result.output
+        result = _invoke(redis_url, "traders", "--json")
+        listed = {row["trader_id"] for row in json.loads(result.output)}
+        assert trader in listed and not any(junk in t for t in listed)
+        assert junk not in list_traders(client)
+    finally:
+        client.delete(*planted)
+        client.close()
+
+
+def _limit(command: str) -> list[str]:
+    return ["--limit", "0"] if command == "orders" else []

@@ -2,10 +2,19 @@
 
 from __future__ import annotations
 
+import os
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
 import pytest
 from nautilus_trader.config import TradingNodeConfig
 
+from seraphim.state.settings import RedisUnavailable
 from seraphim.state.settings import StateConfigError
+from seraphim.state.settings import check_redis
 from seraphim.state.settings import redis_cache_configs
 from seraphim.state.settings import redis_settings
 from seraphim.state.settings import state_backend
@@ -45,6 +54,11 @@ def test_cache_and_message_bus_configs():
     assert bus.types_filter  # quote/trade ticks kept off the streams
     with pytest.raises(StateConfigError, match="database 0"):
         redis_cache_configs("NODE-001", redis_settings("redis://h:6379/3"))
+    assert cache.database.number_of_retries <= 5 and cache.database.max_delay <= 2
+    json_cache, json_bus = redis_cache_configs("NODE-001", encoding="json")
+    assert json_cache.encoding == json_bus.encoding == "json"
+    with pytest.raises(StateConfigError, match="msgpack or json"):
+        redis_cache_configs("NODE-001", encoding="capnp")
 
 
 def test_with_state_backend_on_a_node_config(monkeypatch):
@@ -75,3 +89,55 @@ def test_node_options_add_redis_and_the_journal_actor(monkeypatch):
     monkeypatch.setenv("SERAPHIM_JOURNAL", "maybe")
     with pytest.raises(StateConfigError, match="SERAPHIM_JOURNAL"):
         journal_enabled()
+
+
+@pytest.fixture
+def silent_port():
+    """A port that accepts TCP connections and never answers (a hung server)."""
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen(16)
+    yield server.getsockname()[1]
+    server.close()
+
+
+def closed_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def test_check_redis_names_the_server_within_the_timeout(redis_url, silent_port):
+    assert check_redis(redis_url, timeout=2).url == redis_settings(redis_url).url
+    for port, reason in ((closed_port(), "Connection refused"), (silent_port, "no answer")):
+        started = time.monotonic()
+        with pytest.raises(RedisUnavailable) as caught:
+            check_redis(f"redis://:s3cret@127.0.0.1:{port}/0", timeout=1)
+        assert time.monotonic() - started < 3
+        message = str(caught.value)
+        assert message.startswith(f"cannot reach Redis at redis://:***@127.0.0.1:{port}/0: ")
+        assert reason in message and "s3cret" not in message and "\n" not in message
+    with pytest.raises(StateConfigError, match="redis://"):
+        check_redis("http://x")
+
+
+def test_nautilus_gives_up_on_an_unreachable_redis_in_bounded_time():
+    """nautilus's defaults would retry a refused connection 100 times with growing delays."""
+    url = f"redis://127.0.0.1:{closed_port()}/0"
+    script = (
+        "from journal.engine import make_engine\n"
+        "from seraphim.state.settings import redis_cache_configs, redis_settings\n"
+        f"cache, bus = redis_cache_configs(settings=redis_settings({url!r}))\n"
+        "make_engine('NOREDIS-001', cache=cache, message_bus=bus)\n"
+    )
+    started = time.monotonic()
+    result = subprocess.run(
+        [sys.executable, "-c", script],
+        check=False,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, "PYTHONPATH": str(Path(__file__).parents[1])},
+    )
+    assert result.returncode != 0 and "Connection refused" in result.stderr
+    assert time.monotonic() - started < 60
