@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import math
 import signal
 import sys
 from pathlib import Path
@@ -20,6 +21,13 @@ from seraphim.sim.kraken.market import BookReplaySource
 from seraphim.sim.kraken.market import RandomWalkSource
 from seraphim.sim.kraken.market import TradeReplaySource
 from seraphim.sim.kraken.server import KrakenSimServer
+
+log = logging.getLogger(__name__)
+
+WALK_STEPS_PER_REAL_SECOND = 20
+VOLATILITY_PER_SECOND = 0.0001
+# A stop (close connections, release the ports) that takes longer is abandoned.
+STOP_TIMEOUT = 5.0
 
 
 def _parse_source(text: str, seed: int, interval: float | None):
@@ -38,15 +46,34 @@ def _parse_source(text: str, seed: int, interval: float | None):
     raise click.BadParameter(f"unknown market source {kind!r} in {text!r}", param_hint="--market")
 
 
-def history_walk(hours: float) -> dict:
-    """Random-walk settings for ``hours`` of history, made in at most ~2,000 steps."""
+def history_walk(hours: float, speed: float = 1.0) -> dict:
+    """
+    Random-walk settings for ``hours`` of history (made in at most ~2,000 steps) and a clock
+    ``speed``: the walk steps at most ``WALK_STEPS_PER_REAL_SECOND`` times a real second, each
+    step's volatility scaled to its length, so a fast clock does not mean more work per second.
+    """
     seconds = hours * 3600
-    return {"warmup_seconds": seconds, "warmup_step": max(60.0, seconds / 2000)}
+    step = max(1.0, speed / WALK_STEPS_PER_REAL_SECOND)
+    return {
+        "warmup_seconds": seconds,
+        "warmup_step": max(60.0, seconds / 2000),
+        "step_seconds": step,
+        "volatility": VOLATILITY_PER_SECOND * math.sqrt(step),
+    }
 
 
 @click.command("kraken")
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to bind.")
-@click.option("--port", default=8090, show_default=True, type=int, help="Port (0: any free).")
+@click.option(
+    "--port", default=8090, show_default=True, type=int, help="REST and public WS port (0: any)."
+)
+@click.option(
+    "--auth-ws-port",
+    type=int,
+    default=None,
+    help="Private WebSocket port, served at /v2 like ws-auth.kraken.com [default: PORT+1, or any "
+    "free port when PORT is 0].",
+)
 @click.option("--pairs", default="BTC/USD,ETH/USD", show_default=True, help="Comma list.")
 @click.option("--seed", default=1, show_default=True, type=int, help="Seed (ids, random walk).")
 @click.option("--api-key", envvar="KRAKEN_API_KEY", help="Accepted API key [KRAKEN_API_KEY].")
@@ -102,6 +129,7 @@ def history_walk(hours: float) -> dict:
 def kraken(
     host: str,
     port: int,
+    auth_ws_port: int | None,
     pairs: str,
     seed: int,
     api_key: str | None,
@@ -129,9 +157,12 @@ def kraken(
     elif api_key or api_secret:
         raise click.UsageError("give both --api-key and --api-secret (or neither)")
     sources = dict(_parse_source(m, seed, replay_interval) for m in markets)
+    if auth_ws_port is None:
+        auth_ws_port = port + 1 if port else 0
     config = SimConfig(
         host=host,
         port=port,
+        auth_ws_port=auth_ws_port,
         pairs=[p.strip() for p in pairs.split(",") if p.strip()],
         seed=seed,
         accounts=accounts,
@@ -139,7 +170,7 @@ def kraken(
         sources=sources,
         rate_limits=not no_rate_limits,
         asset_pairs_file=asset_pairs,
-        random_walk=history_walk(history_hours),
+        random_walk=history_walk(history_hours, speed),
     )
     try:
         asyncio.run(_serve(config, [parse_fault_option(f) for f in faults]))
@@ -151,14 +182,20 @@ async def _serve(config: SimConfig, faults: list[dict]) -> None:
     server = KrakenSimServer(config)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
+    signals = (signal.SIGINT, signal.SIGTERM)
+    for sig in signals:
         loop.add_signal_handler(sig, stop.set)
-    await server.start()
-    for spec in faults:
-        server.faults.apply(spec, now=server.exchange.now())
-    click.echo(json.dumps(server.addresses()), nl=True)
-    sys.stdout.flush()
     try:
+        await server.start()
+        for spec in faults:
+            server.faults.apply(spec, now=server.exchange.now())
+        click.echo(json.dumps(server.addresses()), nl=True)
+        sys.stdout.flush()
         await stop.wait()
     finally:
-        await server.stop()
+        for sig in signals:  # a second signal ends the process at once
+            loop.remove_signal_handler(sig)
+        try:
+            await asyncio.wait_for(server.stop(), STOP_TIMEOUT)
+        except TimeoutError:
+            log.warning("the exchange did not stop within %.0f s; exiting anyway", STOP_TIMEOUT)

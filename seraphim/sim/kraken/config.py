@@ -36,7 +36,8 @@ class SimConfig:
     """Everything the server needs; the defaults suit a test (ephemeral port, seeded walk)."""
 
     host: str = "127.0.0.1"
-    port: int = 0
+    port: int = 0  # REST, public WebSocket /v2, /_sim/*
+    auth_ws_port: int = 0  # private WebSocket /v2 (Kraken's ws-auth host)
     pairs: list[str] = field(default_factory=lambda: ["BTC/USD", "ETH/USD"])
     seed: int = 1
     accounts: list[AccountConfig] = field(default_factory=list)

@@ -14,6 +14,7 @@ market event so every event becomes its own WebSocket update.
 from __future__ import annotations
 
 import csv
+import functools
 import json
 import math
 import random
@@ -52,8 +53,10 @@ DEFAULT_PRICES: dict[str, str] = {
     "USDT/USD": "1.0",
     "USDC/USD": "1.0",
 }
-# Catch-up cap: a clock jump never replays more than this many steps at once.
-MAX_STEPS_PER_ADVANCE = 2000
+# Catch-up cap: one advance replays at most this many steps, so a tick's work stays bounded
+# however far the clock ran ahead (a fast clock, a long tick); the time beyond is walked in one
+# coarse step.
+MAX_STEPS_PER_ADVANCE = 100
 
 
 class MarketSource(Protocol):
@@ -70,6 +73,12 @@ class MarketSource(Protocol):
 
 def _stable_rng(*parts: object) -> random.Random:
     return random.Random(zlib.crc32(":".join(str(p) for p in parts).encode()))
+
+
+@functools.lru_cache(maxsize=65536)
+def _level_factor(seed: int, pair_key: str, price: Decimal) -> Decimal:
+    """The size factor of a synthetic level: a function of (seed, pair, price) alone."""
+    return Decimal(repr(round(_stable_rng(seed, pair_key, price).lognormvariate(0, 0.8), 6)))
 
 
 def synthetic_book(
@@ -89,8 +98,7 @@ def synthetic_book(
     typical = max(Decimal(2000) / mid, pair.ordermin * 5)
 
     def qty(price: Decimal) -> Decimal:
-        r = _stable_rng(seed, pair.key, price)
-        q = typical * Decimal(repr(round(r.lognormvariate(0, 0.8), 6)))
+        q = typical * _level_factor(seed, pair.key, price)
         return max(q.quantize(Decimal(1).scaleb(-qty_places), ROUND_DOWN), pair.ordermin)
 
     bids = [(best_bid - tick * i, qty(best_bid - tick * i)) for i in range(levels)]
@@ -159,8 +167,10 @@ class RandomWalkSource:
 
     def advance(self, exchange: Exchange, pair: SimPair, now: float) -> None:
         """One walk step (new book, maybe a trade) per elapsed ``step_seconds``."""
-        if now - self._next > self.step_seconds * MAX_STEPS_PER_ADVANCE:
-            self._next = now - self.step_seconds * MAX_STEPS_PER_ADVANCE
+        behind = (now - self._next) / self.step_seconds - MAX_STEPS_PER_ADVANCE
+        if behind > 0:
+            self._walk(pair, behind)
+            self._next += behind * self.step_seconds
         while self._next <= now:
             self._walk(pair)
             bids, asks = synthetic_book(pair, self.mid, self.seed, self.levels)

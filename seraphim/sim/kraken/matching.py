@@ -31,6 +31,7 @@ from seraphim.sim.kraken.fmt import quantize
 from seraphim.sim.kraken.instruments import SimPair
 from seraphim.sim.kraken.ratelimit import OPEN_ORDER_LIMITS
 from seraphim.sim.kraken.ratelimit import TradingCounter
+from seraphim.sim.kraken.stats import TapeStats
 
 ZERO = Decimal(0)
 ORDER_TYPES = frozenset(
@@ -287,6 +288,7 @@ class Exchange:
         self.accounts: dict[str, Account] = {}
         self.orders: dict[str, Order] = {}
         self.tape: dict[str, list[PublicTrade]] = {p.key: [] for p in pairs}
+        self.stats: dict[str, TapeStats] = {p.key: TapeStats() for p in pairs}
         self.last_price: dict[str, Decimal | None] = {p.key: None for p in pairs}
         self.status = "online"
         self.status_time = clock.now()
@@ -611,7 +613,11 @@ class Exchange:
         self._print(taker.pair, trade)
 
     def _print(self, pair: SimPair, trade: PublicTrade) -> None:
-        self.tape[pair.key].append(trade)
+        tape = self.tape[pair.key]
+        if tape and trade.time < tape[-1].time:
+            trade.time = tape[-1].time  # the tape stays in time order for its statistics
+        tape.append(trade)
+        self.stats[pair.key].add(trade)
         self.last_price[pair.key] = trade.price
         self._dirty.add(pair.key)
         self._traded.add(pair.key)

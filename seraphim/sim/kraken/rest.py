@@ -27,15 +27,13 @@ from seraphim.sim.kraken.matching import Order
 from seraphim.sim.kraken.matching import OrderRequest
 from seraphim.sim.kraken.matching import PrivateTrade
 from seraphim.sim.kraken.ratelimit import RestCounter
-from seraphim.sim.kraken.stats import candles
-from seraphim.sim.kraken.stats import window
+from seraphim.sim.kraken.stats import OHLC_INTERVALS
 
 if TYPE_CHECKING:
     from seraphim.sim.kraken.server import KrakenSimServer
 
 log = logging.getLogger(__name__)
 ZERO = Decimal(0)
-OHLC_INTERVALS = (1, 5, 15, 30, 60, 240, 1440, 10080, 21600)
 Params = dict[str, Any]
 
 
@@ -229,12 +227,12 @@ class RestApi:
         """``/0/public/Ticker``."""
         out = {}
         now = self.exchange.now()
-        midnight = now - now % 86400
         for pair in self._pairs(params, required=False):
             pd, ld = pair.display_price_decimals, pair.lot_decimals
             book = self.exchange.books[pair.key]
             tape = self.exchange.tape[pair.key]
-            today, day = window(tape, midnight), window(tape, now - 86400)
+            stats = self.exchange.stats[pair.key]
+            today, day = stats.today(now), stats.last_24h(now)
             last = tape[-1] if tape else None
 
             def side(price: Decimal | None, qty: Decimal, pd: int = pd) -> list[str]:
@@ -264,7 +262,7 @@ class RestApi:
         if interval not in OHLC_INTERVALS:
             raise KrakenError("EGeneral:Invalid arguments:interval")
         since = _int_param(params, "since")
-        rows = candles(self.exchange.tape[pair.key], interval * 60, self.exchange.now())
+        rows = self.exchange.stats[pair.key].candles[interval].window(self.exchange.now())
         last = rows[-2].time if len(rows) >= 2 else (rows[-1].time if rows else 0)
         if since is not None:
             rows = [r for r in rows if r.time > since]

@@ -1,6 +1,8 @@
 """
-The local Kraken exchange server: REST and WebSocket v2 (public and private) on one aiohttp
-app, plus ``/_sim/*`` inspection and control endpoints.
+The local Kraken exchange server: REST, WebSocket v2 public (``/v2``) and the ``/_sim/*``
+inspection and control endpoints on one listener; the private WebSocket at ``/v2`` on a second
+listener, as Kraken serves it on its own host (``wss://ws-auth.kraken.com/v2``). The first
+listener also keeps the private WebSocket at its former address ``/v2-auth``.
 
     async with KrakenSimServer(SimConfig(accounts=[AccountConfig(key, secret)])) as sim:
         sim.rest_url, sim.ws_public_url, sim.ws_private_url
@@ -41,8 +43,10 @@ from seraphim.sim.kraken.ws_public import PublicSession
 
 log = logging.getLogger(__name__)
 
-WS_PUBLIC_PATH = "/v2"
-WS_PRIVATE_PATH = "/v2-auth"
+WS_PATH = "/v2"
+WS_PRIVATE_LEGACY_PATH = "/v2-auth"  # the private WebSocket's address before it had a listener
+# Bounds of a stop: in-flight requests and WebSocket close handshakes get this long.
+SHUTDOWN_TIMEOUT = 2.0
 FIAT_DEFAULT = Decimal(100_000)
 CRYPTO_DEFAULT = Decimal(10)
 
@@ -73,11 +77,11 @@ class KrakenSimServer:
         self.sessions: set[WsSession] = set()
         self._tokens: dict[str, tuple[Account, float]] = {}
         self.exchange.listeners.append(self._on_exchange)
-        self._runner: web.AppRunner | None = None
-        self._site: web.TCPSite | None = None
+        self._runners: list[web.AppRunner] = []
         self._ticker: asyncio.Task | None = None
         self.host = self.config.host
         self.port = self.config.port
+        self.auth_ws_port = self.config.auth_ws_port
         self.rest = RestApi(self)
 
     def _add_account(self, config: Any) -> Account:
@@ -103,13 +107,13 @@ class KrakenSimServer:
 
     @property
     def ws_public_url(self) -> str:
-        """WebSocket v2 public endpoint."""
-        return f"ws://{self.host}:{self.port}{WS_PUBLIC_PATH}"
+        """WebSocket v2 public endpoint (Kraken: ``wss://ws.kraken.com/v2``)."""
+        return f"ws://{self.host}:{self.port}{WS_PATH}"
 
     @property
     def ws_private_url(self) -> str:
-        """WebSocket v2 private endpoint."""
-        return f"ws://{self.host}:{self.port}{WS_PRIVATE_PATH}"
+        """WebSocket v2 private endpoint (Kraken: ``wss://ws-auth.kraken.com/v2``)."""
+        return f"ws://{self.host}:{self.auth_ws_port}{WS_PATH}"
 
     def addresses(self) -> dict[str, str]:
         """The URLs a client needs."""
@@ -120,13 +124,13 @@ class KrakenSimServer:
         }
 
     def make_app(self) -> web.Application:
-        """The aiohttp application."""
+        """The main listener's application: REST, public WebSocket, control endpoints."""
         app = web.Application()
         app.add_routes(self.rest.routes())
         app.add_routes(
             [
-                web.get(WS_PUBLIC_PATH, self._ws_public),
-                web.get(WS_PRIVATE_PATH, self._ws_private),
+                web.get(WS_PATH, self._ws_public),
+                web.get(WS_PRIVATE_LEGACY_PATH, self._ws_private),
             ]
         )
         if self.config.control:
@@ -140,32 +144,55 @@ class KrakenSimServer:
             )
         return app
 
+    def make_auth_app(self) -> web.Application:
+        """The private WebSocket listener's application."""
+        app = web.Application()
+        app.add_routes([web.get(WS_PATH, self._ws_private)])
+        return app
+
+    async def _listen(self, app: web.Application, port: int) -> int:
+        runner = web.AppRunner(
+            app, handle_signals=False, access_log=None, shutdown_timeout=SHUTDOWN_TIMEOUT
+        )
+        await runner.setup()
+        self._runners.append(runner)
+        site = web.TCPSite(runner, self.config.host, port)
+        await site.start()
+        server = site._server  # the bound socket tells the real port when port=0
+        if server is not None and server.sockets:  # type: ignore[union-attr]
+            return server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+        return port
+
     async def start(self) -> None:
-        """Seed the markets, bind the port and start the clock loop."""
+        """Seed the markets, bind both listeners and start the clock loop."""
         now = self.clock.now()
         for key, source in self.sources.items():
             source.start(self.exchange, self.exchange.pairs[key], now)
-        self._runner = web.AppRunner(self.make_app(), handle_signals=False, access_log=None)
-        await self._runner.setup()
-        self._site = web.TCPSite(self._runner, self.config.host, self.config.port)
-        await self._site.start()
-        server = self._site._server  # the bound socket tells the real port when port=0
-        if server is not None and server.sockets:  # type: ignore[union-attr]
-            self.port = server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+        try:
+            self.port = await self._listen(self.make_app(), self.config.port)
+            self.auth_ws_port = await self._listen(self.make_auth_app(), self.config.auth_ws_port)
+        except BaseException:
+            await self.stop()
+            raise
         self._ticker = asyncio.create_task(self._tick_loop())
 
     async def stop(self) -> None:
-        """Close every connection and the listening socket."""
+        """Close every connection and both listening sockets (bounded in time)."""
         if self._ticker is not None:
             self._ticker.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._ticker
-        for session in list(self.sessions):
-            with contextlib.suppress(Exception):
-                await session.close()
-        if self._runner is not None:
-            await self._runner.cleanup()
-            self._runner = None
+            self._ticker = None
+        sessions = list(self.sessions)
+        for session in sessions:
+            session.closed = True
+        if sessions:
+            await asyncio.wait(
+                [asyncio.ensure_future(s.ws.close()) for s in sessions], timeout=SHUTDOWN_TIMEOUT
+            )
+        for runner in self._runners:
+            await runner.cleanup()
+        self._runners = []
 
     async def __aenter__(self) -> KrakenSimServer:
         await self.start()
@@ -244,7 +271,7 @@ class KrakenSimServer:
     # ------------------------------------------------------------ websockets
 
     async def _serve_ws(self, request: web.Request, cls: type[WsSession]) -> web.WebSocketResponse:
-        ws = web.WebSocketResponse(autoping=True)
+        ws = web.WebSocketResponse(autoping=True, timeout=SHUTDOWN_TIMEOUT)
         await ws.prepare(request)
         session = cls(self, ws)
         self.sessions.add(session)

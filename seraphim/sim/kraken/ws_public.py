@@ -16,12 +16,10 @@ from seraphim.sim.kraken.matching import Event
 from seraphim.sim.kraken.matching import PublicTrade
 from seraphim.sim.kraken.matching import StatusEvent
 from seraphim.sim.kraken.matching import TradeEvent
-from seraphim.sim.kraken.stats import candles
-from seraphim.sim.kraken.stats import window
+from seraphim.sim.kraken.stats import OHLC_INTERVALS
 from seraphim.sim.kraken.ws_common import WsSession
 
 BOOK_DEPTHS = (10, 25, 100, 500, 1000)
-OHLC_INTERVALS = (1, 5, 15, 30, 60, 240, 1440, 10080, 21600)
 PUBLIC_CHANNELS = ("ticker", "trade", "book", "ohlc", "instrument")
 ZERO = Decimal(0)
 
@@ -100,7 +98,8 @@ class PublicSession(WsSession):
             result["interval"] = interval
             self.reply("subscribe", req_id, result, time_in)
             if snapshot:
-                rows = candles(self.exchange.tape[pair.key], interval * 60, self.exchange.now())
+                series = self.exchange.stats[pair.key].candles[interval]
+                rows = series.window(self.exchange.now())
                 self.send(
                     {
                         "channel": "ohlc",
@@ -181,7 +180,7 @@ class PublicSession(WsSession):
     def _ticker(self, pair: SimPair) -> dict[str, Any]:
         book = self.exchange.books[pair.key]
         tape = self.exchange.tape[pair.key]
-        day = window(tape, self.exchange.now() - 86400)
+        day = self.exchange.stats[pair.key].last_24h(self.exchange.now())
         bid, ask = book.bids.best(), book.asks.best()
         last = tape[-1].price if tape else ZERO
         opened = day.open or last
@@ -295,14 +294,14 @@ class PublicSession(WsSession):
             if key in trades and symbol in self.ohlc:
                 now = self.exchange.now()
                 for interval in sorted(self.ohlc[symbol]):
-                    rows = candles(self.exchange.tape[key], interval * 60, now)
-                    if rows:
+                    candle = self.exchange.stats[key].candles[interval].current(now)
+                    if candle is not None:
                         self.send(
                             {
                                 "channel": "ohlc",
                                 "type": "update",
                                 "timestamp": rfc3339(now),
-                                "data": [self._candle(pair, rows[-1], interval)],
+                                "data": [self._candle(pair, candle, interval)],
                             }
                         )
 
