@@ -1,13 +1,16 @@
 """
 Catalog ingest rows per second: ``seraphim catalog ingest kraken-ohlcvt`` (validation, line-named
-errors, merge, atomic swap, provenance) against the bare nautilus path a hand-rolled setup
-would use (pandas read + BarDataWrangler + ParquetDataCatalog.write_data), same file, same run.
+errors, interval check, conflict-checked merge, atomic swap, provenance) against the bare nautilus
+path a hand-rolled setup would use (pandas read + BarDataWrangler + ParquetDataCatalog.write_data),
+same file, same run. Both write the same Parquet file (tests/catalog/test_nautilus_files.py).
 """
 
 from __future__ import annotations
 
 import shutil
+import statistics
 import tempfile
+import time
 from pathlib import Path
 
 import pandas as pd
@@ -82,10 +85,26 @@ def main() -> None:
         seraphim_ingest(path, target)
         results.append(
             (
-                "seraphim ingest, same file again (merge)",
+                "seraphim ingest, same file again (merge, nothing new)",
                 median_seconds(lambda: seraphim_ingest(path, target), REPEATS),
             )
         )
+        # The usual update: the catalog holds all but the newest tenth; the whole file comes in.
+        lines = path.read_text().splitlines(keepends=True)
+        older = work / "older.csv"
+        older.write_text("".join(lines[: len(lines) * 9 // 10]))
+
+        def update() -> None:
+            shutil.rmtree(target, ignore_errors=True)
+            seraphim_ingest(older, target)
+            started = time.perf_counter()
+            seraphim_ingest(path, target)
+            timings.append(time.perf_counter() - started)
+
+        timings: list[float] = []
+        for _ in range(REPEATS):
+            update()
+        results.append(("seraphim ingest, newest tenth added (merge)", statistics.median(timings)))
     reference = results[0][1]
     print_table(
         f"Catalog ingest of {label} ({rows_in_file:,} rows, median of {REPEATS})",
