@@ -51,21 +51,45 @@ def node() -> None:
 def run(
     config: Path, duration: float | None, log_level: str | None, summary_json, state, journal
 ) -> None:
-    """Launch a TradingNode from CONFIG (e.g. node_configs/kraken_sim.yaml)."""
+    """
+    Launch a TradingNode from CONFIG (e.g. node_configs/kraken_sim.yaml).
+
+    SIGINT or SIGTERM stops it gracefully; a second SIGINT ends it at once.
+    """
     from seraphim.adapters.kraken.http.errors import KrakenError
+    from seraphim.journal.settings import JournalError
     from seraphim.node.config import NodeConfigError
+    from seraphim.node.lifecycle import NodeStartError
+    from seraphim.node.preflight import DependencyError
     from seraphim.node.runner import run_node
     from seraphim.state.settings import StateConfigError
 
     try:
         summary = run_node(
-            config, duration=duration, log_level=log_level, state=state, journal=journal
+            config,
+            duration=duration,
+            log_level=log_level,
+            state=state,
+            journal=journal,
+            force_exit=_exit_now,
         )
-    except (NodeConfigError, KrakenError, StateConfigError) as e:
+    except (NodeConfigError, KrakenError, StateConfigError, JournalError) as e:
         fail(str(e))
+    except (DependencyError, NodeStartError) as e:
+        fail(str(e), exit_code=1)
     if summary_json is not None:
         summary_json.write_text(json.dumps(summary.to_dict(), indent=2))
     print_summary(summary)
+
+
+def _exit_now(code: int) -> None:
+    """A forced stop: leave without waiting for the node (its loop may be blocked)."""
+    import os
+    import sys
+
+    sys.stderr.write("seraphim node: forced stop\n")
+    sys.stderr.flush()
+    os._exit(code)
 
 
 def print_summary(summary) -> None:

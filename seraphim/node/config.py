@@ -341,12 +341,15 @@ def build_node_config(spec: NodeSpec, base: Path, *, log_level: str | None = Non
         log_colors=False,
         bypass_logging=level == "OFF",
     )
+    # An unexpected engine error stops the node gracefully (strategies' on_stop, in-flight
+    # orders settle, clients disconnect) instead of nautilus's default immediate os._exit.
     config = TradingNodeConfig(
         trader_id=TraderId(spec.trader_id),
         logging=logging_config,
-        data_engine=LiveDataEngineConfig(),
-        risk_engine=LiveRiskEngineConfig(),
+        data_engine=LiveDataEngineConfig(graceful_shutdown_on_exception=True),
+        risk_engine=LiveRiskEngineConfig(graceful_shutdown_on_exception=True),
         exec_engine=LiveExecEngineConfig(
+            graceful_shutdown_on_exception=True,
             reconciliation=spec.reconciliation and reconcile,
             reconciliation_lookback_mins=spec.reconciliation_lookback_mins,
             inflight_check_interval_ms=spec.inflight_check_interval_ms,

@@ -1,7 +1,6 @@
 """
-Run a nautilus ``TradingNode`` from a node file, optionally for a fixed duration, and summarise
-what happened: orders, fills, balances and positions as nautilus recorded them, plus the
-adapter's counters (reconnects, checksum mismatches, duplicates ignored...).
+Run a nautilus ``TradingNode`` from a node file: check its dependencies, build it, run it until
+stopped (``--duration``, SIGINT, SIGTERM) and summarise what happened.
 """
 
 from __future__ import annotations
@@ -9,9 +8,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import Callable
-from dataclasses import dataclass
-from dataclasses import field
-from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -20,159 +16,52 @@ import msgspec
 from seraphim.node.config import NodeSpec
 from seraphim.node.config import build_node_config
 from seraphim.node.config import load_node_spec
+from seraphim.node.lifecycle import NodeLifecycle
+from seraphim.node.preflight import REDIS_TIMEOUT_SECS
+from seraphim.node.preflight import check_dependencies
+from seraphim.node.summary import NodeSummary
+from seraphim.node.summary import collect_summary
+
+__all__ = ["NodeSummary", "build_node", "node_config_for", "run_node"]
+
+# nautilus connects to Redis inside native code holding the GIL (no signal is handled meanwhile)
+# and by default retries 100 times with backoff; ten retries back off for about 3 s in all.
+REDIS_CONNECT_RETRIES = 10
 
 
-@dataclass
-class NodeSummary:
-    """What a node run did, as plain data (JSON-serialisable)."""
+def node_config_for(
+    spec: NodeSpec,
+    base: Path,
+    *,
+    log_level: str | None = None,
+    extra_strategies: list | None = None,
+    state: str | None = None,
+    journal: bool | None = None,
+):
+    """The ``TradingNodeConfig`` (with the state and journal options) and the factories."""
+    from seraphim.state.node import with_node_options  # --state redis, --journal
 
-    name: str
-    orders: list[dict[str, Any]] = field(default_factory=list)
-    fills: list[dict[str, Any]] = field(default_factory=list)
-    balances: dict[str, dict[str, str]] = field(default_factory=dict)
-    positions: list[dict[str, Any]] = field(default_factory=list)
-    adapter: dict[str, dict[str, int]] = field(default_factory=dict)
-    data: dict[str, int] = field(default_factory=dict)
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "name": self.name,
-            "orders": self.orders,
-            "fills": self.fills,
-            "balances": self.balances,
-            "positions": self.positions,
-            "adapter": self.adapter,
-            "data": self.data,
-        }
+    config, data_factories, exec_factories = build_node_config(spec, base, log_level=log_level)
+    if extra_strategies:
+        config = msgspec.structs.replace(config, strategies=[*config.strategies, *extra_strategies])
+    config = _bounded_redis(with_node_options(config, state=state, journal=journal))
+    return config, data_factories, exec_factories
 
 
-def _dec(value: Any) -> str:
-    if value is None:
-        return ""
-    if hasattr(value, "as_decimal"):
-        return str(value.as_decimal())
-    return str(Decimal(str(value)))
-
-
-def collect_summary(node: Any, spec: NodeSpec) -> NodeSummary:
-    """Orders, fills, balances and positions from the node's cache."""
-    from nautilus_trader.model.events import OrderFilled
-
-    cache = node.kernel.cache
-    summary = NodeSummary(spec.name)
-    for order in cache.orders():
-        summary.orders.append(
-            {
-                "client_order_id": order.client_order_id.value,
-                "venue_order_id": order.venue_order_id.value if order.venue_order_id else None,
-                "strategy_id": order.strategy_id.value,
-                "instrument_id": order.instrument_id.value,
-                "side": order.side_string(),
-                "type": order.type_string(),
-                "quantity": _dec(order.quantity),
-                "filled_qty": _dec(order.filled_qty),
-                "avg_px": str(order.avg_px) if order.avg_px else None,
-                "status": order.status_string(),
-                "tags": list(order.tags or []),
-            }
-        )
-        for event in order.events:
-            if isinstance(event, OrderFilled):
-                summary.fills.append(
-                    {
-                        "client_order_id": event.client_order_id.value,
-                        "venue_order_id": event.venue_order_id.value,
-                        "trade_id": event.trade_id.value,
-                        "side": "BUY" if order.side_string() == "BUY" else "SELL",
-                        "last_qty": _dec(event.last_qty),
-                        "last_px": _dec(event.last_px),
-                        "commission": _dec(event.commission),
-                        "commission_currency": event.commission.currency.code,
-                        "liquidity": event.liquidity_side.name,
-                        "ts_event": event.ts_event,
-                    }
-                )
-    for account in cache.accounts():
-        for currency, balance in account.balances().items():
-            summary.balances[currency.code] = {
-                "total": _dec(balance.total),
-                "locked": _dec(balance.locked),
-                "free": _dec(balance.free),
-            }
-    for position in cache.positions():
-        summary.positions.append(
-            {
-                "instrument_id": position.instrument_id.value,
-                "strategy_id": position.strategy_id.value,
-                "side": position.side.name,
-                "quantity": _dec(position.quantity),
-                "is_open": position.is_open,
-            }
-        )
-    for client in list(node.kernel.data_engine._clients.values()) + list(
-        node.kernel.exec_engine._clients.values()
-    ):
-        stats = getattr(client, "adapter_stats", None)
-        if stats is not None:
-            kind = "exec" if hasattr(client, "generate_fill_reports") else "data"
-            summary.adapter[f"{kind}:{client.id.value}"] = dict(stats())
-    summary.data = {
-        "quote_ticks": sum(len(cache.quote_ticks(i)) for i in cache.instrument_ids()),
-        "trade_ticks": sum(len(cache.trade_ticks(i)) for i in cache.instrument_ids()),
-        "bars": sum(len(cache.bars(b)) for b in cache.bar_types()),
-    }
-    return summary
-
-
-async def preflight(spec: NodeSpec, pairs: list[str] | None) -> None:
-    """
-    Fail fast with a clear error before starting nautilus: the venue answers, the pairs exist,
-    and (for Kraken execution) the credentials are accepted.
-    """
-    from seraphim.adapters.kraken.credentials import credentials_from_env
-    from seraphim.adapters.kraken.factories import get_kraken_http_client
-    from seraphim.adapters.kraken.http.endpoints import KrakenSpotApi
-    from seraphim.adapters.kraken.http.errors import KrakenAuthError
-    from seraphim.adapters.kraken.http.errors import KrakenConfigError
-    from seraphim.adapters.kraken.pairs import find_pair
-
-    k = spec.kraken
-    trading = spec.execution == "kraken"
-    credentials = credentials_from_env(None, k.api_key_env, k.api_secret_env, required=trading)
-    # The node's own shared client: its rate-limit counter carries over to the node.
-    client = get_kraken_http_client(
-        k.rest_url,
-        credentials,
-        tier=k.tier,
-        timeout=k.http_timeout_secs,
-        max_retries=k.max_retries,
-        public_rate=k.public_rate_per_sec,
+def _bounded_redis(config):
+    """``config`` with nautilus's Redis connection attempts bounded in time."""
+    if config.cache is None or config.cache.database is None:
+        return config
+    database = msgspec.structs.replace(
+        config.cache.database,
+        connection_timeout=int(REDIS_TIMEOUT_SECS),
+        number_of_retries=REDIS_CONNECT_RETRIES,
     )
-    api = KrakenSpotApi(client)
-    try:
-        listed = await api.asset_pairs()
-        for pair in pairs or []:
-            try:
-                find_pair(listed, pair)
-            except KeyError:
-                raise KrakenConfigError(f"unknown Kraken pair {pair!r} at {k.rest_url}") from None
-        if trading:
-            try:
-                await api.balance_ex()
-            except KrakenAuthError as e:
-                if "127.0.0.1" in k.rest_url or "localhost" in k.rest_url:
-                    raise KrakenAuthError(
-                        [
-                            *e.errors,
-                            f"(the local exchange accepts only the key it was started with: "
-                            f"export the same ${k.api_key_env} / ${k.api_secret_env} in both "
-                            f"terminals)",
-                        ],
-                        method=e.method,
-                    ) from None
-                raise
-    finally:
-        await client.close()
+    cache = msgspec.structs.replace(config.cache, database=database)
+    message_bus = config.message_bus
+    if message_bus is not None and message_bus.database is not None:
+        message_bus = msgspec.structs.replace(message_bus, database=database)
+    return msgspec.structs.replace(config, cache=cache, message_bus=message_bus)
 
 
 def build_node(
@@ -182,17 +71,23 @@ def build_node(
     extra_strategies: list | None = None,
     state: str | None = None,
     journal: bool | None = None,
+    config: Any = None,
 ):
     """A built (not yet running) ``TradingNode`` and its spec."""
     from nautilus_trader.live.node import TradingNode
 
     spec, base = load_node_spec(path)
-    config, data_factories, exec_factories = build_node_config(spec, base, log_level=log_level)
-    if extra_strategies:
-        config = msgspec.structs.replace(config, strategies=[*config.strategies, *extra_strategies])
-    from seraphim.state.node import with_node_options  # --state redis, --journal
-
-    config = with_node_options(config, state=state, journal=journal)
+    if config is None:
+        config, data_factories, exec_factories = node_config_for(
+            spec,
+            base,
+            log_level=log_level,
+            extra_strategies=extra_strategies,
+            state=state,
+            journal=journal,
+        )
+    else:
+        _, data_factories, exec_factories = build_node_config(spec, base, log_level=log_level)
     # A fresh event loop for this node (an earlier asyncio.run may have left none set).
     loop = asyncio.new_event_loop()
     asyncio.set_event_loop(loop)
@@ -214,44 +109,34 @@ def run_node(
     inspect: Callable[[Any], None] | None = None,
     state: str | None = None,
     journal: bool | None = None,
+    force_exit: Callable[[int], None] | None = None,
 ) -> NodeSummary:
     """
-    Run the node until SIGINT/SIGTERM or, with ``duration``, for that many seconds; then stop
-    it gracefully (strategies' on_stop, disconnect) and return the summary.
+    Check the node's dependencies, run it until SIGINT/SIGTERM or, with ``duration``, for that
+    many seconds after it starts trading; then stop it gracefully and return the summary.
 
-    ``extra_strategies`` (ImportableStrategyConfig) are added to the file's; ``inspect`` is
-    called with the stopped node before it is disposed.
+    Raises ``DependencyError`` (a dependency is unreachable) or ``NodeStartError`` (the node did
+    not reach a running trader) with a one-line message. ``extra_strategies``
+    (ImportableStrategyConfig) are added to the file's; ``inspect`` is called with the stopped
+    node before it is disposed; ``force_exit`` ends the process on a second signal (see
+    ``NodeLifecycle``).
     """
     spec, base = load_node_spec(path)
-    config, _, _ = build_node_config(spec, base, log_level=log_level)
-    if "KRAKEN" in config.data_clients:  # an IB-only node has no Kraken to check
-        asyncio.run(preflight(spec, config.data_clients["KRAKEN"].pairs))
-    if "INTERACTIVE_BROKERS" in config.data_clients:  # the gateway answers (nautilus would wait)
-        from seraphim.adapters.ibkr.node import ibkr_preflight
-
-        ibkr_preflight(config.data_clients["INTERACTIVE_BROKERS"])
-    node, spec = build_node(
-        path, log_level=log_level, extra_strategies=extra_strategies, state=state, journal=journal
+    config, _, _ = node_config_for(
+        spec,
+        base,
+        log_level=log_level,
+        extra_strategies=extra_strategies,
+        state=state,
+        journal=journal,
     )
+    check_dependencies(spec, config)
+    node, spec = build_node(path, log_level=log_level, config=config)
     loop = node.get_event_loop()
+    lifecycle = NodeLifecycle(node, spec, duration=duration, force_exit=force_exit)
     summary: NodeSummary | None = None
-    if duration is not None:
-        startup_limit = spec.timeout_connection + spec.timeout_reconciliation + 30.0
-
-        async def stop_after() -> None:
-            # The duration counts from when the trader runs (start-up may wait for the venue).
-            waited = 0.0
-            while not node.kernel.trader.is_running and waited < startup_limit:
-                await asyncio.sleep(0.1)
-                waited += 0.1
-            await asyncio.sleep(duration)
-            await node.stop_async()
-
-        stopper = loop.create_task(stop_after())
     try:
-        node.run()
-        if duration is not None and not stopper.done():
-            stopper.cancel()
+        loop.run_until_complete(lifecycle.run())
     finally:
         with contextlib.suppress(Exception):
             summary = collect_summary(node, spec)
