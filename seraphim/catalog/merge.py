@@ -2,10 +2,11 @@
 Merging new rows into a stored series, column-wise, without ever changing data silently.
 
 A row is identified by its key: the bar's ``ts_event``, or a trade's ``ts_event`` and trade id.
-A new row whose key is already stored with the same values is a no-op (re-ingesting a file is
-idempotent). A new row whose key is stored with different values is a conflict: an error
-listing the first few, unless the caller asked to replace. Two different rows with one key in
-the input itself are always an error.
+A new row whose key is already stored with the same market values is a no-op and the stored row
+stays (re-ingesting a file is idempotent; ``ts_init``, when the data was received, is not a market
+value). A new row whose key is stored with different values is a conflict: an error listing the
+first few, unless the caller asked to replace. Two different rows with one key in the input
+itself are always an error.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from seraphim.catalog.fixed import fixed_to_decimal
 MAX_LISTED = 3
 _PRICE_COLUMNS = {"open", "high", "low", "close", "price"}
 _SIZE_COLUMNS = {"volume", "size"}
+_RECEIVED_AT = "ts_init"
 
 
 @dataclass(frozen=True)
@@ -69,13 +71,17 @@ def merge_series(stored: pa.Table | None, new: SeriesRows, *, replace: bool) -> 
             + "; ".join(examples)
             + more,
         )
-    kept = stored.filter(pc.invert(pc.is_in(stored_keys, value_set=new_keys)))
-    merged = pa.concat_tables([kept, table])
+    taken = match.is_null().to_numpy(zero_copy_only=False)  # rows the catalog lacks
+    if replace:
+        taken[conflicts] = True
+    replaced_keys = new_keys.take(pa.array(conflicts if replace else [], pa.int64()))
+    kept = stored.filter(pc.invert(pc.is_in(stored_keys, value_set=replaced_keys)))
+    merged = pa.concat_tables([kept, table.filter(pa.array(taken))])
     return SeriesMerge(_write_order(merged), before=stored.num_rows, replaced=len(conflicts))
 
 
 def _drop_repeated_rows(new: SeriesRows) -> pa.Table:
-    """The input without exact repeats; two different rows with one key are an error."""
+    """The input without repeats (the first stays); two different rows with one key are an error."""
     table = new.table
     keys = _keys(table)
     order = pc.sort_indices(keys).to_numpy()
@@ -110,6 +116,8 @@ def _keys(table: pa.Table) -> pa.Array:
 def _rows_differ(a: pa.Table, b: pa.Table) -> np.ndarray:
     differs = np.zeros(a.num_rows, dtype=bool)
     for name in a.column_names:
+        if name == _RECEIVED_AT:
+            continue
         equal = pc.equal(a[name], b[name]).to_numpy(zero_copy_only=False)
         differs |= ~equal
     return differs
@@ -147,6 +155,8 @@ def _describe(
     metadata = {k.decode(): v.decode() for k, v in (new.schema.metadata or {}).items()}
     changes = []
     for name in new.column_names:
+        if name == _RECEIVED_AT:
+            continue
         value, old = new[name][row].as_py(), stored[name][stored_row].as_py()
         if value != old:
             shown, was = _show(name, value, metadata), _show(name, old, metadata)

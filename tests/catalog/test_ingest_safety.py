@@ -6,13 +6,16 @@ import pandas as pd
 import pytest
 from click.testing import CliRunner
 from nautilus_trader.model.data import Bar
+from nautilus_trader.model.data import BarType
 from nautilus_trader.model.data import TradeTick
 
+from seraphim.adapters.kraken.pairs import instrument_for
 from seraphim.catalog.cli import catalog as catalog_cli
 from seraphim.catalog.errors import ConflictError
 from seraphim.catalog.errors import MalformedInputError
 from seraphim.catalog.ingest import ingest_kraken_ohlcvt
 from seraphim.catalog.ingest import ingest_kraken_rest
+from seraphim.catalog.store import Provenance
 from seraphim.catalog.store import SeraphimCatalog
 
 from .helpers import real_lines
@@ -20,6 +23,7 @@ from .helpers import snapshot
 from .helpers import write_lines
 
 BAR_TYPE = "BTC/USD.KRAKEN-1-HOUR-LAST-EXTERNAL"
+HOUR_NS = 3_600_000_000_000
 
 
 def doubled(line: str) -> str:
@@ -189,3 +193,23 @@ def test_reading_commands_never_create_a_catalog(tmp_path, command):
     assert result.exit_code == 2
     assert result.output.startswith(f"error: no catalog at {missing}")
     assert not (tmp_path / "nowhere").exists()
+
+
+def test_data_received_again_later_is_not_a_conflict(tmp_path):
+    # A re-download stamps the same bars with a later ts_init (when they were received).
+    instrument = instrument_for("BTC/USD")
+    bar_type = BarType.from_str(BAR_TYPE)
+
+    def bars(received_ns: int) -> list[Bar]:
+        p = instrument.make_price
+        return [
+            Bar(bar_type, p(100), p(101), p(99), p(100.5), instrument.make_qty(2), ts, received_ns)
+            for ts in (HOUR_NS, 2 * HOUR_NS)
+        ]
+
+    catalog = SeraphimCatalog(tmp_path)
+    catalog.ingest(instrument, bars(3 * HOUR_NS), Provenance("download"))
+    before = snapshot(tmp_path / "data")
+    again = catalog.ingest(instrument, bars(5 * HOUR_NS), Provenance("download"))
+    assert again.series[BAR_TYPE] == (2, 2) and again.replaced == {}
+    assert snapshot(tmp_path / "data") == before  # the first copy, as first received, stays
