@@ -18,7 +18,6 @@ from __future__ import annotations
 import os
 import socket
 import uuid
-from collections import deque
 from collections.abc import Iterator
 from datetime import UTC
 from datetime import datetime
@@ -95,10 +94,7 @@ class JournalActor(Actor):
         self.scope: str | None = None
         self._sweep: Iterator[list[rows.Row]] | None = None
         self._timer = f"{self.__class__.__name__}-resync"
-        self._exact: set[tuple[str, object]] = set()
         self._warned_full = False
-        self._recent: set[str] = set()
-        self._recent_order: deque[str] = deque()
 
     # -- lifecycle ----------------------------------------------------------------------------
 
@@ -125,16 +121,17 @@ class JournalActor(Actor):
             self.log.info(
                 f"Journal to PostgreSQL {describe(dsn)} schema {schema}, run {self.run_id}"
             )
+            # Wildcards also reach topics published before now, e.g. reconciliation's order
+            # events (nautilus >= 1.227).
             for topic, handler in self._handlers():
                 self.msgbus.subscribe(topic, handler)
-        self._subscribe_known_topics()
         if config.sweep_on_start:
             self._sweep = self._sweep_rows()
             self._continue_sweep()
         self.clock.set_timer(
             self._timer,
             interval=_timedelta(config.resync_interval_secs),
-            callback=lambda _event: self._on_timer(),
+            callback=lambda _event: self._check_resync(),
         )
 
     def on_stop(self) -> None:
@@ -149,10 +146,9 @@ class JournalActor(Actor):
         self._finish()
 
     def _finish(self) -> None:
-        for topic, handler in [*self._handlers(), *self._exact]:
+        for topic, handler in self._handlers():
             if self.msgbus.is_subscribed(topic, handler):
                 self.msgbus.unsubscribe(topic, handler)
-        self._exact.clear()
         if self.writer is None:
             return
         if self.writer.overflowed or self._sweep is not None:
@@ -178,47 +174,9 @@ class JournalActor(Actor):
             ("events.account.*", self._on_account_state),
         ]
 
-    def _subscribe_known_topics(self) -> None:
-        """
-        Subscribe to each known strategy's and account's topic by name as well: nautilus 1.221's
-        ``MessageBus.subscribe`` does not add a wildcard subscription to topics already
-        published (e.g. order events from reconciliation before actors start).
-        """
-        wanted = []
-        for topic in self.msgbus.topics():
-            for prefix, handler in (
-                ("events.order.", self._on_order_event),
-                ("events.position.", self._on_position_event),
-            ):
-                if topic.startswith(prefix) and not any(c in topic for c in "*?"):
-                    wanted.append((topic, handler))
-        for account in self.cache.accounts():
-            wanted.append((f"events.account.{account.id.value}", self._on_account_state))
-        for topic, handler in wanted:
-            if (topic, handler) not in self._exact:
-                self.msgbus.subscribe(topic, handler)
-                self._exact.add((topic, handler))
-
-    def _on_timer(self) -> None:
-        self._subscribe_known_topics()
-        self._check_resync()
-
     # -- events -------------------------------------------------------------------------------
 
-    def _first_sight(self, event) -> bool:
-        """False for an event already handled (delivered by both a wildcard and a topic)."""
-        key = event.id.value
-        if key in self._recent:
-            return False
-        self._recent.add(key)
-        self._recent_order.append(key)
-        if len(self._recent_order) > 4096:
-            self._recent.discard(self._recent_order.popleft())
-        return True
-
     def _on_order_event(self, event) -> None:
-        if not self._first_sight(event):
-            return
         out = [rows.order_event_row(event, self.scope)]
         order = self.cache.order(event.client_order_id)
         if order is not None:
@@ -228,14 +186,10 @@ class JournalActor(Actor):
         self._submit(out)
 
     def _on_position_event(self, event: PositionEvent) -> None:
-        if not self._first_sight(event):
-            return
         position = self.cache.position(event.position_id)
         self._submit(rows.position_event_rows(event, self.scope, self.run_id, position))
 
     def _on_account_state(self, event: AccountState) -> None:
-        if not self._first_sight(event):
-            return
         self._submit(rows.account_rows(event, self.scope, self.run_id, self.trader_id.value))
 
     def _submit(self, out: list[rows.Row]) -> None:

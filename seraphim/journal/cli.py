@@ -171,8 +171,10 @@ def _filters(source, run, trader, strategy, instrument, since, until):
 @click.option("--json", "as_json", is_flag=True)
 @_guarded
 def pnl(schema, source, run, trader, strategy, instrument, since, until, by, as_json):
-    """Realized PnL, fees and fills by strategy and UTC day."""
+    """Realized PnL, fees and fills by strategy and UTC day, with a total per source (each
+    live trader and each backtest run on its own)."""
     from seraphim.journal.reports import pnl as pnl_report
+    from seraphim.journal.reports import pnl_totals
 
     filters = _filters(source, run, trader, strategy, instrument, since, until)
     conn, _ = _connect(schema)
@@ -188,21 +190,15 @@ def pnl(schema, source, run, trader, strategy, instrument, since, until, by, as_
         *("currency", "realized_pnl", "fees", "fills"),
     ]
     table = _table("Realized PnL (net of fees)", rows, columns)
-    totals: dict[str, list[Decimal]] = {}
-    for row in rows:
-        total = totals.setdefault(row["currency"] or "-", [Decimal(0), Decimal(0), 0])
-        total[0] += row["realized_pnl"]
-        total[1] += row["fees"]
-        total[2] += row["fills"]
-    for currency, (realized, paid, fills) in totals.items():
+    for total in pnl_totals(rows):
         filler = [""] * (len(columns) - 5)
         table.add_row(
-            "[bold]total[/]",
+            f"[bold]total[/] {total['source']}",
             *filler,
-            currency,
-            _cell(realized, "realized_pnl"),
-            _cell(paid, "fees"),
-            str(fills),
+            total["currency"],
+            _cell(total["realized_pnl"], "realized_pnl"),
+            _cell(total["fees"], "fees"),
+            str(total["fills"]),
         )
     console.print(table)
 

@@ -11,6 +11,7 @@ import re
 from dataclasses import dataclass
 from importlib import resources
 
+from seraphim.journal.settings import CONNECT_TIMEOUT_SECS
 from seraphim.journal.settings import JournalError
 from seraphim.journal.settings import connect
 from seraphim.journal.settings import describe
@@ -128,6 +129,22 @@ def require_current(conn, schema: str) -> None:
             f"journal schema {schema!r} is at version {current} of {latest}: "
             f"run `seraphim journal migrate`"
         )
+
+
+def check_journal(
+    dsn: str | None = None, schema: str | None = None, timeout: int = CONNECT_TIMEOUT_SECS
+) -> None:
+    """
+    The journal (``dsn``, else ``$SERAPHIM_PG_DSN``; ``schema``, else ``$SERAPHIM_PG_SCHEMA``)
+    answers within ``timeout`` seconds and its schema is migrated; else ``JournalError`` with a
+    one-line, password-free message naming PostgreSQL and its address.
+    """
+    schema = journal_schema(schema)
+    conn = connect(dsn, schema, autocommit=True, timeout=timeout)
+    try:
+        require_current(conn, schema)
+    finally:
+        conn.close()
 
 
 def ensure_database(dsn: str | None = None) -> bool:

@@ -147,6 +147,30 @@ def pnl(conn, filters: Filters, by: str = "strategy-day") -> list[dict]:
     return [_label(r) for r in rows]
 
 
+def pnl_totals(rows: list[dict]) -> list[dict]:
+    """
+    Totals of :func:`pnl` rows per source (a live trader or one backtest run) and currency:
+    never across sources, since a backtest's result and a live session's do not add up.
+    """
+    totals: dict[tuple[str, str], dict] = {}
+    for row in rows:
+        key = (row["source"], row["currency"] or "-")
+        total = totals.setdefault(
+            key,
+            {
+                "source": key[0],
+                "currency": key[1],
+                "realized_pnl": Decimal(0),
+                "fees": Decimal(0),
+                "fills": 0,
+            },
+        )
+        total["realized_pnl"] += row["realized_pnl"]
+        total["fees"] += row["fees"]
+        total["fills"] += row["fills"]
+    return list(totals.values())
+
+
 def fees(conn, filters: Filters, by_day: bool = False) -> list[dict]:
     where, params = filters.where(conn, "f")
     day = ", (f.ts_event AT TIME ZONE 'UTC')::date AS day" if by_day else ""

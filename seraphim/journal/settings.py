@@ -58,10 +58,16 @@ def describe(dsn: str) -> str:
     return f"{host}:{port}/{parts.get('dbname') or parts.get('user') or '?'}"
 
 
-def connect(dsn: str | None = None, schema: str | None = None, autocommit: bool = False):
+def connect(
+    dsn: str | None = None,
+    schema: str | None = None,
+    autocommit: bool = False,
+    timeout: int = CONNECT_TIMEOUT_SECS,
+):
     """
     A psycopg connection with ``search_path`` on the journal schema; ``JournalError`` with a
-    clear, password-free message when PostgreSQL cannot be reached.
+    clear, password-free message when PostgreSQL cannot be reached within ``timeout`` seconds
+    (libpq's ``connect_timeout``: whole seconds, at least 2).
     """
     import psycopg
 
@@ -71,11 +77,13 @@ def connect(dsn: str | None = None, schema: str | None = None, autocommit: bool 
         conn = psycopg.connect(
             dsn,
             autocommit=autocommit,
-            connect_timeout=CONNECT_TIMEOUT_SECS,
+            connect_timeout=timeout,
             application_name="seraphim-journal",
         )
     except psycopg.OperationalError as e:
         reason = _first_line(e)
+        if "timeout expired" in reason:
+            reason = f"no answer within {timeout} s"
         if "does not exist" in reason and "database" in reason:
             reason += " (create it, or run `seraphim journal migrate --create-database`)"
         raise JournalError(f"cannot reach PostgreSQL at {describe(dsn)}: {reason}") from None

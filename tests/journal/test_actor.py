@@ -113,6 +113,29 @@ def test_records_every_order_fill_position_and_account_state(journal_env, monkey
     assert metrics["write_failures"] == 0
 
 
+def test_topics_published_before_the_actor_started_are_recorded(journal_env, monkeypatch):
+    """
+    The account's topic is first published when the venue connects, before the trader starts
+    its actors; the actor's wildcard subscription still receives every later account state
+    (nautilus < 1.227 never delivered such a topic to a later wildcard, so the actor used to
+    subscribe to each known topic by name as well). No sweep: only live events are recorded.
+    """
+    dsn, schema = journal_env
+    monkeypatch.setenv(DSN_VAR, dsn)
+    trader = unique_trader()
+    actor = JournalActor(JournalActorConfig(dsn_env=DSN_VAR, schema=schema, sweep_on_start=False))
+    engine = make_engine(trader, actors=[actor])
+    engine.add_data(synthetic_bars(600))
+    engine.run()
+    events = engine.cache.accounts()[0].events
+    truth = expected(engine)
+    engine.dispose()
+    got = journaled(dsn, schema, trader)
+    assert len(events) > 10
+    assert got["account_rows"] == sum(len(e.balances) for e in events[1:])  # all after start
+    assert got["fills"] == truth["fills"] and got["fill_rows"] == len(truth["fills"])
+
+
 def test_postgres_down_mid_session_catches_up_losing_nothing(journal_env, monkeypatch):
     """Up, then down (connections cut mid-session), then back: every fill exactly once."""
     dsn, schema = journal_env

@@ -10,6 +10,7 @@ from click.testing import CliRunner
 
 from seraphim.backtest.cli import backtest
 from seraphim.journal.cli import journal
+from seraphim.journal.settings import connect
 from seraphim.paths import REPO_ROOT
 
 from .conftest import query
@@ -107,6 +108,44 @@ def test_reports_pnl_fees_trades_runs(demo_run, monkeypatch):
     assert json.loads(result.output)["config"]["name"] == "demo ma_cross BTC/USD"
     result = runner.invoke(journal, ["runs"])
     assert result.exit_code == 0 and run_id[:8] in result.output
+
+
+def test_pnl_totals_keep_backtest_and_live_apart(demo_run, monkeypatch):
+    """A live session with the backtest's very trades: two totals of the same figure, never
+    one total of twice that."""
+    metrics, run_id, dsn, schema = demo_run
+    monkeypatch.setenv("SERAPHIM_PG_DSN", dsn)
+    monkeypatch.setenv("SERAPHIM_PG_SCHEMA", schema)
+    live = "live:COPY-001"
+    conn = connect(dsn, schema, autocommit=True)
+    try:
+        new_ids = {"fills": "", "position_events": ", event_id = gen_random_uuid()"}
+        for table, new_id in new_ids.items():
+            with conn.transaction():
+                conn.execute(
+                    f"CREATE TEMP TABLE t AS SELECT * FROM {table} WHERE scope = %s",
+                    (f"backtest:{run_id}",),
+                )
+                conn.execute(
+                    f"UPDATE t SET scope = %s, run_id = NULL, trader_id = 'COPY-001'{new_id}",
+                    (live,),
+                )
+                conn.execute(f"INSERT INTO {table} SELECT * FROM t")
+                conn.execute("DROP TABLE t")
+        result = CliRunner().invoke(journal, ["pnl", "--by", "strategy"])
+        assert result.exit_code == 0, result.output
+        once = f"{Decimal(str(metrics['realized_pnl'])):,.2f}"
+        twice = f"{2 * Decimal(str(metrics['realized_pnl'])):,.2f}"
+        totals = [line for line in result.output.splitlines() if "total" in line]
+        assert len(totals) == 2, result.output
+        assert any(f"backtest:{run_id[:8]}" in t for t in totals)
+        assert any(live in t for t in totals)
+        assert all(once in t and str(metrics["fills"]) in t for t in totals)
+        assert twice not in result.output
+    finally:
+        for table in ("fills", "position_events"):
+            conn.execute(f"DELETE FROM {table} WHERE scope = %s", (live,))
+        conn.close()
 
 
 def test_journal_flag_fails_early_without_a_journal(tmp_path, monkeypatch):

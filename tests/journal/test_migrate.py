@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import socket
 import threading
+import time
 
 import pytest
 from click.testing import CliRunner
 
 from seraphim.journal.cli import journal
+from seraphim.journal.migrate import check_journal
 from seraphim.journal.migrate import latest_version
 from seraphim.journal.migrate import migrate
 from seraphim.journal.migrate import migrations
@@ -134,6 +137,32 @@ def test_unreachable_postgres_is_one_clear_line(monkeypatch):
     )
     result = runner.invoke(journal, ["status"])
     assert result.exit_code == 1 and "--create-database" in result.output
+
+
+def test_check_journal_answers_within_its_timeout(pg_dsn, journal_db):
+    """What a node checks before it starts: reachable, migrated, or one line naming why not."""
+    dsn, schema = journal_db
+    check_journal(dsn, schema, timeout=2)
+    with pytest.raises(JournalError, match="version 0 of"):
+        check_journal(dsn, new_schema(), timeout=2)
+    hung = socket.socket()  # accepts connections, never answers
+    hung.bind(("127.0.0.1", 0))
+    hung.listen(8)
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        closed = probe.getsockname()[1]
+    try:
+        for port, reason in ((closed, "Connection refused"), (hung.getsockname()[1], "no answer")):
+            bad = f"host=127.0.0.1 port={port} dbname=x user=postgres password=hunter2"
+            started = time.monotonic()
+            with pytest.raises(JournalError) as caught:
+                check_journal(bad, schema, timeout=2)
+            assert time.monotonic() - started < 5
+            message = str(caught.value)
+            assert message.startswith(f"cannot reach PostgreSQL at 127.0.0.1:{port}/x: ")
+            assert reason in message and "hunter2" not in message and "\n" not in message
+    finally:
+        hung.close()
 
 
 def test_redact_hides_passwords():
