@@ -316,6 +316,7 @@ def build_node_config(spec: NodeSpec, base: Path, *, log_level: str | None = Non
             public_rate_per_sec=k.public_rate_per_sec,
             http_timeout_secs=k.http_timeout_secs,
             max_retries=k.max_retries,
+            settle_timeout_secs=max(1.0, spec.timeout_disconnection - 1.0),
             instrument_provider=provider,
         )
         exec_factories[KRAKEN] = KrakenLiveExecClientFactory

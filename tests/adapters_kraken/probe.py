@@ -85,6 +85,14 @@ class ProbeStrategy(Strategy):
     def on_stop(self) -> None:
         if self.book is not None:
             self.rec["book"].append(self.book)
+        if self.config.scenario == "close_on_stop":
+            self.close_position_on_stop()
+
+    def on_order_filled(self, event) -> None:
+        if self.config.scenario == "close_on_stop" and self.ids.get("buy") == event.client_order_id:
+            for hook in self.rec["on_bought"]:
+                hook()  # the test arms the venue's faults
+            self.shutdown_system("stop with a position open")
 
     # ------------------------------------------------------------------ helpers
 
@@ -244,6 +252,29 @@ class ProbeStrategy(Strategy):
             self.submit("paper", order)
 
         self.at(1.5, go)
+
+    def scenario_close_on_stop(self) -> None:
+        """Buy; once filled, stop the node: on_stop closes the position (a market sell)."""
+
+        def buy() -> None:
+            self.submit(
+                "buy",
+                self.order_factory.market(
+                    self.config.instrument_id, OrderSide.BUY, self.qty("0.02")
+                ),
+            )
+
+        self.at(1.0, buy)
+
+    def close_position_on_stop(self) -> None:
+        position = self.portfolio.net_position(self.config.instrument_id)
+        if position > 0:
+            self.submit(
+                "close",
+                self.order_factory.market(
+                    self.config.instrument_id, OrderSide.SELL, self.qty(str(position))
+                ),
+            )
 
     def scenario_fills(self) -> None:
         """A few market orders (for duplicated / reordered execution messages)."""

@@ -41,7 +41,7 @@ def _fills(orders) -> list[OrderFilled]:
     return [e for o in orders.values() for e in o.events if isinstance(e, OrderFilled)]
 
 
-def _assert_matches_exchange(seen, tsim_trades, balances) -> None:
+def assert_matches_exchange(seen, tsim_trades, balances) -> None:
     fills = _fills(seen["orders"])
     assert sorted(f.trade_id.value for f in fills) == sorted(tsim_trades)  # no double, no miss
     for fill in fills:
@@ -75,7 +75,7 @@ def test_dropped_connections_are_resubscribed_and_nothing_is_lost(tmp_path) -> N
     # Orders: all filled, fills and balances equal the exchange's record.
     statuses = {o.status for o in seen["orders"].values()}
     assert statuses == {OrderStatus.FILLED} and len(seen["orders"]) == 6
-    _assert_matches_exchange(seen, trades, balances)
+    assert_matches_exchange(seen, trades, balances)
 
 
 @pytest.mark.parametrize("transport", ["ws", "rest"])
@@ -117,7 +117,7 @@ def test_duplicated_and_reordered_executions_never_double_a_fill(tmp_path) -> No
         fired = [f["fault"] for f in tsim.sim.faults.fired]
     assert fired.count("duplicate_exec") == 8 and fired.count("reorder_exec") >= 1
     assert {o.status for o in seen["orders"].values()} == {OrderStatus.FILLED}
-    _assert_matches_exchange(seen, trades, balances)
+    assert_matches_exchange(seen, trades, balances)
     stats = summary.adapter["exec:KRAKEN"]
     assert stats["duplicate_messages"] >= 8
 
@@ -148,7 +148,7 @@ def test_rest_outages_back_off_without_a_retry_storm(tmp_path) -> None:
     assert 1 <= len(open_order_calls) <= 4 * cycles  # 1 + 3 retries per check at most
     # Trading over the WebSocket was unaffected.
     assert {o.status for o in seen["orders"].values()} == {OrderStatus.FILLED}
-    _assert_matches_exchange(seen, trades, balances)
+    assert_matches_exchange(seen, trades, balances)
 
 
 def _node1_config(tmp_path: Path, tsim) -> Path:

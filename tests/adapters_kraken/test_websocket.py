@@ -8,6 +8,7 @@ import json
 import pytest
 from aiohttp import web
 
+from seraphim.adapters.kraken.http.errors import KrakenAmbiguousError
 from seraphim.adapters.kraken.http.errors import KrakenApiError
 from seraphim.adapters.kraken.http.errors import KrakenTransportError
 from seraphim.adapters.kraken.websocket.client import KrakenWebSocketClient
@@ -126,5 +127,38 @@ def test_malformed_messages_and_silent_servers() -> None:
             await KrakenWebSocketClient(f"ws://127.0.0.1:{port}/v2", got.append).connect()
         with pytest.raises(ValueError, match="ws"):
             KrakenWebSocketClient("http://x", got.append)
+
+    run(body())
+
+
+def test_a_request_sent_before_disconnect_is_ambiguous_not_unsent() -> None:
+    """Closing the socket under a sent request must not read as "never sent" (which would let
+    the caller resend it another way)."""
+
+    async def body():
+        received: list[str] = []
+
+        async def handler(request: web.Request) -> web.WebSocketResponse:
+            ws = web.WebSocketResponse()
+            await ws.prepare(request)
+            async for msg in ws:  # reads every request, answers none
+                received.append(msg.data)
+            return ws
+
+        app = web.Application()
+        app.add_routes([web.get("/v2", handler)])
+        runner = web.AppRunner(app)
+        await runner.setup()
+        site = web.TCPSite(runner, "127.0.0.1", 0)
+        await site.start()
+        port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+        ws = KrakenWebSocketClient(f"ws://127.0.0.1:{port}/v2", lambda text: None)
+        await ws.connect()
+        request = asyncio.ensure_future(ws.request("add_order", {"order_qty": 1}, timeout=30))
+        await _wait(lambda: any("add_order" in r for r in received))
+        await ws.disconnect()
+        with pytest.raises(KrakenAmbiguousError):
+            await request
+        await runner.cleanup()
 
     run(body())

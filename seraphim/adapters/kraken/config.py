@@ -122,6 +122,10 @@ class KrakenExecClientConfig(LiveExecClientConfig, frozen=True):
         gives no start.
     max_history_pages : int
         Pages (50 each) of ClosedOrders / TradesHistory read during reconciliation.
+    settle_timeout_secs : float
+        On disconnect, how long orders in flight may take to settle (their answer, or a look-up
+        at the venue) before the connection closes; keep it below the node's
+        ``timeout_disconnection``.
 
     """
 
@@ -139,6 +143,7 @@ class KrakenExecClientConfig(LiveExecClientConfig, frozen=True):
     spot_position_source: str = "fills"
     fill_lookback_mins: PositiveInt = 1440
     max_history_pages: PositiveInt = 20
+    settle_timeout_secs: PositiveFloat = 5.0
     http_timeout_secs: PositiveFloat = 10.0
     max_retries: NonNegativeInt = 3
     retry_delay_initial_secs: PositiveFloat = 0.5

@@ -203,6 +203,7 @@ class KrakenExecutionClient(LiveExecutionClient):
         self._oflags: dict[str, str] = {}
         self._reconcile_lock = asyncio.Lock()
         self._bg_tasks: list[asyncio.Task] = []
+        self._submissions: set[asyncio.Task] = set()  # submit_order tasks awaiting an answer
         self.stats: Counter[str] = Counter()
 
     # ------------------------------------------------------------------ lifecycle
@@ -224,6 +225,13 @@ class KrakenExecutionClient(LiveExecutionClient):
             )
 
     async def _disconnect(self) -> None:
+        try:
+            await asyncio.wait_for(self._settle(), self._config.settle_timeout_secs)
+        except TimeoutError:
+            self._log.warning(
+                f"Orders still in flight after {self._config.settle_timeout_secs}s; the next "
+                "start reconciles them with the venue"
+            )
         for task in self._bg_tasks:
             task.cancel()
         for task in self._bg_tasks:
@@ -232,6 +240,41 @@ class KrakenExecutionClient(LiveExecutionClient):
         self._bg_tasks.clear()
         await self._ws.disconnect()
         await self._http.close()
+
+    async def _settle(self) -> None:
+        """
+        Before disconnecting: orders sent get the venue's outcome (acknowledged, filled,
+        canceled) by their answer or a look-up, and balances are the venue's, so what the node
+        records equals the venue's state.
+        """
+        if self._submissions:
+            await asyncio.wait(set(self._submissions))
+        for order in self._cache.orders_inflight(venue=KRAKEN_VENUE):
+            if self._is_pending(order.client_order_id):
+                found = await self._find_venue_order(self._cl_ord_id(order.client_order_id))
+                if found is not None:
+                    self.stats["settled_by_lookup"] += 1
+                    await self._apply_venue_order(order, *found)
+        await self.reconcile_open_orders()
+        await self._update_account_state()
+        await self._cache_caught_up()
+
+    async def _cache_caught_up(self) -> None:
+        """Wait until nautilus has applied the events this client generated (its queue)."""
+        while True:
+            behind = False
+            for client_order_id, track in self._tracks.items():
+                order = self._cache.order(client_order_id)
+                if order is None:
+                    continue
+                if order.filled_qty.as_decimal() < track.filled or (
+                    track.closed and not order.is_closed
+                ):
+                    behind = True
+                    break
+            if not behind:
+                return
+            await asyncio.sleep(0.02)
 
     async def _get_ws_token(self) -> str:
         return (await self._api.websockets_token()).token
@@ -705,7 +748,15 @@ class KrakenExecutionClient(LiveExecutionClient):
         return params
 
     async def _submit_order(self, command: SubmitOrder) -> None:
-        order = command.order
+        task = asyncio.current_task()
+        assert task is not None
+        self._submissions.add(task)
+        try:
+            await self._send_order(command.order)
+        finally:
+            self._submissions.discard(task)
+
+    async def _send_order(self, order: Order) -> None:
         if order.is_closed:
             return
         self.generate_order_submitted(

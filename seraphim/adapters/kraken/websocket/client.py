@@ -153,7 +153,10 @@ class KrakenWebSocketClient:
                     await task
         self._ping_task = self._run_task = None
         await self._close_socket()
-        self._fail_pending(KrakenWsNotConnected("connection closed", method=self.name))
+        # Those requests were sent: their outcome is unknown, not "never sent".
+        self._fail_pending(
+            KrakenAmbiguousError("connection closed before the answer arrived", method=self.name)
+        )
         if self._session is not None:
             await self._session.close()
             self._session = None
