@@ -108,7 +108,7 @@ def test_trades_rows_and_cursor_match_recording(shared_data, responses) -> None:
 def test_trades_since_pages_without_overlap() -> None:
     async def body():
         async with sim_and_client(sources={}) as (_sim, client):
-            first = (await client.public("Trades", pair="XBTUSD", count=10))["result"]
+            first = (await client.public("Trades", pair="XBTUSD", since=0, count=10))["result"]
             page = first["XXBTZUSD"]
             assert len(page) == 10
             second = (await client.public("Trades", pair="XBTUSD", since=first["last"]))["result"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 from dataclasses import field
@@ -16,6 +17,7 @@ if TYPE_CHECKING:
     from seraphim.sim.kraken.matching import PrivateTrade
 
 ZERO = Decimal(0)
+FEE_VOLUME_WINDOW = 30 * 86400.0
 
 
 @dataclass
@@ -48,6 +50,30 @@ class Account:
     dead_man_deadline: float | None = None
     rest_counter: RestCounter | None = None
     trading_counters: dict[str, TradingCounter] = field(default_factory=dict)
+    # Fills of the last 30 days in the fee volume currency (USD): (time, value), oldest first.
+    _recent_volume: deque[tuple[float, Decimal]] = field(default_factory=deque, repr=False)
+    _recent_total: Decimal = field(default=ZERO, repr=False)
+
+    def add_volume(self, time: float, value: Decimal) -> None:
+        """Count a fill's USD value toward the 30-day volume that sets the fee tier."""
+        self._recent_volume.append((time, value))
+        self._recent_total += value
+
+    def fee_volume(self, now: float) -> Decimal:
+        """
+        30-day volume for the fee tier: the configured starting volume plus the fills of the
+        30 days before ``now`` (the fills of this very moment, e.g. of the same order, count
+        from the next one).
+        """
+        recent = self._recent_volume
+        while recent and recent[0][0] <= now - FEE_VOLUME_WINDOW:
+            self._recent_total -= recent.popleft()[1]
+        same_moment = ZERO
+        for time, value in reversed(recent):
+            if time < now:
+                break
+            same_moment += value
+        return self.volume_30d + self._recent_total - same_moment
 
     def open_orders(self) -> list[Order]:
         """Open (and pending) orders, oldest first."""

@@ -28,6 +28,9 @@ class Resting(Protocol):
     @property
     def remaining(self) -> Decimal: ...
 
+    @property
+    def displayed(self) -> Decimal: ...
+
 
 class BookSide:
     """One side of a book; iterates best price first."""
@@ -78,10 +81,10 @@ class BookSide:
             self._touch(price)
 
     def qty_at(self, price: Decimal) -> Decimal:
-        """Total visible quantity at a price."""
+        """Total visible quantity at a price (an iceberg shows only its display part)."""
         total = self.market.get(price, ZERO)
         for order in self.orders.get(price, ()):
-            total += order.remaining
+            total += order.displayed
         return total
 
     def prices(self) -> Iterator[Decimal]:
@@ -144,13 +147,15 @@ class OrderBook:
         return (bid + ask) / 2
 
 
-def diff_levels(old: list[Level], new: list[Level]) -> list[Level]:
+def diff_levels(old: list[Level], new: list[Level], side: BookSide) -> list[Level]:
     """
-    The level changes that turn a subscriber's ``old`` top-N into ``new`` (after it truncates):
-    removed levels as qty 0 first, then new or changed levels.
+    The level changes that turn a subscriber's ``old`` top-N into ``new`` once it truncates to
+    its depth: levels gone from the book as qty 0 first, then new or changed levels. A level that
+    only fell below the subscribed depth is not deleted; Kraken leaves that to the client ("you
+    won't receive qty 0 for price levels that fall out of scope").
     """
     new_map = dict(new)
     old_map = dict(old)
-    out: list[Level] = [(p, ZERO) for p, _ in old if p not in new_map]
+    out: list[Level] = [(p, ZERO) for p, _ in old if p not in new_map and side.qty_at(p) <= 0]
     out.extend((p, q) for p, q in new if old_map.get(p) != q)
     return out

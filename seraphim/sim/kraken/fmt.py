@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import os
 import random
 import string
+import time
 from datetime import UTC
 from datetime import datetime
 from decimal import ROUND_DOWN
@@ -92,22 +94,25 @@ def parse_rfc3339(text: str) -> float | None:
 
 
 class IdFactory:
-    """Kraken-style identifiers (``OQCLML-BW3P3-BUCMWZ``), deterministic under a seed."""
+    """
+    Kraken-style identifiers, 6-5-6 characters (``OUF4EM-FRGI2-MQMWZD``). The seed is mixed with
+    the start time, so a restarted exchange never hands out an id it handed out before.
+    """
 
     def __init__(self, seed: int | None) -> None:
-        self._rng = random.Random(seed)
+        self._rng = random.Random(f"{seed}:{time.time_ns()}:{os.getpid()}")
         self._issued: set[str] = set()
 
     def _make(self, prefix: str) -> str:
         while True:
-            chars = "".join(self._rng.choice(_ID_ALPHABET) for _ in range(15))
+            chars = "".join(self._rng.choice(_ID_ALPHABET) for _ in range(16))
             ident = f"{prefix}{chars[:5]}-{chars[5:10]}-{chars[10:]}"
             if ident not in self._issued:
                 self._issued.add(ident)
                 return ident
 
     def order_id(self) -> str:
-        """``O`` + 5, 5 and 6 characters."""
+        """``O`` + 5, then 5, then 6 characters."""
         return self._make("O")
 
     def trade_id(self) -> str:

@@ -56,6 +56,27 @@ def asset_info(asset_id: str) -> AssetInfo:
     return AssetInfo(asset_id, asset_id, 4 if fiat else 10, 2 if fiat else 5)
 
 
+# Kraken's margin terms for pairs whose bundled entry lacks them, as Kraken's AssetPairs lists
+# them (recorded response, 2025-11-11: XBTUSDT leverage 2-10, position limits 80).
+_MARGIN_TERMS: dict[str, dict] = {
+    "XBTUSDT": {
+        "leverage_buy": list(range(2, 11)),
+        "leverage_sell": list(range(2, 11)),
+        "long_position_limit": 80,
+        "short_position_limit": 80,
+    },
+}
+
+
+def _with_margin_terms(key: str, raw: dict) -> dict:
+    terms = _MARGIN_TERMS.get(key, {})
+    out = dict(raw)
+    for name, value in terms.items():
+        if not out.get(name):
+            out[name] = value
+    return out
+
+
 @dataclass
 class SimPair:
     """A listed pair: Kraken's AssetPairs entry plus the derived values the exchange needs."""
@@ -67,6 +88,7 @@ class SimPair:
     quote: AssetInfo = field(init=False)
 
     def __post_init__(self) -> None:
+        self.raw = _with_margin_terms(self.key, self.raw)
         self.base = asset_info(self.info.base)
         self.quote = asset_info(self.info.quote)
 
@@ -119,6 +141,16 @@ class SimPair:
     def costmin(self) -> Decimal:
         """Minimum order cost in quote."""
         return Decimal(self.info.costmin)
+
+    def matches(self, name: str) -> bool:
+        """
+        Whether ``name`` is one of the spellings Kraken accepts for this pair: the pair id
+        ``XXBTZUSD``, altname ``XBTUSD``, wsname ``XBT/USD``, v2 symbol ``BTC/USD`` and the
+        symbol without its slash ``BTCUSD``.
+        """
+        wanted = name.upper().strip()
+        names = {self.key, self.altname, self.wsname, self.symbol}
+        return wanted in names or wanted in {n.replace("/", "") for n in names}
 
     def fee_rates(self, volume_30d: Decimal) -> tuple[Decimal, Decimal]:
         """(maker, taker) fee fractions at a 30-day volume."""

@@ -35,10 +35,24 @@ from seraphim.sim.kraken.stats import TapeStats
 
 ZERO = Decimal(0)
 ORDER_TYPES = frozenset(
-    {"market", "limit", "stop-loss", "take-profit", "stop-loss-limit", "take-profit-limit"}
+    {
+        "market",
+        "limit",
+        "iceberg",
+        "stop-loss",
+        "take-profit",
+        "stop-loss-limit",
+        "take-profit-limit",
+        "trailing-stop",
+    }
 )
-STOP_TYPES = frozenset({"stop-loss", "take-profit", "stop-loss-limit", "take-profit-limit"})
+LIMIT_TYPES = frozenset({"limit", "iceberg"})
+STOP_TYPES = frozenset(
+    {"stop-loss", "take-profit", "stop-loss-limit", "take-profit-limit", "trailing-stop"}
+)
+TIMES_IN_FORCE = ("GTC", "IOC", "GTD", "FOK")
 SYSTEM_STATUSES = ("online", "maintenance", "cancel_only", "post_only")
+FEE_VOLUME_ASSET = "ZUSD"  # AssetPairs ``fee_volume_currency``
 
 
 class KrakenError(Exception):
@@ -67,6 +81,8 @@ class OrderRequest:
     cl_ord_id: str | None = None
     trigger: str = "last"
     source: str = "rest"
+    offset_pct: bool = False  # trailing-stop: ``price`` is a percentage of the peak
+    displayvol: Decimal | None = None  # iceberg: the quantity the book shows
 
 
 @dataclass(eq=False)
@@ -100,6 +116,10 @@ class Order:
     trade_ids: list[str] = field(default_factory=list)
     resting_price: Decimal | None = None
     amended: bool = False
+    offset_pct: bool = False
+    displayvol: Decimal | None = None
+    peak: Decimal | None = None  # trailing-stop: best last price since it was placed
+    amends: list[dict] = field(default_factory=list)  # OrderAmends history
 
     @property
     def is_buy(self) -> bool:
@@ -117,9 +137,23 @@ class Order:
         return self.ordertype in STOP_TYPES
 
     @property
+    def displayed(self) -> Decimal:
+        """What the public book shows of it (an iceberg shows at most ``displayvol``)."""
+        if self.displayvol is None:
+            return self.remaining
+        return min(self.remaining, self.displayvol)
+
+    def trail_stop(self) -> Decimal | None:
+        """A trailing stop's current trigger price: the peak moved against by the offset."""
+        if self.peak is None or self.price is None:
+            return None
+        offset = self.peak * self.price / 100 if self.offset_pct else self.price
+        return self.peak + offset if self.is_buy else self.peak - offset
+
+    @property
     def limit_price(self) -> Decimal | None:
         """The price it rests or takes at once live (None: market)."""
-        if self.ordertype == "limit":
+        if self.ordertype in LIMIT_TYPES:
             return self.price
         if self.ordertype.endswith("-limit"):
             return self.price2
@@ -148,6 +182,8 @@ class Order:
         """(asset, amount) this open order reserves."""
         if self.is_buy:
             ref = self.limit_price if self.limit_price is not None else self.price
+            if self.ordertype == "trailing-stop":
+                ref = self.trail_stop()
             amount = self.remaining * (ref or ZERO)
             if not self.fee_in_base:
                 amount *= 1 + self.fee_reserve
@@ -164,8 +200,11 @@ class Order:
         p = self.pair.price_decimals
         if self.ordertype == "market":
             return text + "market"
-        if self.ordertype == "limit":
-            return text + f"limit {fixed(self.price or ZERO, p)}"
+        if self.ordertype in LIMIT_TYPES:
+            return text + f"{self.ordertype} {fixed(self.price or ZERO, p)}"
+        if self.ordertype == "trailing-stop":
+            offset = f"{self.price}%" if self.offset_pct else fixed(self.price or ZERO, p)
+            return text + f"trailing stop +{offset}"
         kind = self.ordertype.replace("-limit", "").replace("-", " ")
         text += f"{kind} {fixed(self.price or ZERO, p)}"
         if self.ordertype.endswith("-limit"):
@@ -316,18 +355,31 @@ class Exchange:
 
     def find_pair(self, name: str) -> SimPair:
         """A listed pair by any spelling, else ``EQuery:Unknown asset pair``."""
-        wanted = name.upper().strip()
-        for pair in self.pairs.values():
-            if wanted in (pair.key, pair.altname, pair.wsname, pair.symbol):
-                return pair
-        raise KrakenError("EQuery:Unknown asset pair")
+        pair = self.pair_by_symbol(name)
+        if pair is None:
+            raise KrakenError("EQuery:Unknown asset pair")
+        return pair
 
     def pair_by_symbol(self, symbol: str) -> SimPair | None:
-        """A listed pair by its v2 symbol (``BTC/USD``)."""
+        """A listed pair by any spelling Kraken accepts (``BTC/USD``, ``BTCUSD``, ``XBTUSD``...)."""
         for pair in self.pairs.values():
-            if symbol in (pair.symbol, pair.wsname):
+            if pair.matches(symbol):
                 return pair
         return None
+
+    def value_of(self, asset: str, target: str) -> Decimal:
+        """Price of one ``asset`` in ``target`` from the books' mids (0 when no route)."""
+        if asset == target:
+            return Decimal(1)
+        for pair in self.pairs.values():
+            mid = self.books[pair.key].mid()
+            if mid is None:
+                continue
+            if pair.base.asset_id == asset and pair.quote.asset_id == target:
+                return mid
+            if pair.quote.asset_id == asset and pair.base.asset_id == target:
+                return 1 / mid
+        return Decimal(0)
 
     def assets(self) -> dict[str, object]:
         """Every asset of the listed pairs, Kraken id -> AssetInfo."""
@@ -392,7 +444,7 @@ class Exchange:
             raise KrakenError("EService:Unavailable")
         if self.status == "cancel_only":
             raise KrakenError("EService:Market in cancel_only mode")
-        if self.status == "post_only" and not (req.ordertype == "limit" and req.post_only):
+        if self.status == "post_only" and not (req.ordertype in LIMIT_TYPES and req.post_only):
             raise KrakenError("EService:Market in post_only mode")
 
     # ----------------------------------------------------------------- validation
@@ -432,21 +484,35 @@ class Exchange:
             raise KrakenError("EGeneral:Invalid arguments:ordertype")
         if req.volume <= 0 or decimals_of(req.volume) > pair.lot_decimals:
             raise KrakenError("EGeneral:Invalid arguments:volume")
-        if req.ordertype != "market":
+        if req.ordertype == "trailing-stop":
+            if req.price is None or req.price <= 0 or (req.offset_pct and req.price >= 100):
+                raise KrakenError("EGeneral:Invalid arguments:price")
+            if not req.offset_pct:
+                self._check_price(pair, req.price, "price")
+        elif req.ordertype != "market":
             if req.price is None:
                 raise KrakenError("EGeneral:Invalid arguments:price")
             self._check_price(pair, req.price, "price")
+        if req.ordertype == "iceberg":
+            # Kraken: the visible part is at least 1/15 of the order and at least its minimum.
+            shown = req.displayvol
+            if shown is None or shown * 15 < req.volume or shown < pair.ordermin:
+                raise KrakenError("EGeneral:Invalid arguments:displayvol")
+            if decimals_of(shown) > pair.lot_decimals or shown > req.volume:
+                raise KrakenError("EGeneral:Invalid arguments:displayvol")
+        elif req.displayvol is not None:
+            raise KrakenError("EGeneral:Invalid arguments:displayvol")
         if req.ordertype.endswith("-limit"):
             if req.price2 is None:
                 raise KrakenError("EGeneral:Invalid arguments:price2")
             self._check_price(pair, req.price2, "price2")
-        if req.post_only and req.ordertype != "limit":
+        if req.post_only and req.ordertype not in LIMIT_TYPES:
             raise KrakenError("EGeneral:Invalid arguments:oflags")
-        if req.timeinforce not in ("GTC", "IOC", "GTD"):
+        if req.timeinforce not in TIMES_IN_FORCE:
             raise KrakenError("EGeneral:Invalid arguments:timeinforce")
         if req.timeinforce == "GTD" and (req.expiretm is None or req.expiretm <= self.now()):
             raise KrakenError("EGeneral:Invalid arguments:expiretm")
-        if req.timeinforce == "IOC" and req.post_only:
+        if req.timeinforce in ("IOC", "FOK") and req.post_only:
             raise KrakenError("EGeneral:Invalid arguments:timeinforce")
         if req.userref is not None and req.cl_ord_id is not None:
             raise KrakenError("EGeneral:Invalid arguments:cl_ord_id and userref both given")
@@ -457,7 +523,7 @@ class Exchange:
         if req.volume < pair.ordermin:
             raise KrakenError("EOrder:Order minimum not met")
         ref = req.price2 if req.ordertype.endswith("-limit") else req.price
-        if ref is None:
+        if ref is None or req.ordertype == "trailing-stop":
             ref = self.reference_price(pair, req.side)
         if ref is not None and req.volume * ref < pair.costmin:
             raise KrakenError("EOrder:Cost minimum not met")
@@ -497,7 +563,7 @@ class Exchange:
             account.tier, 60
         ):
             raise KrakenError("EOrder:Orders limit exceeded")
-        _, taker = pair.fee_rates(account.volume_30d)
+        _, taker = pair.fee_rates(account.fee_volume(self.now()))
         order = Order(
             txid="",
             account=account,
@@ -516,7 +582,11 @@ class Exchange:
             opentm=self.now(),
             fee_reserve=taker,
             trigger=req.trigger,
+            offset_pct=req.offset_pct,
+            displayvol=req.displayvol,
         )
+        if order.ordertype == "trailing-stop":
+            order.peak = self.last_price[pair.key] or self.reference_price(pair, order.side)
         self._check_funds(account, order)
         if validate:
             return order
@@ -527,6 +597,7 @@ class Exchange:
         self._emit(ExecEvent(account, order, "pending_new", order.opentm))
         order.status = "open"
         self._emit(ExecEvent(account, order, "new", order.opentm))
+        order.amends.append(self._amend_entry(order, "original", order.txid))
         if order.is_stop:
             self._stops[pair.key].append(order)
         else:
@@ -546,6 +617,9 @@ class Exchange:
         if order.post_only and crosses:
             self._close(order, "canceled", "Post only order")
             return
+        if order.timeinforce == "FOK" and self._fillable(order, opposite, limit) < order.remaining:
+            self._close(order, "canceled", "Fill or kill")
+            return
         stp = self._match(order, opposite, limit) if crosses else False
         if order.remaining <= 0:
             self._close(order, "closed")
@@ -553,12 +627,32 @@ class Exchange:
             self._close(order, "canceled", "Self trade prevention")
         elif limit is None:
             self._close(order, "canceled", "Insufficient liquidity" if not order.vol_exec else None)
-        elif order.timeinforce == "IOC":
+        elif order.timeinforce in ("IOC", "FOK"):
             self._close(order, "canceled", "Immediate or cancel")
         else:
             order.resting_price = limit
             book.side(order.is_buy).add_order(order)
             self._dirty.add(order.pair.key)
+
+    @staticmethod
+    def _fillable(order: Order, opposite: BookSide, limit: Decimal | None) -> Decimal:
+        """How much of ``order`` the opposite side could fill now (others' orders, whole)."""
+        total = ZERO
+        for price in opposite.prices():
+            if total >= order.remaining:
+                break
+            if limit is not None and (price > limit if order.is_buy else price < limit):
+                break
+            total += opposite.market.get(price, ZERO)
+            total += sum(
+                (
+                    o.remaining
+                    for o in opposite.orders.get(price, ())
+                    if o.account is not order.account
+                ),  # type: ignore[attr-defined]
+                ZERO,
+            )
+        return total
 
     def _match(self, order: Order, opposite: BookSide, limit: Decimal | None) -> bool:
         """Fill ``order`` against the opposite side; True when self-trade prevention stopped it."""
@@ -628,13 +722,14 @@ class Exchange:
     ) -> None:
         account, pair = order.account, order.pair
         now = self.now()
-        maker_rate, taker_rate = pair.fee_rates(account.volume_30d)
+        maker_rate, taker_rate = pair.fee_rates(account.fee_volume(now))
         rate = maker_rate if maker else taker_rate
         cost = qty * price
         fee_asset = pair.base if order.fee_in_base else pair.quote
         charged = qty if order.fee_in_base else cost
         fee = quantize(charged * rate, fee_asset.decimals, ROUND_HALF_UP)
         txid = self.ids.trade_id()
+        account.add_volume(now, cost * self.value_of(pair.quote.asset_id, FEE_VOLUME_ASSET))
         order.vol_exec += qty
         order.cost += cost
         order.fee += fee
@@ -799,7 +894,7 @@ class Exchange:
         if order_qty is not None:
             order.volume = order_qty
         if limit_price is not None:
-            if order.ordertype == "limit":
+            if order.ordertype in LIMIT_TYPES:
                 order.price = limit_price
             else:
                 order.price2 = limit_price
@@ -816,11 +911,82 @@ class Exchange:
             order.post_only = True
         self._dirty.add(pair.key)
         amend_id = self.ids.trade_id()
+        order.amends.append(self._amend_entry(order, "user", amend_id))
         self._emit(ExecEvent(account, order, "amended", self.now(), reason="User requested"))
         if was_resting and lose_priority:
             self._execute(order)
         self.flush()
         return order, amend_id
+
+    def _amend_entry(self, order: Order, kind: str, amend_id: str) -> dict:
+        """One OrderAmends row: the order's terms after an amend (or as placed)."""
+        pd, ld = order.pair.price_decimals, order.pair.lot_decimals
+        entry = {
+            "amend_id": amend_id,
+            "amend_type": kind,
+            "order_qty": fixed(order.volume, ld),
+            "remaining_qty": fixed(order.remaining, ld),
+            "post_only": order.post_only,
+            "timestamp": int(self.now() * 1000),
+        }
+        if order.displayvol is not None:
+            entry["display_qty"] = fixed(order.displayvol, ld)
+        if order.limit_price is not None:
+            entry["limit_price"] = fixed(order.limit_price, pd)
+        if order.is_stop and order.price is not None:
+            entry["trigger_price"] = fixed(order.price, pd)
+        if kind == "user":
+            entry["reason"] = "User requested"
+        return entry
+
+    def edit_order(
+        self,
+        account: Account,
+        ident: str | int,
+        *,
+        volume: Decimal | None,
+        price: Decimal | None,
+        price2: Decimal | None,
+        userref: int | None = None,
+        validate: bool = False,
+    ) -> tuple[Order, Order]:
+        """
+        EditOrder: cancel an open order and place its replacement (a new txid) with the changed
+        terms; the replacement carries the volume still to fill. Returns (original, new).
+        """
+        found = self._find_open(account, ident)
+        if not found:
+            raise KrakenError("EOrder:Unknown order")
+        old = found[0]
+        total = old.volume if volume is None else volume
+        if total <= old.vol_exec:
+            raise KrakenError("EOrder:Invalid order qty")
+        req = OrderRequest(
+            pair=old.pair,
+            side=old.side,
+            ordertype=old.ordertype,
+            volume=total - old.vol_exec,
+            price=old.price if price is None else price,
+            price2=old.price2 if price2 is None else price2,
+            post_only=old.post_only,
+            fee_in_base=old.fee_in_base,
+            timeinforce=old.timeinforce,
+            expiretm=old.expiretm,
+            userref=old.userref if userref is None else userref,
+            trigger=old.trigger,
+            offset_pct=old.offset_pct,
+            displayvol=old.displayvol,
+        )
+        status, old.status = old.status, "canceled"  # its hold is free for the replacement
+        try:
+            replacement = self.add_order(account, req, validate=True)
+        finally:
+            old.status = status
+        if validate:
+            return old, replacement
+        self._take_off(old)
+        self._close(old, "canceled", "Order replaced")
+        return old, self.add_order(account, req)
 
     # ----------------------------------------------------------------- triggers and time
 
@@ -831,8 +997,12 @@ class Exchange:
         for order in list(self._stops[key]):
             if order.status != "open" or order.triggered:
                 continue
-            stop = order.ordertype.startswith("stop-loss")
+            stop = order.ordertype.startswith(("stop-loss", "trailing-stop"))
             price = order.price or ZERO
+            if order.ordertype == "trailing-stop":
+                assert order.peak is not None
+                order.peak = min(order.peak, last) if order.is_buy else max(order.peak, last)
+                price = order.trail_stop() or ZERO
             if stop:
                 fire = last >= price if order.is_buy else last <= price
             else:

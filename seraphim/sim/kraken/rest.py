@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import bisect
 import json
 import logging
+import math
 from collections.abc import Awaitable
 from collections.abc import Callable
 from decimal import Decimal
@@ -16,12 +18,14 @@ from aiohttp import web
 
 from seraphim.adapters.kraken.rate_limits import rest_cost
 from seraphim.sim.kraken.accounts import Account
+from seraphim.sim.kraken.accounts import LedgerEntry
 from seraphim.sim.kraken.auth import authenticate
 from seraphim.sim.kraken.fmt import fixed
 from seraphim.sim.kraken.fmt import parse_decimal
 from seraphim.sim.kraken.fmt import rfc1123
 from seraphim.sim.kraken.fmt import rfc3339_seconds
 from seraphim.sim.kraken.instruments import SimPair
+from seraphim.sim.kraken.matching import FEE_VOLUME_ASSET
 from seraphim.sim.kraken.matching import KrakenError
 from seraphim.sim.kraken.matching import Order
 from seraphim.sim.kraken.matching import OrderRequest
@@ -71,9 +75,16 @@ class RestApi:
             "QueryOrders": self.query_orders,
             "TradesHistory": self.trades_history,
             "QueryTrades": self.query_trades,
+            "Ledgers": self.ledgers,
+            "QueryLedgers": self.query_ledgers,
+            "TradeVolume": self.trade_volume,
             "AddOrder": self.add_order,
+            "AddOrderBatch": self.add_order_batch,
             "AmendOrder": self.amend_order,
+            "OrderAmends": self.order_amends,
+            "EditOrder": self.edit_order,
             "CancelOrder": self.cancel_order,
+            "CancelOrderBatch": self.cancel_order_batch,
             "CancelAll": self.cancel_all,
             "CancelAllOrdersAfter": self.cancel_all_after,
             "GetWebSocketsToken": self.ws_token,
@@ -182,6 +193,18 @@ class RestApi:
             return list(self.exchange.pairs.values())
         return [self.exchange.find_pair(n) for n in names]
 
+    @staticmethod
+    def _key(pair: SimPair, params: Params) -> str:
+        """
+        AssetPairs' result key for a pair: Kraken answers a legacy name (``XBTUSD``, ``XXBTZUSD``)
+        under the pair id and any other spelling (``BTC/USD``, ``BTCUSD``) under the name asked.
+        """
+        for asked in str(params.get("pair", "")).split(","):
+            name = asked.strip()
+            if name and name.upper() not in (pair.key, pair.altname) and pair.matches(name):
+                return name
+        return pair.key
+
     # ------------------------------------------------------------------ public
 
     def time(self, params: Params) -> dict:
@@ -215,12 +238,15 @@ class RestApi:
     def asset_pairs(self, params: Params) -> dict:
         """``/0/public/AssetPairs``."""
         out = {}
+        aclass = params.get("aclass_base", "currency")
         for pair in self._pairs(params, required=False):
             entry = dict(pair.raw)
+            if entry.get("aclass_base", "currency") != aclass:
+                continue
             entry["status"] = "online" if self.exchange.status == "online" else self.exchange.status
             if params.get("info") == "fees":
                 entry = {k: entry[k] for k in ("fees", "fees_maker", "fee_volume_currency")}
-            out[pair.key] = entry
+            out[self._key(pair, params)] = entry
         return out
 
     def ticker(self, params: Params) -> dict:
@@ -236,7 +262,9 @@ class RestApi:
             last = tape[-1] if tape else None
 
             def side(price: Decimal | None, qty: Decimal, pd: int = pd) -> list[str]:
-                return [fixed(price or ZERO, pd), str(int(qty)), fixed(qty, 3)]
+                # Kraken states the best level in whole lots, rounded up: 0.136 -> "1", "1.000"
+                lots = math.ceil(qty)
+                return [fixed(price or ZERO, pd), str(lots), fixed(lots, 3)]
 
             ask, bid = book.asks.best(), book.bids.best()
             out[pair.key] = {
@@ -303,20 +331,30 @@ class RestApi:
         return {pair.key: {"asks": rows(asks, "a"), "bids": rows(bids, "b")}}
 
     def trades(self, params: Params) -> dict:
-        """``/0/public/Trades``: 1,000 trades after ``since`` (ns or s), nanosecond ``last``."""
+        """
+        ``/0/public/Trades``: without ``since`` the newest ``count`` (at most 1,000) trades;
+        with it the ``count`` trades after it (ns or s). Oldest first; ``last`` is the newest
+        returned trade's time in nanoseconds, the cursor for the next page.
+        """
         (pair,) = self._pairs(params)[:1]
-        since = _int_param(params, "since") or 0
-        if 0 < since < 10**12:
-            since *= 10**9
-        count = min(_int_param(params, "count") or 1000, 1000)
+        since = _int_param(params, "since")
+        count = _int_param(params, "count") or 1000
+        if not 1 <= count <= 1000:
+            raise KrakenError("EGeneral:Invalid arguments:count")
         tape = self.exchange.tape[pair.key]
-        selected = [t for t in tape if _ns(t.time) > since][:count]
+        if since is None:
+            selected = tape[-count:]
+        else:
+            if 0 < since < 10**12:
+                since *= 10**9
+            start = bisect.bisect_right(tape, since, key=lambda t: _ns(t.time))
+            selected = tape[start : start + count]
         pd, ld = pair.display_price_decimals, pair.lot_decimals
         rows = [
             [fixed(t.price, pd), fixed(t.qty, ld), t.time, t.side, t.ord_type, "", t.trade_id]
             for t in selected
         ]
-        last = str(_ns(selected[-1].time)) if selected else str(since)
+        last = str(_ns(selected[-1].time)) if selected else str(since or 0)
         return {pair.key: rows, "last": last}
 
     def spread(self, params: Params) -> dict:
@@ -353,7 +391,7 @@ class RestApi:
         target = str(params.get("asset", "ZUSD"))
         total = ZERO
         for asset, amount in account.balances.items():
-            total += amount * self.server.value_of(asset, target)
+            total += amount * self.exchange.value_of(asset, target)
         v = fixed(total, 4)
         zero = fixed(ZERO, 4)
         return {
@@ -367,6 +405,63 @@ class RestApi:
             "mf": v,
             "uv": zero,
         }
+
+    def ledgers(self, account: Account, params: Params) -> dict:
+        """``/0/private/Ledgers`` (newest first, 50 a page from ``ofs``)."""
+        assets = {a for a in str(params.get("asset", "all")).split(",") if a and a != "all"}
+        kind = str(params.get("type", "all"))
+        start, end = _float_param(params, "start"), _float_param(params, "end")
+        entries = [
+            e
+            for e in reversed(account.ledger)
+            if (not assets or e.asset in assets or self.server.asset(e.asset).altname in assets)
+            and kind in ("all", e.type)
+            and (start is None or e.time > start)
+            and (end is None or e.time <= end)
+        ]
+        ofs = _int_param(params, "ofs") or 0
+        page = entries[ofs : ofs + 50]
+        result: dict[str, Any] = {"ledger": {e.ledger_id: self._ledger_info(e) for e in page}}
+        if not _bool(params.get("without_count")):
+            result["count"] = len(entries)
+        return result
+
+    def query_ledgers(self, account: Account, params: Params) -> dict:
+        """``/0/private/QueryLedgers`` (up to 20 ids)."""
+        ids = [i for i in str(params.get("id", "")).split(",") if i]
+        if not ids or len(ids) > 20:
+            raise KrakenError("EGeneral:Invalid arguments:id")
+        by_id = {e.ledger_id: e for e in account.ledger}
+        unknown = [i for i in ids if i not in by_id]
+        if unknown:
+            raise KrakenError("EGeneral:Invalid arguments:id")
+        return {i: self._ledger_info(by_id[i]) for i in ids}
+
+    def _ledger_info(self, entry: LedgerEntry) -> dict:
+        d = self.server.asset_decimals(entry.asset)
+        return {
+            "refid": entry.refid,
+            "time": round(entry.time, 4),
+            "type": entry.type,
+            "subtype": "",
+            "aclass": "currency",
+            "asset": entry.asset,
+            "amount": fixed(entry.amount, d),
+            "fee": fixed(entry.fee, d),
+            "balance": fixed(entry.balance, d),
+        }
+
+    def trade_volume(self, account: Account, params: Params) -> dict:
+        """``/0/private/TradeVolume``: 30-day USD volume and each asked pair's fee tier."""
+        volume = account.fee_volume(self.exchange.now())
+        result: dict[str, Any] = {"currency": FEE_VOLUME_ASSET, "volume": fixed(volume, 4)}
+        pairs = self._pairs(params, required=False) if params.get("pair") else []
+        for name, schedule in (("fees", "fees"), ("fees_maker", "fees_maker")):
+            if pairs:
+                result[name] = {
+                    p.key: _fee_tier(p.raw[schedule], volume) for p in pairs
+                }
+        return result
 
     # ------------------------------------------------------------------ private: orders
 
@@ -443,8 +538,17 @@ class RestApi:
         volume = parse_decimal(params.get("volume"))
         if volume is None:
             raise KrakenError("EGeneral:Invalid arguments:volume")
+        ordertype = str(params.get("ordertype", ""))
+        raw_price = str(params.get("price", "")).strip()
+        offset_pct = ordertype == "trailing-stop" and raw_price.endswith("%")
+        if ordertype == "trailing-stop":
+            # Kraken: a trailing offset is relative, written "+1000" or "+5%"
+            if not raw_price.startswith("+"):
+                raise KrakenError("EGeneral:Invalid arguments:price")
+            params = {**params, "price": raw_price.rstrip("%")}
         price = _price(params, "price")
         price2 = _price(params, "price2")
+        displayvol = _dec_param(params, "displayvol")
         flags = {f.strip() for f in str(params.get("oflags", "")).split(",") if f.strip()}
         unknown = flags - {"post", "fcib", "fciq", "nompp", "viqc"}
         if unknown or {"fcib", "fciq"} <= flags:
@@ -473,7 +577,7 @@ class RestApi:
         return OrderRequest(
             pair=pair,
             side=str(params.get("type", "")),
-            ordertype=str(params.get("ordertype", "")),
+            ordertype=ordertype,
             volume=volume,
             price=price,
             price2=price2,
@@ -484,7 +588,102 @@ class RestApi:
             userref=userref,
             cl_ord_id=cl_ord_id,
             trigger=str(params.get("trigger", "last")),
+            offset_pct=offset_pct,
+            displayvol=displayvol,
         )
+
+    def add_order_batch(self, account: Account, params: Params) -> dict:
+        """
+        ``/0/private/AddOrderBatch`` (JSON): 2 to 15 orders on one pair, every one validated
+        before any is placed.
+        """
+        orders = params.get("orders")
+        if not isinstance(orders, list) or not 2 <= len(orders) <= 15:
+            raise KrakenError("EGeneral:Invalid arguments:orders")
+        if any(not isinstance(o, dict) for o in orders):
+            raise KrakenError("EGeneral:Invalid arguments:orders")
+        requests = [self.parse_add_order({**o, "pair": params.get("pair", "")}) for o in orders]
+        for req in requests:
+            self.exchange.add_order(account, req, validate=True)
+        validate = _bool(params.get("validate"))
+        results = []
+        for req in requests:
+            try:
+                order = self.exchange.add_order(account, req, validate=validate)
+            except KrakenError as e:
+                results.append({"error": e.message})
+                continue
+            entry: dict[str, Any] = {"descr": {"order": order.describe()}}
+            if not validate:
+                entry["txid"] = order.txid
+            results.append(entry)
+        return {"orders": results}
+
+    def edit_order(self, account: Account, params: Params) -> dict:
+        """``/0/private/EditOrder``: the order is replaced by a new one (a new txid)."""
+        raw = str(params.get("txid", ""))
+        if not raw:
+            raise KrakenError("EGeneral:Invalid arguments:txid")
+        self.exchange.find_pair(str(params.get("pair", "")))
+        ident: str | int = int(raw) if raw.lstrip("-").isdigit() else raw
+        userref = _int_param(params, "userref")
+        validate = _bool(params.get("validate"))
+        old, new = self.exchange.edit_order(
+            account,
+            ident,
+            volume=_dec_param(params, "volume"),
+            price=_price(params, "price"),
+            price2=_price(params, "price2"),
+            userref=userref,
+            validate=validate,
+        )
+        pd, ld = new.pair.price_decimals, new.pair.lot_decimals
+        result: dict[str, Any] = {
+            "status": "ok",
+            "descr": {"order": new.describe()},
+            "originaltxid": old.txid,
+            "volume": fixed(new.volume, ld),
+            "price": fixed(new.price or ZERO, pd),
+            "price2": fixed(new.price2 or ZERO, pd),
+            "orders_cancelled": 0 if validate else 1,
+        }
+        if not validate:
+            result["txid"] = new.txid
+        if userref is not None:
+            result["newuserref"] = userref
+        return result
+
+    def order_amends(self, account: Account, params: Params) -> dict:
+        """``/0/private/OrderAmends``: an order's terms as placed and after each amend."""
+        txid = str(params.get("order_id", ""))
+        order = account.orders.get(txid)
+        if order is None:
+            raise KrakenError("EOrder:Unknown order")
+        return {"amends": list(order.amends), "count": len(order.amends)}
+
+    def cancel_order_batch(self, account: Account, params: Params) -> dict:
+        """``/0/private/CancelOrderBatch`` (JSON): up to 50 txids, userrefs or cl_ord_ids."""
+        orders = params.get("orders") or []
+        cl_ord_ids = params.get("cl_ord_ids") or []
+        if not isinstance(orders, list) or not isinstance(cl_ord_ids, list):
+            raise KrakenError("EGeneral:Invalid arguments:orders")
+        idents: list[str | int] = []
+        for item in orders:
+            value = item.get("txid") if isinstance(item, dict) else item
+            if isinstance(value, int) or (isinstance(value, str) and value):
+                idents.append(value)
+            else:
+                raise KrakenError("EGeneral:Invalid arguments:orders")
+        idents.extend(str(c) for c in cl_ord_ids)
+        if not 1 <= len(idents) <= 50:
+            raise KrakenError("EGeneral:Invalid arguments:orders")
+        count = 0
+        for ident in idents:
+            try:
+                count += self.exchange.cancel_order(account, ident)
+            except KrakenError:
+                continue
+        return {"count": count}
 
     def amend_order(self, account: Account, params: Params) -> dict:
         """``/0/private/AmendOrder`` (JSON or form body)."""
@@ -605,6 +804,22 @@ def trade_info(trade: PrivateTrade) -> dict:
 
 
 # ---------------------------------------------------------------------- helpers
+
+
+def _fee_tier(schedule: list[list[float]], volume: Decimal) -> dict[str, str]:
+    """TradeVolume's view of a pair's fee schedule at a 30-day volume (percentages)."""
+    index = max((i for i, (threshold, _) in enumerate(schedule) if volume >= threshold), default=0)
+    rate, tier_volume = schedule[index][1], schedule[index][0]
+    following = schedule[index + 1] if index + 1 < len(schedule) else None
+    entry = {
+        "fee": fixed(Decimal(str(rate)), 4),
+        "minfee": fixed(Decimal(str(schedule[-1][1])), 4),
+        "maxfee": fixed(Decimal(str(schedule[0][1])), 4),
+        "nextfee": fixed(Decimal(str(following[1])), 4) if following else None,
+        "tiervolume": fixed(Decimal(str(tier_volume)), 4),
+        "nextvolume": fixed(Decimal(str(following[0])), 4) if following else None,
+    }
+    return entry
 
 
 def _envelope(*, result: Any = None, error: list[str] | None = None, status: int = 200):

@@ -254,20 +254,6 @@ class KrakenSimServer:
         """Balance precision of an asset."""
         return self.asset(asset_id).decimals
 
-    def value_of(self, asset: str, target: str) -> Decimal:
-        """Price of one ``asset`` in ``target`` from the books' mids (0 when no route)."""
-        if asset == target:
-            return Decimal(1)
-        for pair in self.exchange.pairs.values():
-            mid = self.exchange.books[pair.key].mid()
-            if mid is None:
-                continue
-            if pair.base.asset_id == asset and pair.quote.asset_id == target:
-                return mid
-            if pair.quote.asset_id == asset and pair.base.asset_id == target:
-                return 1 / mid
-        return Decimal(0)
-
     # ------------------------------------------------------------ websockets
 
     async def _serve_ws(self, request: web.Request, cls: type[WsSession]) -> web.WebSocketResponse:

@@ -135,7 +135,8 @@ class PrivateSession(WsSession):
             raise KrakenError("EGeneral:Invalid arguments:limit_price")
         triggers = params.get("triggers") or {}
         trigger_price = parse_decimal(triggers.get("price")) if isinstance(triggers, dict) else None
-        if order_type in ("stop-loss", "take-profit", "stop-loss-limit", "take-profit-limit"):
+        trigger_types = ("stop-loss", "take-profit", "stop-loss-limit", "take-profit-limit")
+        if order_type in (*trigger_types, "trailing-stop"):
             if trigger_price is None:
                 raise KrakenError("EGeneral:Invalid arguments:triggers")
             price, price2 = trigger_price, limit_price
@@ -146,6 +147,10 @@ class PrivateSession(WsSession):
         expiretm = parse_rfc3339(str(expire)) if expire else None
         if expire and expiretm is None:
             raise KrakenError("EGeneral:Invalid arguments:expire_time")
+        display = params.get("display_qty")
+        displayvol = parse_decimal(display) if display is not None else None
+        if display is not None and displayvol is None:
+            raise KrakenError("EGeneral:Invalid arguments:display_qty")
         userref = params.get("order_userref")
         if userref is not None and not isinstance(userref, int):
             raise KrakenError("EGeneral:Invalid arguments:order_userref")
@@ -166,6 +171,8 @@ class PrivateSession(WsSession):
             if isinstance(triggers, dict)
             else "last",
             source="ws",
+            offset_pct=isinstance(triggers, dict) and triggers.get("price_type") == "pct",
+            displayvol=displayvol,
         )
 
     @staticmethod

@@ -307,8 +307,10 @@ class PublicSession(WsSession):
 
     def _book_update(self, pair: SimPair) -> None:
         depth, old_asks, old_bids = self.books[pair.symbol]
-        asks, bids = self.exchange.books[pair.key].top(depth)
-        ask_changes, bid_changes = diff_levels(old_asks, asks), diff_levels(old_bids, bids)
+        book = self.exchange.books[pair.key]
+        asks, bids = book.top(depth)
+        ask_changes = diff_levels(old_asks, asks, book.asks)
+        bid_changes = diff_levels(old_bids, bids, book.bids)
         self.books[pair.symbol] = (depth, asks, bids)
         if not ask_changes and not bid_changes:
             return
