@@ -95,6 +95,13 @@ class ApiSession:
         self.sock.close()
 
 
+def nautilus_order_id(order: Any) -> str:
+    """The venue order id nautilus gives a gateway order: IB's permId, stable across sessions."""
+    from nautilus_trader.adapters.interactive_brokers.client.common import get_venue_order_id
+
+    return get_venue_order_id(order.order_id, order.perm_id).value
+
+
 def read_json_lines(text: str) -> list[dict]:
     """JSON objects printed one per line (other lines ignored)."""
     out = []

@@ -37,6 +37,7 @@ from .helpers import REPO
 from .helpers import SERAPHIM
 from .helpers import cli_env
 from .helpers import gateway_config
+from .helpers import nautilus_order_id
 from .helpers import read_json_lines
 from .helpers import wait_until
 
@@ -151,7 +152,7 @@ def test_sim_node_trades_reconnects_and_matches_the_gateway(tmp_path) -> None:
 
     # Every order reached the gateway once; nautilus's fills are the gateway's executions.
     assert sorted(o["venue_order_id"] for o in snapshot["orders"]) == sorted(
-        str(o.order_id) for o in orders
+        nautilus_order_id(o) for o in orders
     )
     assert all(o["status"] == "FILLED" for o in snapshot["orders"])
     fills = {f["trade_id"]: f for f in summary["fills"]}
@@ -161,7 +162,7 @@ def test_sim_node_trades_reconnects_and_matches_the_gateway(tmp_path) -> None:
         assert Decimal(fill["last_qty"]) == ex.shares
         assert Decimal(fill["last_px"]) == Decimal(str(ex.price))
         assert Decimal(fill["commission"]) == Decimal(str(ex.commission))
-        assert fill["venue_order_id"] == str(ex.order.order_id)
+        assert fill["venue_order_id"] == nautilus_order_id(ex.order)
 
     # Positions and account: the strategy flattened on stop, both sides agree, and the cash
     # nautilus was told equals the cash its own fills add up to.
@@ -229,14 +230,16 @@ def test_restart_after_a_crash_reconciles_without_submitting_twice(tmp_path) -> 
         finally:
             snapshot = stop_node(second, tmp_path / "2.json")
         gateway_orders = gw.call(
-            lambda: {str(o.order_id): o for o in gw.server.orders if o.client_id == NODE_CLIENT_ID}
+            lambda: {
+                nautilus_order_id(o): o for o in gw.server.orders if o.client_id == NODE_CLIENT_ID
+            }
         )
         gateway_position = gw.call(gw.server.positions).get("AAPL", Decimal(0))
     assert second.returncode == 0, log.read_text()[-3000:]
     node_orders = {o["venue_order_id"]: o for o in snapshot["orders"]}
 
     # The working order came back as the strategy's own, with the fills it had at the crash.
-    recovered = node_orders[str(working.order_id)]
+    recovered = node_orders[nautilus_order_id(working)]
     assert recovered["client_order_id"] == client_order_id
     assert recovered["strategy_id"] == "MACross-000"
     events = recovered["events"]

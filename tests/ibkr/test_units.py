@@ -1,35 +1,16 @@
-"""Pure pieces: history chunking and pacing, bar stamping, the reconciliation fix."""
+"""Pure pieces: history chunking and pacing, bar stamping."""
 
 from __future__ import annotations
 
 import datetime as dt
 import itertools
-from decimal import Decimal
 
 import pytest
-from nautilus_trader.execution.reports import ExecutionMassStatus
-from nautilus_trader.execution.reports import FillReport
-from nautilus_trader.execution.reports import OrderStatusReport
 from nautilus_trader.model.data import Bar
 from nautilus_trader.model.data import BarType
-from nautilus_trader.model.enums import LiquiditySide
-from nautilus_trader.model.enums import OrderSide
-from nautilus_trader.model.enums import OrderStatus
-from nautilus_trader.model.enums import OrderType
-from nautilus_trader.model.enums import TimeInForce
-from nautilus_trader.model.identifiers import AccountId
-from nautilus_trader.model.identifiers import ClientId
-from nautilus_trader.model.identifiers import ClientOrderId
-from nautilus_trader.model.identifiers import InstrumentId
-from nautilus_trader.model.identifiers import TradeId
-from nautilus_trader.model.identifiers import Venue
-from nautilus_trader.model.identifiers import VenueOrderId
-from nautilus_trader.model.objects import Money
 from nautilus_trader.model.objects import Price
 from nautilus_trader.model.objects import Quantity
-from nautilus_trader.test_kit.stubs.identifiers import TestIdStubs
 
-from seraphim.adapters.ibkr.execution import apply_open_order_fills
 from seraphim.adapters.ibkr.history import HistoricalPacer
 from seraphim.adapters.ibkr.history import HistoryError
 from seraphim.adapters.ibkr.history import PacingRules
@@ -128,110 +109,3 @@ def test_bars_are_restamped_at_their_close() -> None:
     (stamped,) = restamp_at_close([bar])
     assert stamped.ts_event == stamped.ts_init == closed
     assert (stamped.open, stamped.close, stamped.volume) == (bar.open, bar.close, bar.volume)
-
-
-AAPL = InstrumentId.from_str("AAPL.NASDAQ")
-ACCOUNT = AccountId("INTERACTIVE_BROKERS-DU1234567")
-
-
-def _order_report(venue_id: str, side: OrderSide, qty: int, status: OrderStatus, filled=0):
-    return OrderStatusReport(
-        account_id=ACCOUNT,
-        instrument_id=AAPL,
-        venue_order_id=VenueOrderId(venue_id),
-        order_side=side,
-        order_type=OrderType.MARKET,
-        time_in_force=TimeInForce.GTC,
-        order_status=status,
-        quantity=Quantity.from_int(qty),
-        filled_qty=Quantity.from_int(filled),
-        report_id=TestIdStubs.uuid(),
-        ts_accepted=0,
-        ts_last=0,
-        ts_init=0,
-        client_order_id=ClientOrderId(venue_id if venue_id == AAPL.value else f"O-{venue_id}"),
-    )
-
-
-def _fill(venue_id: str, trade: str, side: OrderSide, qty: int, px: str) -> FillReport:
-    return FillReport(
-        account_id=ACCOUNT,
-        instrument_id=AAPL,
-        venue_order_id=VenueOrderId(venue_id),
-        trade_id=TradeId(trade),
-        order_side=side,
-        last_qty=Quantity.from_int(qty),
-        last_px=Price.from_str(px),
-        commission=Money.from_str("1 USD"),
-        liquidity_side=LiquiditySide.NO_LIQUIDITY_SIDE,
-        report_id=TestIdStubs.uuid(),
-        ts_event=0,
-        ts_init=0,
-    )
-
-
-def _mass_status(orders, fills) -> ExecutionMassStatus:
-    status = ExecutionMassStatus(
-        client_id=ClientId("INTERACTIVE_BROKERS"),
-        account_id=ACCOUNT,
-        venue=Venue("INTERACTIVE_BROKERS"),
-        report_id=TestIdStubs.uuid(),
-        ts_init=0,
-    )
-    status.add_order_reports(orders)
-    status.add_fill_reports(fills)
-    return status
-
-
-def test_partly_filled_open_order_gets_its_fills_and_the_position_order_shrinks() -> None:
-    # nautilus's IB client: the position (1500 long) as a filled pseudo-order, and the open
-    # order (BUY 3000, 1200 executed) reported with nothing filled.
-    position = _order_report(AAPL.value, OrderSide.BUY, 1500, OrderStatus.FILLED, 1500)
-    working = _order_report("101", OrderSide.BUY, 3000, OrderStatus.ACCEPTED)
-    fills = [
-        _fill("101", "T1", OrderSide.BUY, 700, "190.00"),
-        _fill("101", "T2", OrderSide.BUY, 500, "190.12"),
-        _fill("77", "T0", OrderSide.BUY, 300, "189.00"),  # an earlier, completed order
-    ]
-    status = _mass_status([position, working], fills)
-    moved = apply_open_order_fills(status)
-    assert moved == {"AAPL.NASDAQ": Decimal(1200)}
-    reports = status.order_reports
-    fixed = reports[VenueOrderId("101")]
-    assert fixed.order_status == OrderStatus.PARTIALLY_FILLED
-    assert fixed.filled_qty == Quantity.from_int(1200)
-    assert fixed.leaves_qty == Quantity.from_int(1800)
-    assert (
-        fixed.avg_px == (Decimal(700) * Decimal("190.00") + Decimal(500) * Decimal("190.12")) / 1200
-    )
-    pseudo = reports[VenueOrderId(AAPL.value)]
-    assert pseudo.order_side == OrderSide.BUY and pseudo.quantity == Quantity.from_int(300)
-    assert pseudo.filled_qty == pseudo.quantity
-
-
-def test_position_order_disappears_when_the_open_order_holds_all_of_it() -> None:
-    position = _order_report(AAPL.value, OrderSide.BUY, 1200, OrderStatus.FILLED, 1200)
-    working = _order_report("101", OrderSide.BUY, 3000, OrderStatus.ACCEPTED)
-    status = _mass_status([position, working], [_fill("101", "T1", OrderSide.BUY, 1200, "190")])
-    apply_open_order_fills(status)
-    assert list(status.order_reports) == [VenueOrderId("101")]
-
-
-def test_selling_order_can_flip_the_residual_position_order() -> None:
-    # Long 200 now, a SELL of 1000 has executed 500: the pseudo order becomes the long 700
-    # held before that sell, whose 500 are reconciled on the order itself.
-    position = _order_report(AAPL.value, OrderSide.BUY, 200, OrderStatus.FILLED, 200)
-    working = _order_report("102", OrderSide.SELL, 1000, OrderStatus.ACCEPTED)
-    status = _mass_status([position, working], [_fill("102", "T9", OrderSide.SELL, 500, "191")])
-    assert apply_open_order_fills(status) == {"AAPL.NASDAQ": Decimal(-500)}
-    pseudo = status.order_reports[VenueOrderId(AAPL.value)]
-    assert pseudo.order_side == OrderSide.BUY and pseudo.quantity == Quantity.from_int(700)
-
-
-def test_untouched_when_no_open_order_has_executions() -> None:
-    position = _order_report(AAPL.value, OrderSide.BUY, 100, OrderStatus.FILLED, 100)
-    working = _order_report("103", OrderSide.BUY, 50, OrderStatus.ACCEPTED)
-    status = _mass_status([position, working], [_fill("9", "T", OrderSide.BUY, 100, "190")])
-    assert apply_open_order_fills(status) == {}
-    assert status.order_reports[VenueOrderId("103")].filled_qty == Quantity.from_int(0)
-    assert status.order_reports[VenueOrderId(AAPL.value)].quantity == Quantity.from_int(100)
