@@ -144,6 +144,6 @@ def sample_rows(market: SampleMarket) -> dict[Instrument, SeriesRows]:
 def sample_bars(market: SampleMarket) -> dict[Instrument, list[Bar]]:
     """The sample as nautilus instruments and 1-hour bars."""
     return {
-        instrument: ArrowSerializer.deserialize(Bar, rows.table)
+        instrument: Bar.from_pyo3_list(ArrowSerializer.deserialize(Bar, rows.table))
         for instrument, rows in sample_rows(market).items()
     }

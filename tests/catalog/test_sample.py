@@ -9,6 +9,7 @@ from seraphim.catalog.ingest import ingest_kraken_ohlcvt
 from seraphim.catalog.ingest import ingest_sample
 from seraphim.catalog.quality import check_catalog
 from seraphim.catalog.sample import SampleMarket
+from seraphim.catalog.sample import sample_bars
 from seraphim.catalog.sample import simulate_ohlcv
 from seraphim.catalog.store import CatalogError
 from seraphim.catalog.store import SeraphimCatalog
@@ -47,6 +48,18 @@ def test_embedded_catalog_is_the_default_sample(tmp_path):
         assert fresh == shipped
         assert embedded.is_synthetic(bar_type)
     assert all(not r.has_errors for r in check_catalog(embedded))
+
+
+def test_sample_bars_are_the_bars_the_catalog_holds(tmp_path):
+    market = SampleMarket(days=3)
+    catalog = SeraphimCatalog(tmp_path)
+    ingest_sample(catalog, market)
+    for instrument, bars in sample_bars(market).items():
+        assert all(type(bar) is Bar for bar in bars)  # nautilus's engine takes only these
+        bar_type = str(bars[0].bar_type)
+        assert bar_type == f"{instrument.id}-1-HOUR-LAST-EXTERNAL"
+        assert bars == catalog.nautilus.query(Bar, identifiers=[bar_type])
+        assert len(bars) == 3 * 24
 
 
 def test_sample_is_labelled_synthetic_in_list(tmp_path):
