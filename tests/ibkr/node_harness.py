@@ -19,18 +19,28 @@ from pathlib import Path
 
 def _event_printer(node) -> None:
     def on_event(event) -> None:
-        print(
-            json.dumps({"event": type(event).__name__, "order": event.client_order_id.value}),
-            flush=True,
-        )
+        line = {
+            "event": type(event).__name__,
+            "order": event.client_order_id.value,
+            "instrument": event.instrument_id.value,
+        }
+        print(json.dumps(line), flush=True)
 
     node.kernel.msgbus.subscribe(topic="events.order.*", handler=on_event)
 
 
 def snapshot(node) -> dict:
-    """Orders, positions, accounts and bars as nautilus recorded them."""
+    """Orders, positions, accounts and bars as nautilus recorded them, and the account each
+    strategy sees."""
     cache = node.kernel.cache
-    out: dict = {"orders": [], "positions": [], "accounts": {}, "bars": {}, "strategies": []}
+    out: dict = {
+        "orders": [],
+        "positions": [],
+        "accounts": {},
+        "bars": {},
+        "strategies": [],
+        "accounts_seen": {},
+    }
     for order in cache.orders():
         out["orders"].append(
             {
@@ -68,7 +78,20 @@ def snapshot(node) -> dict:
         }
     for strategy in node.trader.strategies():
         out["strategies"].append({"id": strategy.id.value, "class": type(strategy).__name__})
+        out["accounts_seen"][strategy.id.value] = _account_seen(strategy)
     return out
+
+
+def _account_seen(strategy) -> dict:
+    """The account a Seraphim strategy sizes against: nautilus's portfolio lookup for its
+    instrument's venue, and the equity its sizers use."""
+    venue = strategy.params.instrument_id.venue
+    account = strategy.portfolio.account(venue)
+    return {
+        "venue": venue.value,
+        "account": account.id.value if account is not None else None,
+        "equity": strategy.equity(),
+    }
 
 
 def main() -> None:

@@ -145,6 +145,10 @@ def test_sim_node_trades_reconnects_and_matches_the_gateway(tmp_path) -> None:
 
     # The registry's strategy ran, on IB bars that kept coming after the 1101.
     assert snapshot["strategies"] == [{"id": "MACross-000", "class": "MACross"}]
+    # It sized against the IB account, which nautilus indexes under INTERACTIVE_BROKERS while
+    # the strategy asks for its instrument's venue, NASDAQ.
+    seen = snapshot["accounts_seen"]["MACross-000"]
+    assert (seen["venue"], seen["account"]) == ("NASDAQ", f"INTERACTIVE_BROKERS-{ACCOUNT}")
     assert snapshot["bars"][BAR_TYPE]["last_ts"] > restored_ns  # a bar opened after the 1101
     stats = summary["adapter"]["data:INTERACTIVE_BROKERS"]
     assert (stats["connectivity_lost"], stats["restored_data_lost"]) == (1, 1)
@@ -272,7 +276,27 @@ KRAKEN_KEY = "multi-venue-key"
 KRAKEN_SECRET = base64.b64encode(b"multi-venue-secret-0123456789").decode()
 
 
-def test_multi_venue_node_trades_kraken_and_ib(tmp_path) -> None:
+def _multi_venue_config(tmp_path: Path, kraken: dict[str, str], ib_port: int) -> Path:
+    """The shipped multi_venue.yaml pointed at this test's two local venues."""
+    config = yaml.safe_load((NODE_CONFIGS / "multi_venue.yaml").read_text())
+    config["kraken"].update(
+        rest_url=kraken["rest"],
+        ws_public_url=kraken["ws_public"],
+        ws_private_url=kraken["ws_private"],
+    )
+    config["ibkr"]["port"] = ib_port
+    path = tmp_path / "multi_venue.yaml"
+    path.write_text(yaml.safe_dump(config))
+    return path
+
+
+def _filled_instruments(log: Path) -> set[str]:
+    return {
+        e["instrument"] for e in read_json_lines(log.read_text()) if e.get("event") == "OrderFilled"
+    }
+
+
+def test_multi_venue_node_trades_kraken_and_ib_each_on_its_own_account(tmp_path) -> None:
     env = cli_env(KRAKEN_API_KEY=KRAKEN_KEY, KRAKEN_API_SECRET=KRAKEN_SECRET)
     kraken = subprocess.Popen(
         [*SERAPHIM, "sim", "kraken", "--port", "0", "--speed", "60"],
@@ -281,46 +305,37 @@ def test_multi_venue_node_trades_kraken_and_ib(tmp_path) -> None:
         stderr=subprocess.DEVNULL,
         text=True,
     )
+    out, log = tmp_path / "node.json", tmp_path / "node.log"
     try:
         addresses = json.loads(kraken.stdout.readline())
         with ThreadedGateway(gateway_config()) as gw:
-            config = yaml.safe_load((NODE_CONFIGS / "multi_venue.yaml").read_text())
-            config["kraken"].update(
-                rest_url=addresses["rest"],
-                ws_public_url=addresses["ws_public"],
-                ws_private_url=addresses["ws_private"],
-            )
-            config["ibkr"]["port"] = gw.port
-            config["log_level"] = "WARNING"
-            path = tmp_path / "multi_venue.yaml"
-            path.write_text(yaml.safe_dump(config))
-            summary_file = tmp_path / "summary.json"
-            run = subprocess.run(
-                [
-                    *SERAPHIM,
-                    "node",
-                    "run",
-                    str(path),
-                    "--duration",
-                    "30",
-                    "--summary-json",
-                    str(summary_file),
-                ],
-                env=env,
+            config = _multi_venue_config(tmp_path, addresses, gw.port)
+            node = subprocess.Popen(
+                [sys.executable, str(HARNESS), str(config), "--out", str(out)],
                 cwd=REPO,
-                capture_output=True,
-                text=True,
-                timeout=120,
-                check=False,
+                env=env,
+                stdout=log.open("w"),
+                stderr=subprocess.STDOUT,
             )
+            try:
+                # Both strategies trade: a fill on each venue (events, not a fixed duration).
+                wait_until(
+                    lambda: _filled_instruments(log) >= {"BTC/USD.KRAKEN", "AAPL.NASDAQ"},
+                    180,
+                    "a fill at Kraken and one at IB",
+                    interval=0.5,
+                )
+            finally:
+                snapshot = stop_node(node, out)
             ib_executions = executions_of(gw, 12)
+            ib_cash = Decimal(str(gw.call(gw.server.account_values)["TotalCashValue"]))
         with urllib.request.urlopen(f"{addresses['rest']}/_sim/state", timeout=5) as response:
             kraken_state = json.loads(response.read())
     finally:
         kraken.send_signal(signal.SIGINT)
         kraken.wait(20)
-    assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
-    summary = json.loads(summary_file.read_text())
+    assert node.returncode == 0, log.read_text()[-3000:]
+    summary = snapshot["summary"]
     by_instrument: dict[str, list] = {}
     for order in summary["orders"]:
         by_instrument.setdefault(order["instrument_id"], []).append(order)
@@ -328,9 +343,27 @@ def test_multi_venue_node_trades_kraken_and_ib(tmp_path) -> None:
     assert all(o["status"] == "FILLED" for o in summary["orders"])
     strategies = {o["strategy_id"] for o in summary["orders"]}
     assert strategies == {"MACross-000", "MACross-001"}
-    fills = {f["trade_id"] for f in summary["fills"]}
+    fills = {f["trade_id"]: f for f in summary["fills"]}
     kraken_trades = set(kraken_state["accounts"][KRAKEN_KEY]["trades"])
     # Each venue's fills are exactly that venue's own record.
-    assert kraken_trades and kraken_trades <= fills
-    assert set(ib_executions) and set(ib_executions) <= fills
-    assert fills == kraken_trades | set(ib_executions)
+    assert kraken_trades and kraken_trades <= set(fills)
+    assert set(ib_executions) and set(ib_executions) <= set(fills)
+    assert set(fills) == kraken_trades | set(ib_executions)
+
+    # Each strategy sees its own venue's account (nautilus 1.221 gave both the IB account).
+    kraken_view, ib_view = (
+        snapshot["accounts_seen"]["MACross-000"],
+        snapshot["accounts_seen"]["MACross-001"],
+    )
+    ib_account = f"INTERACTIVE_BROKERS-{ACCOUNT}"
+    (kraken_account,) = [a for a in snapshot["accounts"] if a.startswith("KRAKEN-")]
+    assert (kraken_view["venue"], kraken_view["account"]) == ("KRAKEN", kraken_account)
+    assert (ib_view["venue"], ib_view["account"]) == ("NASDAQ", ib_account)
+    # ... and sizes against it: IB's equity is the gateway's cash (flat after the stop);
+    # Kraken's is its USD plus its BTC at a BTC price the Kraken fills saw.
+    assert Decimal(snapshot["accounts"][ib_account]["USD"]) == ib_cash
+    assert ib_view["equity"] == pytest.approx(float(ib_cash), abs=0.01)
+    balances = {c: float(v) for c, v in snapshot["accounts"][kraken_account].items()}
+    btc_price = (kraken_view["equity"] - balances["USD"]) / balances["BTC"]
+    kraken_prices = [float(fills[t]["last_px"]) for t in kraken_trades]
+    assert 0.9 * min(kraken_prices) < btc_price < 1.1 * max(kraken_prices)
