@@ -49,7 +49,8 @@ class SeriesMerge:
 
 def merge_series(stored: pa.Table | None, new: SeriesRows, *, replace: bool) -> SeriesMerge:
     """Merge ``new`` into ``stored``; raise ``ConflictError`` on rows that would change."""
-    table = _drop_repeated_rows(new)
+    table, positions = _drop_repeated_rows(new)
+    origin = _shifted(new.origin, positions)
     if stored is None or stored.num_rows == 0:
         return SeriesMerge(_write_order(table), before=0, replaced=0)
     stored = _conform(stored, table.schema, new.identifier)
@@ -61,7 +62,7 @@ def merge_series(stored: pa.Table | None, new: SeriesRows, *, replace: bool) -> 
     conflicts, conflicting_stored = matched[differs], stored_rows[differs]
     if len(conflicts) and not replace:
         examples = [
-            _describe(table, int(row), stored, int(old), new.origin)
+            _describe(table, int(row), stored, int(old), origin)
             for row, old in zip(conflicts[:MAX_LISTED], conflicting_stored, strict=False)
         ]
         more = f"; and {len(conflicts) - MAX_LISTED} more" if len(conflicts) > MAX_LISTED else ""
@@ -80,15 +81,19 @@ def merge_series(stored: pa.Table | None, new: SeriesRows, *, replace: bool) -> 
     return SeriesMerge(_write_order(merged), before=stored.num_rows, replaced=len(conflicts))
 
 
-def _drop_repeated_rows(new: SeriesRows) -> pa.Table:
-    """The input without repeats (the first stays); two different rows with one key are an error."""
+def _drop_repeated_rows(new: SeriesRows) -> tuple[pa.Table, np.ndarray]:
+    """
+    The input without repeats (the first stays) and the input position of each row left.
+
+    Two different rows with one key are an error.
+    """
     table = new.table
     keys = _keys(table)
     order = pc.sort_indices(keys).to_numpy()
     sorted_keys = keys.take(pa.array(order))
     same_key = pc.equal(sorted_keys[1:], sorted_keys[:-1]).to_numpy(zero_copy_only=False)
     if not same_key.any():
-        return table
+        return table, np.arange(table.num_rows)
     later = order[1:][same_key]
     earlier = order[:-1][same_key]
     differs = _rows_differ(table.take(later), table.take(earlier))
@@ -102,7 +107,16 @@ def _drop_repeated_rows(new: SeriesRows) -> pa.Table:
         )
     keep = np.ones(table.num_rows, dtype=bool)
     keep[later] = False
-    return table.filter(pa.array(keep))
+    return table.filter(pa.array(keep)), np.flatnonzero(keep)
+
+
+def _shifted(
+    origin: Callable[[int], str] | None, positions: np.ndarray
+) -> Callable[[int], str] | None:
+    """``origin`` for a table whose row ``i`` was input row ``positions[i]``."""
+    if origin is None:
+        return None
+    return lambda row: origin(int(positions[row]))
 
 
 def _keys(table: pa.Table) -> pa.Array:

@@ -136,11 +136,14 @@ class SeraphimCatalog:
         replace: bool = False,
     ) -> IngestResult:
         """``ingest`` for rows already in nautilus's Arrow schema (one entry per series)."""
+        identifiers = [series.identifier for series in rows]
+        if len(set(identifiers)) != len(identifiers):
+            raise ValueError(f"one entry per series expected, got {sorted(identifiers)}")
         received = sum(series.table.num_rows for series in rows)
         if received == 0:
             raise CatalogError("nothing to ingest: the input holds no rows")
         manifest = self.manifest()
-        self._refuse_mixing(manifest, [series.identifier for series in rows], provenance)
+        self._refuse_mixing(manifest, identifiers, provenance)
         merges: dict[str, tuple[type, SeriesMerge]] = {
             series.identifier: (
                 series.data_cls,

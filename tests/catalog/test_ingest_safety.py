@@ -213,3 +213,10 @@ def test_data_received_again_later_is_not_a_conflict(tmp_path):
     again = catalog.ingest(instrument, bars(5 * HOUR_NS), Provenance("download"))
     assert again.series[BAR_TYPE] == (2, 2) and again.replaced == {}
     assert snapshot(tmp_path / "data") == before  # the first copy, as first received, stays
+
+
+def test_the_line_named_is_right_after_a_repeated_line(tmp_path, stored):
+    catalog, lines = stored
+    new = write_lines(tmp_path / "new.csv", [lines[298], lines[298], doubled(lines[299])])
+    with pytest.raises(ConflictError, match=r"new\.csv:3 \(bar closing"):
+        ingest_kraken_ohlcvt(catalog, new, "BTC/USD", 60)
