@@ -190,3 +190,11 @@ class TapeStats:
     def last_24h(self, now: float) -> Window:
         """Trades of the last 24 hours."""
         return self._day.since(now - DAY)
+
+
+def candles(trades: list[PublicTrade], interval_s: int, now: float) -> list[Candle]:
+    """The OHLC window of a whole tape at ``now`` (one pass; for checks, not the live path)."""
+    series = CandleSeries(interval_s)
+    for trade in trades:
+        series.add(trade)
+    return series.window(now)
