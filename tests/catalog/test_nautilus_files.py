@@ -28,7 +28,9 @@ def fields(bar) -> tuple:
     )
 
 
-@pytest.mark.parametrize("name", ["XBTUSD_60.csv", "ETHUSD_60.csv"])
+@pytest.mark.parametrize(
+    "name", ["XBTUSD_60.csv", pytest.param("ETHUSD_60.csv", marks=pytest.mark.slow)]
+)
 def test_nautilus_reads_back_the_bars_its_wrangler_makes(tmp_path, shared_data, name):
     csv = shared_data / "kraken/ohlcvt" / name
     pair = "BTC/USD" if name.startswith("XBT") else "ETH/USD"
