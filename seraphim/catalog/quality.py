@@ -15,10 +15,10 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import pyarrow as pa
 import pyarrow.parquet as pq
 from nautilus_trader.model.data import BarType
 
+from seraphim.catalog.fixed import decode_fixed
 from seraphim.catalog.inventory import series_files
 from seraphim.catalog.store import SeraphimCatalog
 
@@ -45,20 +45,6 @@ class SeriesReport:
     @property
     def has_errors(self) -> bool:
         return any(f.severity == ERROR for f in self.findings)
-
-
-def decode_fixed(column: pa.ChunkedArray | pa.Array) -> np.ndarray:
-    """Decode nautilus fixed-point Parquet values (64 or 128-bit raw integers) to floats."""
-    array = column.combine_chunks() if isinstance(column, pa.ChunkedArray) else column
-    width = array.type.byte_width
-    words = np.frombuffer(array.buffers()[1], dtype="<i8")
-    start, stop = array.offset * width // 8, (array.offset + len(array)) * width // 8
-    words = words[start:stop]
-    if width == 16:
-        low = words[0::2].view(np.uint64).astype(np.float64)
-        high = words[1::2].astype(np.float64)
-        return (high * 2.0**64 + low) / 1e16
-    return words.astype(np.float64) / 1e9
 
 
 def read_bars_raw(files: list[Path]) -> pd.DataFrame:
