@@ -61,6 +61,7 @@ from nautilus_trader.model.enums import OrderType
 from nautilus_trader.model.enums import PositionSide
 from nautilus_trader.model.enums import TimeInForce
 from nautilus_trader.model.enums import TriggerType
+from nautilus_trader.model.events import OrderFilled
 from nautilus_trader.model.identifiers import AccountId
 from nautilus_trader.model.identifiers import ClientId
 from nautilus_trader.model.identifiers import ClientOrderId
@@ -114,6 +115,7 @@ _STOP_TYPES = (
 )
 _LIMIT_TYPES = (OrderType.LIMIT, OrderType.STOP_LIMIT, OrderType.LIMIT_IF_TOUCHED)
 _ZERO = Decimal(0)
+_REST_TIME_RESOLUTION_NS = 100_000  # REST times have four decimals (0.1 ms)
 
 
 @dataclass
@@ -1208,11 +1210,12 @@ class KrakenExecutionClient(LiveExecutionClient):
         oflags = self._oflags.get(trade.ordertxid, "")
         fee_currency = instrument.base_currency if "fcib" in oflags else instrument.quote_currency
         venue_order_id = VenueOrderId(trade.ordertxid)
+        client_order_id = self._cache.client_order_id(venue_order_id)
         return FillReport(
             account_id=self.account_id,
             instrument_id=instrument_id,
             venue_order_id=venue_order_id,
-            client_order_id=self._cache.client_order_id(venue_order_id),
+            client_order_id=client_order_id,
             trade_id=TradeId(trade_id),
             order_side=order_side(trade.type),
             last_qty=instrument.make_qty(Decimal(trade.vol)),
@@ -1220,9 +1223,27 @@ class KrakenExecutionClient(LiveExecutionClient):
             commission=Money(Decimal(trade.fee), fee_currency),
             liquidity_side=_liquidity(trade.maker),
             report_id=UUID4(),
-            ts_event=secs_to_ns(trade.time),
+            ts_event=self._fill_time(client_order_id, trade_id, trade.time),
             ts_init=self._clock.timestamp_ns(),
         )
+
+    def _fill_time(self, client_order_id: ClientOrderId | None, trade_id: str, time: float) -> int:
+        """
+        A REST trade's time in nanoseconds, or the recorded fill's when the node already has
+        this trade: REST gives 0.1 ms, the executions stream microseconds, for the same instant.
+        """
+        ts = secs_to_ns(time)
+        order = self._cache.order(client_order_id) if client_order_id is not None else None
+        if order is None:
+            return ts
+        for event in order.events:
+            if (
+                isinstance(event, OrderFilled)
+                and event.trade_id.value == trade_id
+                and abs(event.ts_event - ts) <= _REST_TIME_RESOLUTION_NS
+            ):
+                return event.ts_event
+        return ts
 
     async def _trades_since(self, start: datetime | None) -> dict[str, TradeInfo]:
         """The account's trades since ``start`` (shared by fill and position reports)."""
