@@ -108,8 +108,12 @@ def derive_venue(
     end=None,
     taker_fee=None,
     maker_fee=None,
+    replace: bool = False,
 ) -> BarType:
-    """Write ``bar_type`` re-priced onto ``venue`` into ``catalog``; returns the new bar type."""
+    """
+    Write ``bar_type`` re-priced onto ``venue`` into ``catalog``; returns the new bar type.
+    Bars already derived with other settings are an error unless ``replace``.
+    """
     process = process or SpreadProcess()
     bar_type = BarType.from_str(str(bar_type))
     instrument = catalog.nautilus.instruments(instrument_ids=[str(bar_type.instrument_id)])[0]
@@ -124,7 +128,10 @@ def derive_venue(
         f"jump {process.jump_size} w.p. {process.jump_prob})"
     )
     catalog.ingest(
-        instrument_b, derived, Provenance(source, synthetic=True, details=asdict(process))
+        instrument_b,
+        derived,
+        Provenance(source, synthetic=True, details=asdict(process)),
+        replace=replace,
     )
     return derived[0].bar_type
 
@@ -138,6 +145,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--start")
     parser.add_argument("--end")
     parser.add_argument("--taker-fee", type=float, default=None)
+    parser.add_argument("--replace", action="store_true", help="overwrite bars derived before")
     args = parser.parse_args(argv)
     bar_type = derive_venue(
         SeraphimCatalog(args.catalog),
@@ -147,6 +155,7 @@ def main(argv: list[str] | None = None) -> None:
         start=args.start,
         end=args.end,
         taker_fee=args.taker_fee,
+        replace=args.replace,
     )
     print(f"wrote {bar_type} (synthetic, derived) into {args.catalog}")
 

@@ -67,7 +67,7 @@ def check_catalog_has_data(spec: BacktestSpec) -> CatalogCheck:
         raise ConfigError(
             f"catalog {catalog_path} holds no data (run `seraphim catalog sample` or ingest data)",
         )
-    catalog = SeraphimCatalog(catalog_path)
+    catalog = SeraphimCatalog(catalog_path, create=False)
     series = {info.identifier: info for info in list_series(catalog) if info.data_type == "bar"}
     synthetic = []
     bars = 0
