@@ -22,8 +22,8 @@ live gateway: ``SERAPHIM_IBKR_HOST``, ``SERAPHIM_IBKR_PORT``, ``SERAPHIM_IBKR_CL
 The clients are nautilus's: ``InteractiveBrokersDataClientConfig`` /
 ``InteractiveBrokersExecClientConfig`` with ``dockerized_gateway=None`` (an existing gateway),
 registered under nautilus's name ``INTERACTIVE_BROKERS``. The factories are nautilus's with
-Seraphim's fixes: resubscription after a quick 1100/1101 (``connectivity.py``) and partially
-filled open orders at reconciliation (``execution.py``).
+Seraphim's additions: resubscription after a quick 1100/1101 (``connectivity.py``) and the IB
+account answering for each routed venue (``execution.py``).
 """
 
 from __future__ import annotations

@@ -1,24 +1,28 @@
 """
-Two gaps in nautilus 1.221's IB client, closed from outside (no fork of the adapter).
+Two gaps nautilus 1.231's IB client still has, closed from outside (no fork of the adapter).
 
 1. **Market data lost on a quick 1100/1101 pair.** TWS sends 1100 (connectivity to IB lost)
    and later 1101 (restored, market data subscriptions lost: resubscribe) or 1102 (restored,
-   data kept). nautilus resubscribes only through its connection watchdog, which reconnects
-   the socket when it *notices* the loss. When 1101 arrives before the watchdog looks, the
-   client is marked connected again and nothing resubscribes: bars and quotes stop for
-   good, silently. :class:`ConnectivityMonitor` resubscribes the market data subscriptions on
-   1101 unless the watchdog's reconnect (which resubscribes anyway) is already under way,
-   asking keep-up-to-date bars to backfill from the moment of the loss.
+   data kept). nautilus clears its connected flag on 1100 and sets it again on 1101; only its
+   connection watchdog, polling that flag once a second, reconnects and resubscribes. When 1101
+   follows 1100 within the poll, nothing resubscribes and bars and quotes stop for good,
+   silently (1.231 added resubscription after data-farm outages, 2103/2104, not after 1101).
+   :class:`ConnectivityMonitor` resubscribes the market data subscriptions on 1101 unless the
+   watchdog's reconnect (which resubscribes anyway) is already under way, asking
+   keep-up-to-date bars to backfill from the moment of the loss.
 
 2. **Failed requests wait for their timeout.** An error answering a historical data or
    contract details request (162 pacing violation or "no data", 200 no such contract, 354...)
    ends the request without resolving its future, so the caller waits the full request
-   timeout (10-120 s) for an empty answer. The monitor resolves it at once with what arrived
-   so far and records the error (of every request), so callers (the history ingest) can tell
-   "no data" from "pacing violation".
+   timeout (``request_timeout_secs``) for an empty answer. The monitor resolves it at once with
+   what arrived so far and records the error (of every request), so callers (the history
+   ingest) can tell "no data" from "pacing violation".
 
 Both hook ``InteractiveBrokersClient.process_error`` on the instance, calling nautilus's own
-handling first.
+handling first: the client offers no public hook for system messages or request errors, and
+nautilus's factories create and cache the client themselves, so a subclass cannot be
+injected. For the same reason the monitor reads the client's request and subscription
+registries and readiness flag (private attributes, each marked below).
 """
 
 from __future__ import annotations
@@ -29,6 +33,8 @@ import time
 from collections import Counter
 from dataclasses import dataclass
 from typing import Any
+
+from nautilus_trader.common.component import Logger
 
 CONNECTIVITY_LOST = 1100
 RESTORED_DATA_LOST = 1101
@@ -79,6 +85,7 @@ class ConnectivityMonitor:
         self.request_errors: list[RequestError] = []
         self.lost_at_ns: int | None = None
         self._original = client.process_error
+        self._log = Logger(type(self).__name__)
         self._tasks: set[asyncio.Task] = set()
 
     @classmethod
@@ -91,7 +98,7 @@ class ConnectivityMonitor:
             existing.resubscribe = existing.resubscribe or resubscribe
             return existing
         monitor = cls(client, resubscribe=resubscribe, fast_fail=fast_fail)
-        client.process_error = monitor.process_error
+        client.process_error = monitor.process_error  # no public hook (module docstring)
         setattr(client, _MONITOR_ATTR, monitor)
         return monitor
 
@@ -110,6 +117,7 @@ class ConnectivityMonitor:
         advanced_order_reject_json: str = "",
     ) -> None:
         client = self.client
+        # The request must be read before nautilus's handling removes it from the registry.
         request = client._requests.get(req_id=req_id) if req_id != -1 else None
         future = request.future if request is not None else None
         partial = list(request.result) if request is not None else []
@@ -137,7 +145,7 @@ class ConnectivityMonitor:
     def _on_system_message(self, code: int) -> None:
         if code == CONNECTIVITY_LOST:
             self.counts["connectivity_lost"] += 1
-            self.lost_at_ns = self.client._clock.timestamp_ns()
+            self.lost_at_ns = self.client._clock.timestamp_ns()  # the client's (node's) clock
         elif code == RESTORED_DATA_KEPT:
             self.counts["restored_data_kept"] += 1
         elif code == RESTORED_DATA_LOST:
@@ -149,17 +157,18 @@ class ConnectivityMonitor:
 
     async def _resubscribe_market_data(self) -> None:
         client = self.client
-        if client.is_degraded or not client._is_client_ready.is_set():
+        if client.is_degraded or not client.is_ready:
             # The watchdog saw the loss: its reconnect resubscribes everything.
             self.counts["resubscribe_left_to_reconnect"] += 1
             return
         if self.lost_at_ns is not None:
-            # keepUpToDate bar subscriptions backfill from here (nautilus's own mechanism).
+            # keepUpToDate bar subscriptions backfill from here (nautilus's own mechanism, read
+            # from this private attribute by its bar subscriptions).
             client._last_disconnection_ns = self.lost_at_ns
-        subscriptions = [
+        subscriptions = [  # the registry nautilus's own _resubscribe_all walks
             s for s in client._subscriptions.get_all() if s.name not in ACCOUNT_SUBSCRIPTIONS
         ]
-        client._log.warning(
+        self._log.warning(
             f"Market data lost (1101): resubscribing {len(subscriptions)} subscription(s)"
         )
         for subscription in subscriptions:
@@ -170,4 +179,4 @@ class ConnectivityMonitor:
                 self.counts["resubscribed"] += 1
             except Exception as e:
                 self.counts["resubscribe_failures"] += 1
-                client._log.exception(f"Failed to resubscribe {subscription.name}", e)
+                self._log.exception(f"Failed to resubscribe {subscription.name}", e)

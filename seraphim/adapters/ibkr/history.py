@@ -312,10 +312,10 @@ class IbkrHistoryDownloader:
         )
         asyncio.get_running_loop().set_debug(False)  # the client turns asyncio debug on
         self._client = client
-        ib = client._client
+        ib = client._client  # HistoricInteractiveBrokersClient has no public accessor for it
         self._monitor = ConnectivityMonitor.install(ib, resubscribe=False)
         await ib.wait_until_ready(timeout=int(self.connect_timeout))
-        if not ib._is_client_ready.is_set():
+        if not ib.is_ready:
             await self.close()
             raise HistoryError(
                 f"connected to {self.host}:{self.port} but the API session did not start within "
@@ -326,10 +326,10 @@ class IbkrHistoryDownloader:
     async def close(self) -> None:
         if self._client is None:
             return
-        ib = self._client._client
+        ib = self._client._client  # no public accessor (see connect)
         ib.stop()
         for _ in range(40):
-            if not ib._eclient.isConnected():
+            if not ib._eclient.isConnected():  # stop() returns before the socket closes
                 break
             await asyncio.sleep(0.05)
         self._client = None
@@ -344,6 +344,7 @@ class IbkrHistoryDownloader:
                 raise HistoryError(f"IB does not know {what} (error 200: no security definition)")
             raise HistoryError(f"{what} is ambiguous at IB: {', '.join(str(i.id) for i in found)}")
         instrument = found[0]
+        # The IB client parses bars against its own cache's instrument (no public setter).
         cache = self._client._client._cache
         if cache.instrument(instrument.id) is None:
             cache.add_instrument(instrument)

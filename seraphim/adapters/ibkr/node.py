@@ -16,6 +16,7 @@ def clear_ibkr_caches() -> None:
     nautilus's IB factories cache them per (host, port, client id) at module level; they
     belong to the earlier node's event loop.
     """
+    # nautilus 1.231 has no public way to drop them (nor to pass the factories a client).
     from nautilus_trader.adapters.interactive_brokers import factories
 
     factories.IB_CLIENTS.clear()
