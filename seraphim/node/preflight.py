@@ -18,7 +18,6 @@ import aiohttp
 from seraphim.node.config import NodeSpec
 
 WS_FIRST_MESSAGE_SECS = 10.0
-REDIS_TIMEOUT_SECS = 3.0
 
 
 class DependencyError(RuntimeError):
@@ -128,11 +127,11 @@ async def check_websocket(name: str, url: str, timeout: float = WS_FIRST_MESSAGE
         raise DependencyError(f"{name} at {url} is unreachable: {_reason(e)}") from None
 
 
-def check_redis(database: Any, timeout: float = REDIS_TIMEOUT_SECS) -> None:
-    """Redis (nautilus's ``DatabaseConfig``) answers PING within ``timeout`` seconds."""
-    import redis
-
+def check_redis(database: Any) -> None:
+    """Redis (nautilus's ``DatabaseConfig``) answers PING within seraphim.state's timeout."""
     from seraphim.state.settings import RedisSettings
+    from seraphim.state.settings import RedisUnavailable
+    from seraphim.state.settings import connect_redis
 
     settings = RedisSettings(
         host=database.host or "127.0.0.1",
@@ -141,15 +140,10 @@ def check_redis(database: Any, timeout: float = REDIS_TIMEOUT_SECS) -> None:
         password=database.password,
         ssl=database.ssl,
     )
-    client = settings.client(timeout=timeout)
     try:
-        client.ping()
-    except redis.RedisError as e:
-        raise DependencyError(
-            f"Redis at {settings.url} (--state redis) is unreachable: {_reason(e)}"
-        ) from None
-    finally:
-        client.close()
+        connect_redis(settings).close()
+    except RedisUnavailable as e:
+        raise DependencyError(f"{e} (--state redis)") from None
 
 
 def check_journal() -> None:

@@ -17,16 +17,11 @@ from seraphim.node.config import NodeSpec
 from seraphim.node.config import build_node_config
 from seraphim.node.config import load_node_spec
 from seraphim.node.lifecycle import NodeLifecycle
-from seraphim.node.preflight import REDIS_TIMEOUT_SECS
 from seraphim.node.preflight import check_dependencies
 from seraphim.node.summary import NodeSummary
 from seraphim.node.summary import collect_summary
 
 __all__ = ["NodeSummary", "build_node", "node_config_for", "run_node"]
-
-# nautilus connects to Redis inside native code holding the GIL (no signal is handled meanwhile)
-# and by default retries 100 times with backoff; ten retries back off for about 3 s in all.
-REDIS_CONNECT_RETRIES = 10
 
 
 def node_config_for(
@@ -44,24 +39,9 @@ def node_config_for(
     config, data_factories, exec_factories = build_node_config(spec, base, log_level=log_level)
     if extra_strategies:
         config = msgspec.structs.replace(config, strategies=[*config.strategies, *extra_strategies])
-    config = _bounded_redis(with_node_options(config, state=state, journal=journal))
+    # seraphim.state bounds nautilus's Redis connection attempts (a few seconds in all).
+    config = with_node_options(config, state=state, journal=journal)
     return config, data_factories, exec_factories
-
-
-def _bounded_redis(config):
-    """``config`` with nautilus's Redis connection attempts bounded in time."""
-    if config.cache is None or config.cache.database is None:
-        return config
-    database = msgspec.structs.replace(
-        config.cache.database,
-        connection_timeout=int(REDIS_TIMEOUT_SECS),
-        number_of_retries=REDIS_CONNECT_RETRIES,
-    )
-    cache = msgspec.structs.replace(config.cache, database=database)
-    message_bus = config.message_bus
-    if message_bus is not None and message_bus.database is not None:
-        message_bus = msgspec.structs.replace(message_bus, database=database)
-    return msgspec.structs.replace(config, cache=cache, message_bus=message_bus)
 
 
 def build_node(

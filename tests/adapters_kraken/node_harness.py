@@ -74,7 +74,7 @@ def probe(scenario: str, **params: Any) -> ImportableStrategyConfig:
 
 
 def run_probe(
-    path: Path, scenario: str, duration: float, **params: Any
+    path: Path, scenario: str, duration: float | None, **params: Any
 ) -> tuple[NodeSummary, dict[str, Any]]:
     """Run the node with the probe; returns the summary and a snapshot of the node's cache."""
     seen: dict[str, Any] = {}

@@ -8,6 +8,7 @@ Records live in ``RECORDS[scenario]`` (the node runs in the test's process).
 from __future__ import annotations
 
 from collections import defaultdict
+from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -58,9 +59,16 @@ class ProbeStrategy(Strategy):
             self.subscribe_bars(bar_type)
             self.request_bars(bar_type, start=self.clock.utc_now() - bar_type.spec.timedelta * 30)
         self.rec["started_ns"].append(self.clock.timestamp_ns())
+        # A test may ask the node to stop (from its own thread) by appending to rec["stop"].
+        self.clock.set_timer("stop-check", timedelta(milliseconds=100), callback=self._stop_check)
         script = getattr(self, f"scenario_{self.config.scenario}", None)
         if script is not None:
             script()
+
+    def _stop_check(self, _event) -> None:
+        if self.rec["stop"] and not self.rec["stop_sent"]:
+            self.rec["stop_sent"].append(True)
+            self.shutdown_system(f"test: {self.rec['stop'][0]}")
 
     def on_quote_tick(self, tick: QuoteTick) -> None:
         self.rec["quotes"].append(tick)
