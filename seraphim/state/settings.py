@@ -13,6 +13,7 @@ would wait inside native code, where no signal is handled).
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass
 from urllib.parse import unquote
 from urllib.parse import urlsplit
@@ -126,31 +127,34 @@ def connect_redis(settings: RedisSettings, timeout: float = CONNECT_TIMEOUT_SECS
     except redis.TimeoutError:
         client.close()
         raise RedisUnavailable(
-            f"cannot reach Redis at {settings.url}: no answer within {timeout:g} s"
+            f"Redis at {settings.url} is unreachable: no answer within {timeout:g} s"
         ) from None
     except (redis.ConnectionError, OSError) as e:
         client.close()
-        raise RedisUnavailable(f"cannot reach Redis at {settings.url}: {_reason(e)}") from None
+        raise RedisUnavailable(f"Redis at {settings.url} is unreachable: {_reason(e)}") from None
     except redis.RedisError as e:
         client.close()
         raise RedisUnavailable(f"Redis at {settings.url}: {_reason(e)}") from None
     return client
 
 
-def check_redis(url: str | None = None, timeout: float = CONNECT_TIMEOUT_SECS) -> RedisSettings:
+def check_redis(
+    url: str | RedisSettings | None = None, timeout: float = CONNECT_TIMEOUT_SECS
+) -> RedisSettings:
     """
-    Redis at ``url`` (else ``$SERAPHIM_REDIS_URL``, else the local default) answers within
-    ``timeout`` seconds: its settings, else ``RedisUnavailable`` (or ``StateConfigError`` for a
-    bad URL) with a one-line, password-free message.
+    Redis at ``url`` (a URL or parsed settings; else ``$SERAPHIM_REDIS_URL``, else the local
+    default) answers within ``timeout`` seconds: its settings, else ``RedisUnavailable`` (or
+    ``StateConfigError`` for a bad URL) with a one-line, password-free message naming it.
     """
-    settings = redis_settings(url)
+    settings = url if isinstance(url, RedisSettings) else redis_settings(url)
     connect_redis(settings, timeout).close()
     return settings
 
 
 def _reason(error: Exception) -> str:
+    """redis-py's reason without its preamble, e.g. ``Connection refused``."""
     text = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
-    return text.rstrip(".")
+    return re.sub(r"^Error \d+ connecting to \S+?\. ", "", text).rstrip(".")
 
 
 def state_backend(option: str | None = None) -> str:

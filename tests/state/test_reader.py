@@ -218,7 +218,9 @@ def test_bad_input_is_one_clear_line(redis_url, kernel_state):
     assert result.output.startswith("error: no trader 'NOPE-001' in Redis (traders there:")
     result = CliRunner().invoke(state, ["orders", "--redis-url", "redis://:pw@127.0.0.1:1/0"])
     assert result.exit_code == 1 and "Traceback" not in result.output
-    assert result.output.startswith("error: cannot reach Redis at redis://:***@127.0.0.1:1/0")
+    assert result.output.startswith(
+        "error: Redis at redis://:***@127.0.0.1:1/0 is unreachable: Connection refused"
+    )
     result = CliRunner().invoke(state, ["traders", "--redis-url", "http://x"])
     assert result.exit_code == 2 and "redis://" in result.output
 

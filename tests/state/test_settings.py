@@ -109,13 +109,14 @@ def closed_port() -> int:
 
 def test_check_redis_names_the_server_within_the_timeout(redis_url, silent_port):
     assert check_redis(redis_url, timeout=2).url == redis_settings(redis_url).url
+    assert check_redis(redis_settings(redis_url)) == redis_settings(redis_url)
     for port, reason in ((closed_port(), "Connection refused"), (silent_port, "no answer")):
         started = time.monotonic()
         with pytest.raises(RedisUnavailable) as caught:
             check_redis(f"redis://:s3cret@127.0.0.1:{port}/0", timeout=1)
         assert time.monotonic() - started < 3
         message = str(caught.value)
-        assert message.startswith(f"cannot reach Redis at redis://:***@127.0.0.1:{port}/0: ")
+        assert message.startswith(f"Redis at redis://:***@127.0.0.1:{port}/0 is unreachable: ")
         assert reason in message and "s3cret" not in message and "\n" not in message
     with pytest.raises(StateConfigError, match="redis://"):
         check_redis("http://x")
