@@ -183,7 +183,6 @@ def strategy_configs_for(spec: NodeSpec, base: Path) -> list[ImportableStrategyC
     from seraphim.backtest.config import ConfigError
     from seraphim.backtest.config import load_spec
     from seraphim.backtest.config import parse_spec
-    from seraphim.backtest.config import strategy_configs
 
     extra = [
         ImportableStrategyConfig(
@@ -211,7 +210,7 @@ def strategy_configs_for(spec: NodeSpec, base: Path) -> list[ImportableStrategyC
                 },
                 source=f"{spec.name} strategies",
             )
-        configs = strategy_configs(backtest_spec) + extra
+        configs = backtest_spec.assembly().strategies + extra
     except ConfigError as e:
         raise NodeConfigError(str(e)) from None
     if not spec.claim_external_orders:
@@ -237,11 +236,7 @@ def risk_controller_for(spec: NodeSpec, base: Path):
         from seraphim.backtest import config as backtest_config
     except ImportError:
         return None
-    make = getattr(backtest_config, "risk_controller_config", None)
-    risk_of = getattr(backtest_config, "risk_config", None)
-    if make is None or risk_of is None:
-        return None
-    return make(risk_of(backtest_config.load_spec((base / spec.backtest).resolve())))
+    return backtest_config.load_spec((base / spec.backtest).resolve()).assembly().controller
 
 
 def instrument_ids_for(strategies: list[ImportableStrategyConfig]) -> list[str]:
