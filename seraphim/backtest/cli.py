@@ -84,8 +84,8 @@ def run(
         from seraphim.journal.backtest import preflight
 
         preflight()
+    from seraphim.backtest.outputs import write_outputs
     from seraphim.backtest.runner import run_backtest
-    from seraphim.backtest.runner import write_outputs
 
     try:
         if config is not None:

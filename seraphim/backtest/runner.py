@@ -1,8 +1,7 @@
-"""Run a backtest spec on nautilus's ``BacktestNode``; ``write_outputs`` saves its results."""
+"""Run a backtest spec on nautilus's ``BacktestNode``; ``outputs.write_outputs`` saves it."""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -184,30 +183,3 @@ class _BarCounter:
         if self._count == PROGRESS_EVERY:
             self._report(self._count)
             self._count = 0
-
-
-def write_outputs(outcome: BacktestOutcome) -> None:
-    from seraphim.backtest.report import write_report
-
-    out = outcome.output
-    out.mkdir(parents=True, exist_ok=True)
-    (out / "metrics.json").write_text(json.dumps(outcome.metrics, indent=2, default=_json) + "\n")
-    outcome.orders.to_csv(out / "orders.csv")
-    outcome.fills.to_csv(out / "fills.csv")
-    outcome.positions.to_csv(out / "positions.csv")
-    for venue, frame in outcome.accounts.items():
-        frame.to_csv(out / f"account_{venue}.csv")
-    pd.DataFrame(
-        {
-            "equity": outcome.curves.equity,
-            "drawdown": outcome.curves.drawdown,
-            "exposure": outcome.curves.exposure,
-        },
-    ).to_csv(out / "equity.csv", index_label="timestamp")
-    write_report(outcome, out / "report.html")
-
-
-def _json(value: object) -> object:
-    if isinstance(value, float | int | str | bool) or value is None:
-        return value
-    return str(value)

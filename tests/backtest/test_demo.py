@@ -79,10 +79,10 @@ def test_run_backtest_reports_progress_and_writes_nothing(tmp_path):
     """The runner returns the outcome (benchmarks and sweeps time no writing); progress is
     reported as bars pass through the engine."""
     from seraphim.backtest.config import load_spec
+    from seraphim.backtest.outputs import write_outputs
     from seraphim.backtest.runner import PROGRESS_EVERY
     from seraphim.backtest.runner import check_catalog_has_data
     from seraphim.backtest.runner import run_backtest
-    from seraphim.backtest.runner import write_outputs
 
     spec = msgspec.structs.replace(
         load_spec(REPO_ROOT / "configs/demo.yaml"), output=str(tmp_path / "out")
