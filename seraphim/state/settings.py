@@ -121,21 +121,22 @@ def connect_redis(settings: RedisSettings, timeout: float = CONNECT_TIMEOUT_SECS
     client = settings.client(timeout=timeout, retries=0)  # one attempt: the timeout holds
     try:
         client.ping()
-    except redis.AuthenticationError:
+    except (redis.RedisError, OSError) as e:
         client.close()
-        raise RedisUnavailable(f"Redis at {settings.url} refused the credentials") from None
-    except redis.TimeoutError:
-        client.close()
-        raise RedisUnavailable(
-            f"Redis at {settings.url} is unreachable: no answer within {timeout:g} s"
-        ) from None
-    except (redis.ConnectionError, OSError) as e:
-        client.close()
-        raise RedisUnavailable(f"Redis at {settings.url} is unreachable: {_reason(e)}") from None
-    except redis.RedisError as e:
-        client.close()
-        raise RedisUnavailable(f"Redis at {settings.url}: {_reason(e)}") from None
+        raise RedisUnavailable(_unavailable(settings, e, timeout)) from None
     return client
+
+
+def _unavailable(settings: RedisSettings, error: Exception, timeout: float) -> str:
+    import redis
+
+    if isinstance(error, redis.AuthenticationError):
+        return f"Redis at {settings.url} refused the credentials"
+    if isinstance(error, redis.TimeoutError):
+        return f"Redis at {settings.url} is unreachable: no answer within {timeout:g} s"
+    if isinstance(error, redis.ConnectionError | OSError):
+        return f"Redis at {settings.url} is unreachable: {_reason(error)}"
+    return f"Redis at {settings.url}: {_reason(error)}"
 
 
 def check_redis(
