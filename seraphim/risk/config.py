@@ -15,6 +15,7 @@ from nautilus_trader.common.config import NautilusConfig
 
 RULE_NAMES = (
     "guard",
+    "insufficient_cash",
     "max_position",
     "max_order_notional",
     "concentration",
@@ -159,6 +160,9 @@ class RiskConfig(NautilusConfig, frozen=True, forbid_unknown_fields=True):
         The portfolio guard.
     currency : str, default "USD"
         The currency equity and notionals are measured in.
+    slippage_allowance : float, default 0.005
+        On CASH accounts every order must be paid for (rule ``insufficient_cash``); a market
+        order is valued this fraction above its last price, for the move before it fills.
 
     """
 
@@ -167,8 +171,11 @@ class RiskConfig(NautilusConfig, frozen=True, forbid_unknown_fields=True):
     strategies: dict[str, RiskLimits] = msgspec.field(default_factory=dict)
     guard: GuardConfig = GuardConfig()
     currency: str = "USD"
+    slippage_allowance: float = 0.005
 
     def validate(self) -> None:
+        if not 0 <= self.slippage_allowance < 1:
+            raise ValueError(f"slippage_allowance must be in [0, 1), was {self.slippage_allowance}")
         self.limits.validate("limits")
         for strategy_id, limits in self.strategies.items():
             limits.validate(f"strategies.{strategy_id}")

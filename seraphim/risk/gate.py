@@ -40,6 +40,7 @@ from nautilus_trader.model.orders import Order
 from nautilus_trader.risk.engine import RiskEngine
 
 from seraphim.portfolio import account_equity
+from seraphim.risk.cash import CashCheck
 from seraphim.risk.config import RiskConfig
 from seraphim.risk.guard import NANOS_PER_DAY
 from seraphim.risk.guard import GuardEvent
@@ -131,6 +132,7 @@ class RiskGate:
             windows=tuple(lim.volatility_window for lim in every if lim.max_volatility),
         )
         self.facts = _Facts(self.stats, cache)
+        self.cash = CashCheck(cache, self._mark, config.slippage_allowance)
         self.guard = PortfolioGuard(config.guard)
         self.ledger = StrategyLedger()
         self._needs_ledger = any(
@@ -310,6 +312,11 @@ class RiskGate:
         instrument = self.cache.instrument(instrument_id)
         if instrument is None:
             return None  # nautilus's RiskEngine denies unknown instruments itself
+        unfinished = self._unfinished(exclude)
+        if not reduce_only:
+            denial = self.cash.check(instrument, side, quantity, price, unfinished)
+            if denial is not None:
+                return denial
         key, base, venue, _ = self._meta(instrument_id)
         intent = Intent(
             key, base, venue, side, quantity, self._unit_value(instrument, price), strategy_id.value
@@ -320,7 +327,7 @@ class RiskGate:
         equity = self.equity()
         global_book, strategy_book = self._books(
             strategy_id if strategy_rules else None,
-            exclude,
+            unfinished,
             equity,
             bool(self.global_rules) or self.guard.tripped,
         )
@@ -367,6 +374,9 @@ class RiskGate:
         allowed = float("inf")
         strategy_rules = self.rules_for(query.strategy_id)
         only = query.shrinking_only
+        if not only:  # what the account can pay for never shrinks below what it holds
+            unfinished = self._unfinished(None)
+            allowed, _ = self.cash.headroom(instrument, query.side, query.price, unfinished)
         # Nothing can have tightened by itself unless a limit depends on equity, prices or vol.
         if (
             only
@@ -380,7 +390,7 @@ class RiskGate:
         equity = self.equity()
         global_book, strategy_book = self._books(
             query.strategy_id if strategy_rules else None,
-            None,
+            self._unfinished(None),
             equity,
             bool(self.global_rules) or self.guard.tripped,
         )
@@ -420,7 +430,11 @@ class RiskGate:
         return meta
 
     def _books(
-        self, strategy_id: StrategyId | None, exclude, equity: float, need_global: bool
+        self,
+        strategy_id: StrategyId | None,
+        unfinished: list[Order],
+        equity: float,
+        need_global: bool,
     ) -> tuple[Book | None, Book | None]:
         """The global book and the strategy's own, from one pass over the cache."""
         everything: dict[str, Exposure] = {}
@@ -443,18 +457,8 @@ class RiskGate:
                 add(everything, position.instrument_id).position += position.signed_qty
             if strategy_id is not None and position.strategy_id == strategy_id:
                 add(own, position.instrument_id).position += position.signed_qty
-        self._prune_pending()
-        seen = set()
-        for order in (
-            *cache.orders_open(),
-            *cache.orders_inflight(),
-            *cache.orders_emulated(),
-            *self._pending.values(),
-        ):
+        for order in unfinished:
             client_order_id = order.client_order_id
-            if client_order_id in seen or (exclude is not None and client_order_id == exclude):
-                continue
-            seen.add(client_order_id)
             leaves = order.leaves_qty.as_double()
             modified = self._pending_modify.get(client_order_id)
             if modified is not None:
@@ -485,9 +489,20 @@ class RiskGate:
             strategy_book = Book(own, equity, day_pnl, self._day_start_equity, strategy_id.value)
         return global_book, strategy_book
 
-    def _book(self, strategy_id: StrategyId | None, exclude, equity: float) -> Book:
-        global_book, strategy_book = self._books(strategy_id, exclude, equity, strategy_id is None)
-        return global_book if strategy_id is None else strategy_book
+    def _unfinished(self, exclude) -> list[Order]:
+        """Every unfinished order, once: open, in flight, emulated, or approved here and queued."""
+        self._prune_pending()
+        cache = self.cache
+        orders = {}
+        for order in (
+            *cache.orders_open(),
+            *cache.orders_inflight(),
+            *cache.orders_emulated(),
+            *self._pending.values(),
+        ):
+            orders[order.client_order_id] = order
+        orders.pop(exclude, None)
+        return list(orders.values())
 
     def _prune_pending(self) -> None:
         if self._pending:

@@ -29,7 +29,7 @@ from nautilus_trader.model.objects import Money
 from nautilus_trader.model.orders import OrderList
 from nautilus_trader.trading.strategy import Strategy
 
-from seraphim.backtest.config import risk_controller_config
+from seraphim.assembly import risk_controller_config
 from seraphim.catalog.sample import SampleMarket
 from seraphim.catalog.sample import sample_bars
 from seraphim.risk.config import RULE_NAMES

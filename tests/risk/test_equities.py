@@ -18,7 +18,7 @@ from nautilus_trader.persistence.wranglers import BarDataWrangler
 from nautilus_trader.test_kit.providers import TestInstrumentProvider
 from nautilus_trader.trading.strategy import Strategy
 
-from seraphim.backtest.config import risk_controller_config
+from seraphim.assembly import risk_controller_config
 from seraphim.catalog.sample import AssetModel
 from seraphim.catalog.sample import SampleMarket
 from seraphim.catalog.sample import simulate_ohlcv

@@ -11,7 +11,7 @@ from nautilus_trader.live.risk_engine import LiveRiskEngine
 from nautilus_trader.model.enums import OrderSide
 
 from seraphim.adapters.kraken.pairs import instrument_for
-from seraphim.backtest.config import risk_controller_config
+from seraphim.assembly import risk_controller_config
 from seraphim.risk.config import RiskConfig
 from seraphim.risk.config import RiskLimits
 from seraphim.risk.controller import RiskController

@@ -51,7 +51,7 @@ def engine(catalog, bar_types, start=None, end=None, account_type="MARGIN", risk
     from nautilus_trader.model.enums import OmsType
     from nautilus_trader.model.objects import Money
 
-    from seraphim.backtest.config import risk_controller_config
+    from seraphim.assembly import risk_controller_config
 
     controller = risk_controller_config(risk) if risk is not None else None
     built = BacktestEngine(

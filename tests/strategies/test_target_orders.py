@@ -30,8 +30,8 @@ from nautilus_trader.model.objects import Price
 from nautilus_trader.model.objects import Quantity
 
 from seraphim.adapters.kraken.pairs import instrument_for
+from seraphim.assembly import risk_controller_config
 from seraphim.backtest.cli import backtest
-from seraphim.backtest.config import risk_controller_config
 from seraphim.risk.config import RiskConfig
 from seraphim.strategies.base import SeraphimStrategy
 from seraphim.strategies.base import SeraphimStrategyConfig
