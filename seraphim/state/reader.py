@@ -31,6 +31,7 @@ from datetime import datetime
 from typing import Any
 
 import msgspec
+import redis
 from nautilus_trader.model.events import AccountState
 from nautilus_trader.model.orders.base import Order
 from nautilus_trader.model.orders.unpacker import OrderUnpacker
@@ -152,7 +153,7 @@ class TraderState:
         index = f"index:{kind}_{status}"
         try:
             ids = self.client.smembers(self.prefix + index)
-        except Exception as e:  # a foreign value of another type under the index's name
+        except redis.ResponseError as e:  # a foreign value of another type under that name
             self.problems.append(Problem(index, _error(e)))
             return []
         return sorted(f"{kind}:{i.decode(errors='replace')}" for i in ids)
