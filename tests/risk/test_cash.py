@@ -1,38 +1,14 @@
 """
 Issue 11 fault 5: on a CASH account an order the account cannot pay for is denied by the risk
-gate (rule ``insufficient_cash``), market orders included, in a backtest and in a live node;
-a run never dies of ``AccountBalanceNegative``.
+gate (rule ``insufficient_cash``), market orders included; a backtest never dies of
+``AccountBalanceNegative``. The same check in a live node: ``test_live_node.py``.
 """
-
-import asyncio
 
 import pandas as pd
 import pytest
-from nautilus_trader.accounting.factory import AccountFactory
-from nautilus_trader.config import LoggingConfig
-from nautilus_trader.config import TradingNodeConfig
-from nautilus_trader.core.uuid import UUID4
-from nautilus_trader.live.node import TradingNode
-from nautilus_trader.model.currencies import BTC as BTC_CURRENCY
-from nautilus_trader.model.currencies import USD
-from nautilus_trader.model.data import Bar
-from nautilus_trader.model.data import BarType
-from nautilus_trader.model.enums import AccountType
-from nautilus_trader.model.enums import OrderSide
-from nautilus_trader.model.events import AccountState
-from nautilus_trader.model.identifiers import AccountId
-from nautilus_trader.model.objects import AccountBalance
-from nautilus_trader.model.objects import Money
-from nautilus_trader.model.objects import Price
-from nautilus_trader.model.objects import Quantity
-from nautilus_trader.trading.strategy import Strategy
 
-from seraphim.adapters.kraken.pairs import instrument_for
-from seraphim.assembly import risk_controller_config
 from seraphim.backtest.config import parse_spec
 from seraphim.backtest.runner import run_backtest
-from seraphim.risk.config import RiskConfig
-from seraphim.risk.controller import RiskController
 
 BTC = "BTC/USD.KRAKEN-1-HOUR-LAST-EXTERNAL"
 
@@ -106,77 +82,3 @@ def test_bollinger_defaults_on_the_whole_real_history(real_btc_catalog, tmp_path
     assert usd_balances(outcome).min() >= 0
     buys = outcome.fills[outcome.fills["order_side"] == "BUY"]
     assert (buys["last_qty"].astype(float) < 1).any()  # clipped to what the cash paid for
-
-
-@pytest.fixture
-def node():
-    loop = asyncio.new_event_loop()
-    config = TradingNodeConfig(
-        trader_id="CASH-001",
-        logging=LoggingConfig(log_level="ERROR"),
-        controller=risk_controller_config(RiskConfig()),
-    )
-    built = TradingNode(config=config, loop=loop)
-    built.build()
-    yield built, loop
-    built.dispose()
-    loop.close()
-
-
-def cash_account(usd: float, btc: float) -> AccountState:
-    def balance(amount: float, currency) -> AccountBalance:
-        return AccountBalance(Money(amount, currency), Money(0, currency), Money(amount, currency))
-
-    return AccountState(
-        account_id=AccountId("KRAKEN-001"),
-        account_type=AccountType.CASH,
-        base_currency=None,
-        reported=True,
-        balances=[balance(usd, USD), balance(btc, BTC_CURRENCY)],
-        margins=[],
-        info={},
-        event_id=UUID4(),
-        ts_event=0,
-        ts_init=0,
-    )
-
-
-def test_a_live_node_denies_market_orders_the_account_cannot_pay_for(node):
-    node, loop = node
-    kernel = node.kernel
-    instrument = instrument_for("BTC/USD")
-    kernel.cache.add_instrument(instrument)
-    kernel.cache.add_account(AccountFactory.create(cash_account(usd=50_000, btc=0.5)))
-    close = Price(40_000.0, 1)
-    kernel.cache.add_bar(
-        Bar(BarType.from_str(BTC), close, close, close, close, Quantity(10, 8), 0, 0)
-    )
-    controller = next(a for a in node.trader.actors() if isinstance(a, RiskController))
-    trader = Strategy()
-    node.trader.add_strategy(trader)
-
-    def market(side, quantity):
-        order = trader.order_factory.market(instrument.id, side, instrument.make_qty(quantity))
-        trader.submit_order(order)
-        return order
-
-    # 1 BTC at 40k + fees fits in 50k; a second one does not (the first still reserves its
-    # cash, unacknowledged); selling 0.5 BTC is what the account holds, 0.6 is not.
-    first, second = market(OrderSide.BUY, 1.0), market(OrderSide.BUY, 1.0)
-    sell_held, sell_more = market(OrderSide.SELL, 0.5), market(OrderSide.SELL, 0.1)
-    kernel.exec_engine.start()  # it applies the denials
-    kernel.risk_engine.start()
-
-    async def denials_applied() -> None:
-        while not (second.is_closed and sell_more.is_closed):
-            await asyncio.sleep(0.01)
-
-    loop.run_until_complete(asyncio.wait_for(denials_applied(), 10))
-    assert first.status_string() == "INITIALIZED"
-    assert second.status_string() == "DENIED"
-    assert sell_held.status_string() == "INITIALIZED"
-    assert sell_more.status_string() == "DENIED"
-    assert controller.gate.denied == {"insufficient_cash": 2}
-    reasons = controller.gate.denial_samples["insufficient_cash"]
-    assert reasons[0].startswith("insufficient_cash: BTC/USD.KRAKEN BUY 1 > affordable 0.238")
-    assert reasons[1].startswith("insufficient_cash: BTC/USD.KRAKEN SELL 0.1 > affordable 0 ")

@@ -87,6 +87,12 @@ def live_node():
     node = TradingNode(config=config, loop=loop)
     node.build()
     yield node, loop
+    node.trader.stop()
+    kernel = node.kernel
+    for engine in (kernel.data_engine, kernel.risk_engine, kernel.exec_engine):
+        if engine.is_running:
+            engine.stop()  # its queue task ends at the sentinel this enqueues
+    loop.run_until_complete(asyncio.wait_for(asyncio.gather(*asyncio.all_tasks(loop)), 10))
     node.dispose()
     loop.close()
 
