@@ -2,7 +2,7 @@
 
 Executed in a subprocess by the tests (one TradingNode per process: nautilus logging starts
 once per process, and a test may kill the node to simulate a crash). Prints one JSON line per
-order event as it happens, so a test can react to the node while it runs.
+order event and per bar as it happens, so a test can react to the node while it runs.
 
     python tests/ibkr/node_harness.py NODE.yaml --out result.json [--duration 30]
 
@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import time
 from pathlib import Path
 
 
@@ -26,7 +27,13 @@ def _event_printer(node) -> None:
         }
         print(json.dumps(line), flush=True)
 
+    def on_bar(bar) -> None:
+        # "at": wall-clock receipt (a local venue's fast clock stamps bars in its own time).
+        line = {"event": "Bar", "bar_type": str(bar.bar_type), "at": time.time_ns()}
+        print(json.dumps(line), flush=True)
+
     node.kernel.msgbus.subscribe(topic="events.order.*", handler=on_event)
+    node.kernel.msgbus.subscribe(topic="data.bars.*", handler=on_bar)
 
 
 def snapshot(node) -> dict:
