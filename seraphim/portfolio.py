@@ -28,8 +28,9 @@ def account_equity(
 ) -> float:
     """
     Equity of the venue's account in ``currency``: every balance converted at the venue's last
-    ``<ASSET>/<currency>`` price, plus unrealised PnL on a margin account. Balances with no
-    price to convert them are left out.
+    ``<ASSET>/<currency>`` price, plus unrealised PnL on a margin account, plus the market value
+    of positions in instruments without a base currency (shares) on a cash account. Balances
+    with no price to convert them are left out.
     """
     return mark_to_market(cache, portfolio, venue, currency)[0]
 
@@ -47,7 +48,9 @@ def mark_to_market(
 
     Gross exposure is the summed absolute market value of the open positions. Linear
     positions are valued directly from their average price and quantity; inverse ones go
-    through nautilus's portfolio.
+    through nautilus's portfolio. On a cash account a spot pair's base asset is a balance
+    (counted above), but a stock's shares are only a position (nautilus's ``Equity`` has no
+    base currency), so they are counted at their market value.
     """
     account = cache.account_for_venue(venue)
     if account is None:
@@ -60,6 +63,7 @@ def mark_to_market(
         elif amount:
             rate = _rate(cache, balance_currency, currency, venue)
             total += amount * rate if rate is not None else 0.0
+    margin = account.is_margin_account
     exposure = 0.0
     unrealized = 0.0
     delegate = False
@@ -78,8 +82,11 @@ def mark_to_market(
             continue
         value = float(instrument.multiplier) * rate
         exposure += abs(position.signed_qty) * mark * value
-        unrealized += (mark - position.avg_px_open) * position.signed_qty * value
-    if account.is_margin_account:
+        if margin:
+            unrealized += (mark - position.avg_px_open) * position.signed_qty * value
+        elif getattr(instrument, "base_currency", None) is None:
+            total += position.signed_qty * mark * value  # shares held, not a balance
+    if margin:
         if delegate:
             pnl = portfolio.unrealized_pnls(venue).get(currency)
             unrealized = pnl.as_double() if pnl is not None else unrealized

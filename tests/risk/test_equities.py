@@ -1,7 +1,14 @@
-"""The risk gate on stocks: nautilus's Equity has no base currency, the instrument is the asset."""
+"""
+Stocks: nautilus's ``Equity`` has no base currency, so the instrument is the asset for the risk
+gate, and on a CASH account the shares held are a position, not a balance, for the valuation.
+"""
 
 from __future__ import annotations
 
+from decimal import Decimal
+
+import pandas as pd
+import pytest
 from nautilus_trader.backtest.engine import BacktestEngine
 from nautilus_trader.backtest.engine import BacktestEngineConfig
 from nautilus_trader.config import LoggingConfig
@@ -12,9 +19,12 @@ from nautilus_trader.model.data import BarType
 from nautilus_trader.model.enums import AccountType
 from nautilus_trader.model.enums import OmsType
 from nautilus_trader.model.enums import OrderSide
+from nautilus_trader.model.identifiers import Symbol
 from nautilus_trader.model.identifiers import Venue
+from nautilus_trader.model.instruments import Equity
 from nautilus_trader.model.objects import Money
-from nautilus_trader.persistence.wranglers import BarDataWrangler
+from nautilus_trader.model.objects import Price
+from nautilus_trader.model.objects import Quantity
 from nautilus_trader.test_kit.providers import TestInstrumentProvider
 from nautilus_trader.trading.strategy import Strategy
 
@@ -22,6 +32,7 @@ from seraphim.assembly import risk_controller_config
 from seraphim.catalog.sample import AssetModel
 from seraphim.catalog.sample import SampleMarket
 from seraphim.catalog.sample import simulate_ohlcv
+from seraphim.portfolio import account_equity
 from seraphim.risk.config import RiskConfig
 from seraphim.risk.config import RiskLimits
 from seraphim.risk.controller import RiskController
@@ -50,6 +61,15 @@ class BuyEveryBar(Strategy):
         self.submit_order(self.order_factory.market(instrument.id, OrderSide.BUY, quantity))
 
 
+def bars_of(frame: pd.DataFrame, instrument) -> list[Bar]:
+    """Hourly bars from a simulated OHLCV frame (indexed by close time)."""
+    bars = []
+    for ts, row in zip(frame.index.as_unit("ns").asi8, frame.itertuples(), strict=True):
+        prices = [instrument.make_price(v) for v in (row.open, row.high, row.low, row.close)]
+        bars.append(Bar(BAR_TYPE, *prices, instrument.make_qty(row.volume), ts, ts))
+    return bars
+
+
 def test_stock_orders_pass_the_gate_up_to_the_limits():
     aapl = TestInstrumentProvider.equity("AAPL", "XNAS")
     market = SampleMarket(assets=(AssetModel("AAPL", 190.0, 0.25, 0.05, 50_000.0),), days=2)
@@ -62,7 +82,7 @@ def test_stock_orders_pass_the_gate_up_to_the_limits():
     )
     engine.add_venue(Venue("XNAS"), OmsType.NETTING, AccountType.MARGIN, [Money(10**6, USD)])
     engine.add_instrument(aapl)
-    engine.add_data(BarDataWrangler(BAR_TYPE, aapl).process(frame))
+    engine.add_data(bars_of(frame, aapl))
     strategy = BuyEveryBar(BuyEveryBarConfig())
     engine.add_strategy(strategy)
     engine.run()
@@ -73,3 +93,71 @@ def test_stock_orders_pass_the_gate_up_to_the_limits():
     assert len(strategy.denied) == 48 - 2
     assert all(reason.startswith("max_position [global]") for reason in strategy.denied)
     assert gate.denied == {"max_position": 46}
+
+
+class HoldSharesConfig(StrategyConfig, frozen=True):
+    quantity: int = 400
+    buy_bar: int = 2
+    sell_bar: int = 40
+
+
+class HoldShares(Strategy):
+    """Buys shares once, sells them later, and records the account's equity after every bar."""
+
+    def __init__(self, config: HoldSharesConfig) -> None:
+        super().__init__(config)
+        self.bars = 0
+        self.equity: list[float] = []
+
+    def on_start(self) -> None:
+        self.subscribe_bars(BAR_TYPE)
+
+    def on_bar(self, bar: Bar) -> None:
+        self.bars += 1
+        instrument = self.cache.instrument(BAR_TYPE.instrument_id)
+        if self.bars in (self.config.buy_bar, self.config.sell_bar):
+            side = OrderSide.BUY if self.bars == self.config.buy_bar else OrderSide.SELL
+            quantity = instrument.make_qty(self.config.quantity)
+            self.submit_order(self.order_factory.market(instrument.id, side, quantity))
+        self.equity.append(account_equity(self.cache, self.portfolio, Venue("XNAS"), USD))
+
+
+def hold_shares(account_type: AccountType) -> tuple[list[float], float]:
+    aapl = Equity(
+        instrument_id=BAR_TYPE.instrument_id,
+        raw_symbol=Symbol("AAPL"),
+        currency=USD,
+        price_precision=2,
+        price_increment=Price.from_str("0.01"),
+        lot_size=Quantity.from_int(1),
+        ts_event=0,
+        ts_init=0,
+        maker_fee=Decimal("0.0005"),
+        taker_fee=Decimal("0.0005"),
+    )
+    market = SampleMarket(assets=(AssetModel("AAPL", 190.0, 0.25, 0.05, 50_000.0),), days=3)
+    engine = BacktestEngine(BacktestEngineConfig(logging=LoggingConfig(bypass_logging=True)))
+    engine.add_venue(Venue("XNAS"), OmsType.NETTING, account_type, [Money(100_000, USD)])
+    engine.add_instrument(aapl)
+    engine.add_data(bars_of(simulate_ohlcv(market)["AAPL"], aapl))
+    strategy = HoldShares(HoldSharesConfig())
+    engine.add_strategy(strategy)
+    engine.run()
+    fills = engine.trader.generate_fills_report()
+    fees = sum(float(str(fee).split()[0]) for fee in fills["commission"])
+    engine.dispose()
+    return strategy.equity, fees
+
+
+def test_a_cash_account_counts_the_shares_it_holds():
+    """
+    Issue 11 fault 6: while 400 AAPL (~76k USD) are held on a CASH account its equity is cash
+    plus the shares' market value, the same as a MARGIN account's cash plus unrealised PnL for
+    the same trades, not cash alone (a drop by the position's cost); fees show in both.
+    """
+    cash, cash_fees = hold_shares(AccountType.CASH)
+    margin, margin_fees = hold_shares(AccountType.MARGIN)
+    assert cash_fees == pytest.approx(margin_fees) and cash_fees > 30  # 0.05 % of ~76k, twice
+    assert cash == pytest.approx(margin, abs=1e-6)
+    assert min(cash) > 90_000  # never down by the position's cost
+    assert cash[-1] != pytest.approx(100_000)  # the round trip's PnL and fees are in it
