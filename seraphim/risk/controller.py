@@ -65,8 +65,7 @@ class RiskController(Controller):
         if not self.config.risk.enabled:
             self.log.warning("Seraphim risk rules DISABLED: orders go straight to the RiskEngine")
             return
-        # The trader holds the kernel's RiskEngine; the gate finds it on the bus otherwise.
-        gate.install(risk_engine=getattr(self._trader, "_risk_engine", None))
+        gate.install()  # finds the kernel's RiskEngine and OrderEmulator on the bus
         msgbus.register(RISK_COMMAND_ENDPOINT, self.execute_risk_command)
         msgbus.register(RISK_HEADROOM_ENDPOINT, self._answer_headroom)
         # Priority 5: after nautilus's Portfolio (10) has marked positions to the new bar or

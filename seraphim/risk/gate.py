@@ -176,16 +176,26 @@ class RiskGate:
 
     def install(self, risk_engine: RiskEngine | None = None, emulator=None) -> None:
         """Take over ``RiskEngine.execute`` (and ``OrderEmulator.execute``) on the bus."""
-        components = gc.get_referrers(self.msgbus)
-        if risk_engine is None:
-            risk_engine = next((c for c in components if isinstance(c, RiskEngine)), None)
+        if risk_engine is None:  # it listens to every order event from its construction on
+            risk_engine = next(
+                (
+                    sub.handler.__self__
+                    for sub in self.msgbus.subscriptions("events.order.*")
+                    if isinstance(getattr(sub.handler, "__self__", None), RiskEngine)
+                ),
+                None,
+            )
         if risk_engine is None:
             raise RuntimeError("no RiskEngine on this message bus to put the risk gate in front of")
-        if emulator is None:
-            emulator = next((c for c in components if isinstance(c, OrderEmulator)), None)
+        if emulator is None and "OrderEmulator.execute" in self.msgbus.endpoints():
+            # Nautilus gives a Controller no handle on the OrderEmulator (the Trader does not
+            # hold it; it subscribes to nothing before its first emulated order): the bus's
+            # referrers are the only way to it.
+            referrers = gc.get_referrers(self.msgbus)
+            emulator = next((c for c in referrers if isinstance(c, OrderEmulator)), None)
         self.risk_engine = risk_engine
         self._take_over("RiskEngine.execute", risk_engine.execute, self.execute)
-        if emulator is not None and "OrderEmulator.execute" in self.msgbus.endpoints():
+        if emulator is not None:
             self._take_over("OrderEmulator.execute", emulator.execute, self.execute_emulated)
 
     def _take_over(self, endpoint: str, handler, replacement) -> None:
