@@ -507,3 +507,48 @@ def test_ticker_states_the_best_levels_in_whole_lots(shared_data) -> None:
             assert ours["b"] == ["49990.00000", "3", "3.000"]
 
     run(body())
+
+
+def test_websocket_add_order_takes_trailing_stops_and_icebergs() -> None:
+    """
+    Kraken's v2 ``add_order``: ``order_type`` trailing-stop with ``triggers`` {price, price_type
+    static | pct} and iceberg with ``display_qty`` (docs.kraken.com/api/docs/websocket-v2/
+    add_order).
+    """
+
+    async def body():
+        async with sim_and_client() as (sim, client), aiohttp.ClientSession() as session:
+            token = (await client.ok("GetWebSocketsToken"))["token"]
+            ws = await WsClient.connect(session, sim.ws_private_url)
+            await ws.request("subscribe", {"channel": "executions", "token": token})
+            common = {"side": "sell", "order_qty": 0.1, "symbol": "BTC/USD", "token": token}
+            trail = await ws.request(
+                "add_order",
+                {
+                    **common,
+                    "order_type": "trailing-stop",
+                    "triggers": {"price": 2, "price_type": "pct"},
+                },
+            )
+            assert trail["success"] is True, trail
+            iceberg = await ws.request(
+                "add_order",
+                {**common, "order_type": "iceberg", "limit_price": 51000.0, "display_qty": 0.02},
+            )
+            assert iceberg["success"] is True, iceberg
+            pending = await ws.wait_for(
+                lambda m: (
+                    m.get("channel") == "executions"
+                    and m["type"] == "update"
+                    and m["data"][0].get("exec_type") == "pending_new"
+                    and m["data"][0]["order_type"] == "trailing-stop"
+                )
+            )
+            assert pending["data"][0]["triggers"]["price_type"] == "pct"
+            open_orders = (await client.ok("OpenOrders"))["open"]
+            assert {o["descr"]["ordertype"] for o in open_orders.values()} == {
+                "trailing-stop",
+                "iceberg",
+            }
+
+    run(body())

@@ -458,9 +458,7 @@ class RestApi:
         pairs = self._pairs(params, required=False) if params.get("pair") else []
         for name, schedule in (("fees", "fees"), ("fees_maker", "fees_maker")):
             if pairs:
-                result[name] = {
-                    p.key: _fee_tier(p.raw[schedule], volume) for p in pairs
-                }
+                result[name] = {p.key: _fee_tier(p.raw[schedule], volume) for p in pairs}
         return result
 
     # ------------------------------------------------------------------ private: orders

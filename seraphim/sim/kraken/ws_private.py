@@ -345,7 +345,7 @@ class PrivateSession(WsSession):
             entry["triggers"] = {
                 "reference": order.trigger,
                 "price": num(order.price or ZERO),
-                "price_type": "static",
+                "price_type": "pct" if order.offset_pct else "static",
                 "status": "triggered" if order.triggered else "untriggered",
             }
 
@@ -371,7 +371,7 @@ class PrivateSession(WsSession):
                 entry["triggers"] = {
                     "reference": order.trigger,
                     "price": num(event.trigger_price),
-                    "price_type": "static",
+                    "price_type": "pct" if order.offset_pct else "static",
                     "status": "triggered" if event.exec_type == "status" else "untriggered",
                 }
 
