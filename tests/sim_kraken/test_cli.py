@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 import urllib.parse
@@ -60,3 +61,23 @@ def test_cli_starts_serves_signed_calls_and_stops_on_sigint() -> None:
     finally:
         if proc.poll() is None:
             proc.kill()
+
+
+def test_a_private_websocket_port_in_use_is_a_one_line_error() -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        cmd = [sys.executable, "-c", "from seraphim.cli import main; main()", "sim", "kraken"]
+        done = subprocess.run(
+            [*cmd, "--port", "0", "--auth-ws-port", str(port)],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+    assert done.returncode == 1
+    assert done.stderr.strip().splitlines() == [
+        f"Error: cannot listen on 127.0.0.1: error while attempting to bind on address "
+        f"('127.0.0.1', {port}): address already in use"
+    ]

@@ -75,7 +75,13 @@ def history_walk(hours: float, speed: float = 1.0) -> dict:
     "free port when PORT is 0].",
 )
 @click.option("--pairs", default="BTC/USD,ETH/USD", show_default=True, help="Comma list.")
-@click.option("--seed", default=1, show_default=True, type=int, help="Seed (ids, random walk).")
+@click.option(
+    "--seed",
+    default=1,
+    show_default=True,
+    type=int,
+    help="Seed of the market (order ids never repeat).",
+)
 @click.option("--api-key", envvar="KRAKEN_API_KEY", help="Accepted API key [KRAKEN_API_KEY].")
 @click.option(
     "--api-secret",
@@ -145,7 +151,8 @@ def kraken(
     history_hours: float,
     verbose: bool,
 ) -> None:
-    """Run a local Kraken Spot exchange (REST + WebSocket v2) on HOST:PORT."""
+    """Run a local Kraken Spot exchange: REST and public WebSocket v2 on HOST:PORT, private
+    WebSocket v2 on HOST:AUTH-WS-PORT."""
     logging.basicConfig(level=logging.INFO if verbose else logging.WARNING, stream=sys.stderr)
     accounts = []
     if api_key and api_secret:
@@ -176,6 +183,8 @@ def kraken(
         asyncio.run(_serve(config, [parse_fault_option(f) for f in faults]))
     except KeyError as e:
         raise click.UsageError(str(e)) from None
+    except OSError as e:  # a port in use, an address not on this machine
+        raise click.ClickException(f"cannot listen on {host}: {e.strerror or e}") from None
 
 
 async def _serve(config: SimConfig, faults: list[dict]) -> None:
