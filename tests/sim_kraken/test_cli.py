@@ -41,6 +41,9 @@ def test_cli_starts_serves_signed_calls_and_stops_on_sigint() -> None:
         assert set(addresses) == {"rest", "ws_public", "ws_private"}
         rest = addresses["rest"]
         assert rest.startswith("http://127.0.0.1:") and addresses["ws_public"].startswith("ws://")
+        # the private WebSocket at /v2 on its own listener, as wss://ws-auth.kraken.com/v2
+        public, private = (urllib.parse.urlsplit(addresses[k]) for k in ("ws_public", "ws_private"))
+        assert public.path == private.path == "/v2" and public.port != private.port
         with urllib.request.urlopen(rest + "/0/public/Ticker?pair=XBTUSD", timeout=5) as r:
             assert json.load(r)["error"] == ["EService:Unavailable"]  # the armed fault
         nonce = 1
