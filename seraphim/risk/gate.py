@@ -27,19 +27,21 @@ from nautilus_trader.execution.messages import SubmitOrderList
 from nautilus_trader.model.data import Bar
 from nautilus_trader.model.enums import OrderSide
 from nautilus_trader.model.enums import OrderStatus
-from nautilus_trader.model.enums import PriceType
 from nautilus_trader.model.events import OrderDenied
 from nautilus_trader.model.events import OrderFilled
 from nautilus_trader.model.events import OrderModifyRejected
 from nautilus_trader.model.identifiers import InstrumentId
 from nautilus_trader.model.identifiers import StrategyId
-from nautilus_trader.model.identifiers import Symbol
 from nautilus_trader.model.identifiers import Venue
 from nautilus_trader.model.objects import Currency
 from nautilus_trader.model.orders import Order
 from nautilus_trader.risk.engine import RiskEngine
 
-from seraphim.portfolio import account_equity
+from seraphim.portfolio import Holdings
+from seraphim.portfolio import conversion_rate
+from seraphim.portfolio import holdings
+from seraphim.portfolio import last_price
+from seraphim.portfolio import value
 from seraphim.risk.cash import CashCheck
 from seraphim.risk.config import RiskConfig
 from seraphim.risk.guard import NANOS_PER_DAY
@@ -161,7 +163,7 @@ class RiskGate:
         self._version = 0  # bumped by every bar and fill: equity is cached within a version
         self._account_version = 0  # bumped by fills and account events: holdings re-read
         self._holdings_version = -1
-        self._holdings: list[tuple] = []
+        self._holdings: list[Holdings | None] = []
         self._equity_key: tuple[int, int] | None = None
         self._equity = 0.0
         self._downstream = {}
@@ -524,24 +526,12 @@ class RiskGate:
 
     def _mark(self, instrument_id: InstrumentId) -> float | None:
         close = self.stats.last_close.get(str(instrument_id))
-        if close is not None:
-            return close
-        for price_type in (PriceType.LAST, PriceType.MID):
-            price = self.cache.price(instrument_id, price_type)
-            if price is not None:
-                return price.as_double()
-        return None
+        return close if close is not None else last_price(self.cache, instrument_id)
 
     def _fx(self, currency: Currency, venue: Venue) -> float:
-        if currency == self.currency:
-            return 1.0
-        direct = self._mark(InstrumentId(Symbol(f"{currency.code}/{self.currency.code}"), venue))
-        if direct:
-            return direct
-        inverse = self._mark(InstrumentId(Symbol(f"{self.currency.code}/{currency.code}"), venue))
-        if inverse:
-            return 1.0 / inverse
-        return 1.0  # no conversion known: treat as par (logged once by the controller)
+        """A currency in the report currency, for order values and fees (par when unknown)."""
+        rate = conversion_rate(self._mark, currency, self.currency, venue)
+        return 1.0 if rate is None else rate
 
     def _unit_value(self, instrument, price: float | None) -> float:
         if price is None:
@@ -556,60 +546,30 @@ class RiskGate:
         return self._unit_value(instrument, None) if instrument is not None else None
 
     def equity(self) -> float:
-        """Total equity over every account, in the report currency (cached per bar and fill)."""
+        """
+        Total equity over every account, in the report currency: ``seraphim.portfolio``'s
+        valuation at the gate's marks, cached per bar and fill; what the accounts hold is
+        re-read from nautilus only when fills or account events changed it.
+        """
         key = (self.clock.timestamp_ns(), self._version)
         if key != self._equity_key:
             if self._holdings_version != self._account_version:
-                self._holdings = [self._holdings_of(a) for a in self.cache.accounts()]
+                venues = [self._venue_of(account) for account in self.cache.accounts()]
+                self._holdings = [holdings(self.cache, venue) for venue in venues]
                 self._holdings_version = self._account_version
-            self._equity = sum(self._value(holdings) for holdings in self._holdings)
+            self._equity = sum(
+                value(held, self.currency, self._mark, self.portfolio)[0]
+                for held in self._holdings
+                if held is not None
+            )
             self._equity_key = key
         return self._equity
 
-    def _holdings_of(self, account) -> tuple:
-        """
-        What an account holds, read from nautilus once per change (fills and account events
-        bump ``_account_version``): its balances, and on a margin account its open positions
-        as (instrument id, average open price, signed quantity, multiplier, quote currency).
-        """
+    def _venue_of(self, account) -> Venue:
         venue = self._venues.get(account.id)
         if venue is None:
             venue = self._venues[account.id] = Venue(account.id.get_issuer())
-        balances = [(c, m.as_double()) for c, m in account.balances_total().items()]
-        positions = []
-        if account.is_margin_account:
-            for position in self.cache.positions_open(venue=venue):
-                _, _, _, instrument = self._meta(position.instrument_id)
-                if instrument.is_inverse:
-                    return (venue, balances, None)  # nautilus's own (slower) valuation
-                positions.append(
-                    (
-                        position.instrument_id,
-                        position.avg_px_open,
-                        position.signed_qty,
-                        float(instrument.multiplier),
-                        instrument.quote_currency,
-                    ),
-                )
-        return (venue, balances, positions)
-
-    def _value(self, holdings: tuple) -> float:
-        """
-        ``seraphim.portfolio.account_equity`` at the last marks: balances converted, plus each
-        open position's unrealised PnL, (mark - average open price) * quantity * multiplier.
-        """
-        venue, balances, positions = holdings
-        if positions is None:
-            return account_equity(self.cache, self.portfolio, venue, self.currency)
-        total = 0.0
-        for currency, amount in balances:
-            if amount:
-                total += amount * self._fx(currency, venue)
-        for instrument_id, average, quantity, multiplier, quote in positions:
-            mark = self._mark(instrument_id)
-            if mark is not None:
-                total += (mark - average) * quantity * multiplier * self._fx(quote, venue)
-        return total
+        return venue
 
     # -- denials --------------------------------------------------------------------------
 

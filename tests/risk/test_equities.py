@@ -122,7 +122,10 @@ class HoldShares(Strategy):
         self.equity.append(account_equity(self.cache, self.portfolio, Venue("XNAS"), USD))
 
 
-def hold_shares(account_type: AccountType) -> tuple[list[float], float]:
+def hold_shares(
+    account_type: AccountType, sell_bar: int = 40, risk: RiskConfig | None = None
+) -> tuple[HoldShares, float, BacktestEngine]:
+    """Runs ``HoldShares``; returns it, the fees paid and the engine (the caller disposes it)."""
     aapl = Equity(
         instrument_id=BAR_TYPE.instrument_id,
         raw_symbol=Symbol("AAPL"),
@@ -136,17 +139,19 @@ def hold_shares(account_type: AccountType) -> tuple[list[float], float]:
         taker_fee=Decimal("0.0005"),
     )
     market = SampleMarket(assets=(AssetModel("AAPL", 190.0, 0.25, 0.05, 50_000.0),), days=3)
-    engine = BacktestEngine(BacktestEngineConfig(logging=LoggingConfig(bypass_logging=True)))
+    controller = risk_controller_config(risk) if risk is not None else None
+    engine = BacktestEngine(
+        BacktestEngineConfig(logging=LoggingConfig(bypass_logging=True), controller=controller)
+    )
     engine.add_venue(Venue("XNAS"), OmsType.NETTING, account_type, [Money(100_000, USD)])
     engine.add_instrument(aapl)
     engine.add_data(bars_of(simulate_ohlcv(market)["AAPL"], aapl))
-    strategy = HoldShares(HoldSharesConfig())
+    strategy = HoldShares(HoldSharesConfig(sell_bar=sell_bar))
     engine.add_strategy(strategy)
     engine.run()
     fills = engine.trader.generate_fills_report()
     fees = sum(float(str(fee).split()[0]) for fee in fills["commission"])
-    engine.dispose()
-    return strategy.equity, fees
+    return strategy, fees, engine
 
 
 def test_a_cash_account_counts_the_shares_it_holds():
@@ -155,9 +160,26 @@ def test_a_cash_account_counts_the_shares_it_holds():
     plus the shares' market value, the same as a MARGIN account's cash plus unrealised PnL for
     the same trades, not cash alone (a drop by the position's cost); fees show in both.
     """
-    cash, cash_fees = hold_shares(AccountType.CASH)
-    margin, margin_fees = hold_shares(AccountType.MARGIN)
+    cash, cash_fees, engine = hold_shares(AccountType.CASH)
+    engine.dispose()
+    margin, margin_fees, engine = hold_shares(AccountType.MARGIN)
+    engine.dispose()
     assert cash_fees == pytest.approx(margin_fees) and cash_fees > 30  # 0.05 % of ~76k, twice
-    assert cash == pytest.approx(margin, abs=1e-6)
-    assert min(cash) > 90_000  # never down by the position's cost
-    assert cash[-1] != pytest.approx(100_000)  # the round trip's PnL and fees are in it
+    assert cash.equity == pytest.approx(margin.equity, abs=1e-6)
+    assert min(cash.equity) > 90_000  # never down by the position's cost
+    assert cash.equity[-1] != pytest.approx(100_000)  # the round trip's PnL and fees are in it
+
+
+def test_the_risk_gate_values_an_account_as_the_portfolio_does():
+    """One valuation: the gate's equity (for percentage limits, the guard) is the portfolio's."""
+    risk = RiskConfig(limits=RiskLimits(max_position_pct=1.0))
+    for account_type in (AccountType.CASH, AccountType.MARGIN):
+        _, _, engine = hold_shares(account_type, sell_bar=10**6, risk=risk)
+        gate = next(a for a in engine.trader.actors() if isinstance(a, RiskController)).gate
+        gate.on_account_event(None)  # value it now, not as cached at the last bar
+        expected = account_equity(engine.cache, engine.portfolio, Venue("XNAS"), USD)
+        held = engine.portfolio.net_position(BAR_TYPE.instrument_id)
+        gate_equity = gate.equity()
+        engine.dispose()
+        assert held == 400
+        assert gate_equity == pytest.approx(expected) and gate_equity > 90_000
