@@ -102,7 +102,7 @@ def _per_order_costs(catalog: SeraphimCatalog, workdir: Path) -> list[list[str]]
             gate._check(strategy_id, instrument_id, 1 if i % 2 else -1, 0.1, None)
 
     equity = gate.equity()
-    book = gate._book(None, None, equity)
+    book, _ = gate._books(None, gate._unfinished(None), equity, True)
     intent_buy = _intent(gate, instrument_id, 1)
     rules = RuleSet(gate.config.limits)
     facts = gate.facts
