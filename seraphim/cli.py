@@ -17,6 +17,7 @@ _COMMANDS: dict[str, str] = {
     "journal": "seraphim.journal.cli:journal",
     "node": "seraphim.node.cli:node",
     "kraken": "seraphim.adapters.kraken.cli:kraken",
+    "research": "seraphim.research.cli:research",
 }
 
 

@@ -1,0 +1,1 @@
+"""Research: parameter sweeps, optimisation, walk-forward and bias checks over backtests."""

@@ -1,0 +1,176 @@
+"""``seraphim research``: sweeps, optimisation, walk-forward and bias checks."""
+
+from __future__ import annotations
+
+import contextlib
+import math
+from collections.abc import Iterator
+from pathlib import Path
+
+import click
+import msgspec
+from rich.progress import BarColumn
+from rich.progress import MofNCompleteColumn
+from rich.progress import Progress
+from rich.progress import TextColumn
+from rich.progress import TimeElapsedColumn
+from rich.progress import TimeRemainingColumn
+from rich.table import Table
+
+from seraphim.backtest.config import BacktestSpec
+from seraphim.backtest.config import ConfigError
+from seraphim.backtest.config import load_spec
+from seraphim.console import console
+from seraphim.console import fail
+from seraphim.research.params import ParamError
+from seraphim.research.params import candidates
+from seraphim.research.params import parse_axis
+from seraphim.research.params import parse_constraint
+from seraphim.research.sweep import best
+from seraphim.research.sweep import run_sweep
+from seraphim.research.sweep import write_results
+
+_MINIMIZED = {"max_drawdown_abs", "volatility"}
+
+
+@click.group()
+def research() -> None:
+    """Parameter sweeps, optimisation, walk-forward and bias checks."""
+
+
+def _load(config: Path, start: str | None, end: str | None) -> BacktestSpec:
+    try:
+        spec = load_spec(config)
+    except ConfigError as e:
+        fail(str(e))
+    return msgspec.structs.replace(spec, start=start or spec.start, end=end or spec.end)
+
+
+@contextlib.contextmanager
+def _progress(total: int, what: str) -> Iterator[callable]:
+    columns = (
+        TextColumn(f"{what}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        TextColumn("ETA"),
+        TimeRemainingColumn(),
+    )
+    with Progress(*columns, console=console, transient=False) as progress:
+        task = progress.add_task(what, total=total)
+        yield lambda *_: progress.advance(task)
+
+
+def _print_top(frame, objective: str, top: int, title: str) -> None:
+    done = frame[frame["status"] == "ok"]
+    if done.empty:
+        return
+    ranked = done.sort_values(objective, ascending=objective in _MINIMIZED, na_position="last")
+    table = Table(title=title)
+    shown = [c for c in ranked.columns if c not in ("status", "reason", "seconds")]
+    table.add_column("trial", justify="right")
+    for column in shown:
+        table.add_column(column, justify="right")
+    for number, row in ranked.head(top).iterrows():
+        table.add_row(str(number), *(_cell(row[c]) for c in shown))
+    console.print(table)
+
+
+def _cell(value: object) -> str:
+    if isinstance(value, float):
+        return "-" if math.isnan(value) else f"{value:.4g}"
+    return "-" if value is None else str(value)
+
+
+_SPACE_OPTIONS = [
+    click.option(
+        "--grid",
+        "grids",
+        multiple=True,
+        help="NAME=start:stop:step (inclusive), NAME=a,b,c or NAME=low~high (with --samples).",
+    ),
+    click.option("--constraint", "constraints", multiple=True, help="e.g. 'fast<slow'."),
+]
+
+
+def _space_options(command):
+    for option in reversed(_SPACE_OPTIONS):
+        command = option(command)
+    return command
+
+
+def _run_options(command):
+    for option in reversed(
+        [
+            click.option("--workers", type=int, default=None, help="Local processes [CPU count]."),
+            click.option("--ray", "ray_address", default=None, help="Run on this Ray cluster."),
+            click.option("--start", default=None, help="Override the config's start (ISO)."),
+            click.option("--end", default=None, help="Override the config's end (ISO)."),
+            click.option(
+                "--output",
+                type=click.Path(file_okay=False, path_type=Path),
+                default=None,
+                help="Results folder [<config output>/research].",
+            ),
+        ]
+    ):
+        command = option(command)
+    return command
+
+
+@research.command()
+@click.argument("config", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@_space_options
+@click.option("--samples", type=int, default=None, help="Random points instead of the grid.")
+@click.option("--seed", type=int, default=0, show_default=True, help="Seed of --samples.")
+@click.option("--objective", default="sharpe", show_default=True, help="Metric to rank by.")
+@click.option("--top", type=int, default=10, show_default=True)
+@_run_options
+def sweep(
+    config,
+    grids,
+    constraints,
+    samples,
+    seed,
+    objective,
+    top,
+    workers,
+    ray_address,
+    start,
+    end,
+    output,
+) -> None:
+    """Run CONFIG once for every point of a parameter grid (or random sample)."""
+    from seraphim.research.executors import make_executor
+
+    spec = _load(config, start, end)
+    try:
+        axes = [parse_axis(g) for g in grids]
+        if not axes:
+            raise ParamError("give at least one --grid NAME=...")
+        rules = [parse_constraint(c, {a.name for a in axes}) for c in constraints]
+        points = candidates(axes, rules, samples, seed)
+    except ParamError as e:
+        fail(str(e))
+    runnable = sum(1 for p in points if not p.skipped)
+    console.print(f"{len(points)} trials, {len(points) - runnable} skipped by constraints")
+    try:
+        executor = make_executor(spec, workers, ray_address)
+    except ConfigError as e:
+        fail(str(e))
+    with _progress(runnable, f"sweep ({executor.workers} workers)") as advance:
+        outcome = run_sweep(points, executor, advance)
+    frame = outcome.frame()
+    path = write_results(frame, (output or Path(spec.output) / "research") / "sweep.csv")
+    _print_top(frame, objective, top, f"best {top} by {objective}")
+    errors = frame[frame["status"] == "error"]
+    if not errors.empty:
+        console.print(f"{len(errors)} trials failed, e.g. {errors['reason'].iloc[0]}")
+    winner = best(frame, objective, objective in _MINIMIZED)
+    if winner is not None:
+        console.print(f"best trial {winner.name}: {objective} {_cell(winner[objective])}")
+    console.print(f"results: {path}")
+    if outcome.interrupted:
+        kept = sum(r.status != "skipped" for r in outcome.results)
+        console.print(f"interrupted: {kept} finished trials kept")
+        raise SystemExit(130)

@@ -1,0 +1,155 @@
+"""
+One backtest per parameter set, fast: the bars of a spec are read from the catalog once and
+handed to every trial's engine, while each trial gets a fresh nautilus kernel built from the
+spec exactly as ``seraphim.backtest.runner`` builds it (same strategies, risk controller,
+equity recorder, fee and fill models), so a trial's metrics are those of ``run_backtest``.
+
+A fresh kernel per trial rather than ``BacktestEngine.reset()``: Seraphim's ``RiskController``
+and ``EquityRecorder`` keep state that nautilus's reset does not clear (the gate's counters and
+guard, the recorded curve), and building a kernel costs ~5 % of a one-month trial.
+"""
+
+from __future__ import annotations
+
+import bisect
+import time
+import traceback
+from dataclasses import dataclass
+from dataclasses import field
+
+import msgspec
+import pandas as pd
+from nautilus_trader.backtest.node import BacktestNode
+from nautilus_trader.model.data import Bar
+
+from seraphim.backtest.config import BacktestSpec
+from seraphim.backtest.config import build_run_config
+from seraphim.backtest.metrics import Curves
+from seraphim.backtest.metrics import curve_metrics
+from seraphim.backtest.metrics import curves_from_samples
+from seraphim.backtest.metrics import fees_paid
+from seraphim.backtest.metrics import round_trips
+from seraphim.backtest.metrics import trade_metrics
+from seraphim.backtest.recorder import EquityRecorder
+from seraphim.backtest.runner import check_catalog_has_data
+from seraphim.research.params import Params
+from seraphim.research.params import strategy_params
+
+
+@dataclass
+class TrialResult:
+    """A trial's parameters and outcome; ``status`` is ``ok``, ``skipped`` or ``error``."""
+
+    number: int
+    params: Params
+    status: str = "ok"
+    reason: str = ""
+    metrics: dict = field(default_factory=dict)
+    equity: pd.Series | None = None  # only when asked for (walk-forward, reports)
+    trade_pnls: list[float] = field(default_factory=list)
+    seconds: float = 0.0
+
+
+def spec_with(
+    spec: BacktestSpec,
+    params: Params,
+    start: str | None = None,
+    end: str | None = None,
+) -> BacktestSpec:
+    """``spec`` with ``params`` over its strategies' own and, when given, another window."""
+    overrides = strategy_params(params, len(spec.strategies))
+    strategies = [
+        msgspec.structs.replace(entry, params={**entry.params, **extra})
+        for entry, extra in zip(spec.strategies, overrides, strict=True)
+    ]
+    return msgspec.structs.replace(
+        spec,
+        strategies=strategies,
+        start=start if start is not None else spec.start,
+        end=end if end is not None else spec.end,
+    )
+
+
+class TrialRunner:
+    """Runs trials of one spec in this process; the spec's bars are loaded once."""
+
+    def __init__(self, spec: BacktestSpec) -> None:
+        check_catalog_has_data(spec)
+        self.spec = msgspec.structs.replace(spec, chunk_size=None)
+        run_config = build_run_config(self.spec)
+        self._bars: list[Bar] = []
+        for data_config in run_config.data:
+            result = BacktestNode.load_data_config(data_config, run_config.start, run_config.end)
+            self._bars.extend(result.data)
+        self._bars.sort(key=lambda bar: bar.ts_init)
+        self._stamps = [bar.ts_init for bar in self._bars]
+
+    def run(
+        self,
+        number: int,
+        params: Params,
+        start: str | None = None,
+        end: str | None = None,
+        keep_equity: bool = False,
+    ) -> TrialResult:
+        """One backtest; a failure (bad parameters, a strategy error) is a result, not a raise."""
+        began = time.perf_counter()
+        result = TrialResult(number, dict(params))
+        try:
+            metrics, curves, fills = self._backtest(spec_with(self.spec, params, start, end))
+        except Exception as e:
+            result.status, result.reason = "error", _one_line(e)
+        else:
+            result.metrics = metrics
+            result.trade_pnls = [float(p) for p in round_trips(fills)["pnl"]]
+            if keep_equity:
+                result.equity = curves.equity
+        result.seconds = time.perf_counter() - began
+        return result
+
+    def _window(self, spec: BacktestSpec) -> list[Bar]:
+        lo = 0 if spec.start is None else bisect.bisect_left(self._stamps, _ns(spec.start))
+        hi = (
+            len(self._bars)
+            if spec.end is None
+            else bisect.bisect_right(self._stamps, _ns(spec.end))
+        )
+        return self._bars[lo:hi]
+
+    def _backtest(self, spec: BacktestSpec) -> tuple[dict, Curves, pd.DataFrame]:
+        run_config = build_run_config(spec)
+        node = BacktestNode(configs=[run_config])
+        try:
+            node.build()  # seeds the fill model's RNG, as a fresh run_backtest does
+            engine = node.get_engine(run_config.id)
+            engine.add_data(self._window(spec), sort=False)
+            engine.sort_data()
+            engine.run(start=spec.start, end=spec.end, run_config_id=run_config.id)
+            recorder = next(a for a in engine.trader.actors() if isinstance(a, EquityRecorder))
+            if recorder.equity:  # the final mark, after strategies flattened on stop
+                recorder.sample(recorder.equity[-1][0])
+            curves = curves_from_samples(recorder.equity)
+            fills = engine.trader.generate_fills_report()
+            orders = len(engine.cache.orders())
+        finally:
+            node.dispose()
+        metrics = {
+            **curve_metrics(curves),
+            **trade_metrics(fills),
+            "orders": orders,
+            "fills": len(fills),
+            "fees_paid": fees_paid(fills),
+        }
+        return metrics, curves, fills
+
+
+def _ns(when: str) -> int:
+    stamp = pd.Timestamp(when)
+    return (stamp.tz_localize("UTC") if stamp.tzinfo is None else stamp).value
+
+
+def _one_line(error: Exception) -> str:
+    text = str(error).strip().splitlines()
+    frame = traceback.extract_tb(error.__traceback__)[-1] if error.__traceback__ else None
+    where = f" ({frame.filename.rsplit('/', 1)[-1]}:{frame.lineno})" if frame else ""
+    return f"{type(error).__name__}: {text[0] if text else ''}{where}"
