@@ -62,11 +62,23 @@ _TABLES: dict[str, tuple[tuple[str, ...], tuple[str, ...], str]] = {
          "free", "reported", "ts_event"),
         "NOTHING",
     ),
+    "operator_actions": (
+        ("action_id",),
+        ("trader_id", "command_id", "operator", "action", "command", "status", "duplicate",
+         "detail", "signed_at", "answered_at"),
+        "NOTHING",
+    ),
+    "alerts": (
+        ("alert_id",),
+        ("trader_id", "rule", "subject", "severity", "kind", "message", "raised_at",
+         "delivered", "attempts", "error"),
+        "NOTHING",
+    ),
 }  # fmt: skip
 
 # Insert order within a batch: runs before the rows that reference them.
 TABLE_ORDER = tuple(_TABLES)
-_JSON_COLUMNS = {"config", "metrics", "payload", "commissions"}
+_JSON_COLUMNS = {"config", "metrics", "payload", "commissions", "command"}
 # Columns an upsert must not overwrite (the first writer's run keeps the record).
 _KEEP = {"run_id"}
 

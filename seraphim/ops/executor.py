@@ -1,0 +1,203 @@
+"""
+Runs verified operator commands on the node's event loop, through nautilus's public bus:
+strategies are found by their order-event subscriptions, start/stop goes to the node's
+``Controller.execute``, trading states to the RiskEngine, guard resets to Seraphim's risk
+controller and manual orders to the operator strategy.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+from nautilus_trader.common.component import MessageBus
+from nautilus_trader.model.enums import TradingState
+from nautilus_trader.model.events import OrderDenied
+from nautilus_trader.model.identifiers import InstrumentId
+from nautilus_trader.model.identifiers import StrategyId
+from nautilus_trader.risk.engine import RiskEngine
+from nautilus_trader.trading.messages import StartStrategy
+from nautilus_trader.trading.messages import StopStrategy
+from nautilus_trader.trading.strategy import Strategy
+
+from seraphim.ops.commands import CommandError
+from seraphim.ops.commands import CommandResult
+from seraphim.ops.commands import ControlCommand
+from seraphim.ops.operator import OPERATOR_STRATEGY_ID
+from seraphim.ops.operator import OperatorStrategy
+from seraphim.risk.messages import RISK_COMMAND_ENDPOINT
+from seraphim.risk.messages import RiskCommand
+from seraphim.strategies.control import send_control
+
+# How long a manual order may take to be accepted or denied before the answer goes out
+# (the sender expects one within a second).
+ORDER_SETTLE_SECS = 0.7
+_CONTROL_ACTIONS = {"pause": "pause", "resume": "resume", "set-params": "set_params"}
+
+
+class CommandExecutor:
+    def __init__(self, msgbus: MessageBus, cache, clock) -> None:
+        self.msgbus = msgbus
+        self.cache = cache
+        self.clock = clock
+
+    async def execute(self, command: ControlCommand) -> CommandResult:
+        try:
+            detail = await self._run(command)
+        except CommandError as e:
+            return self._result(command, "refused", str(e))
+        return self._result(command, "done", detail)
+
+    def _result(self, command: ControlCommand, status: str, detail: str) -> CommandResult:
+        return CommandResult(command.id, status, detail, time.time_ns())
+
+    async def _run(self, c: ControlCommand) -> str:
+        if c.action in _CONTROL_ACTIONS:
+            return self._strategy_control(c)
+        if c.action in ("start", "stop"):
+            return self._start_stop(c)
+        if c.action in ("cancel", "flatten"):
+            return self._cancel_or_flatten(c)
+        if c.action == "state":
+            return self._set_trading_state(c.state)
+        if c.action == "reset-guard":
+            return self._risk_command(RiskCommand("reset", operator=c.operator))
+        if c.action == "order":
+            return await self._manual_order(c)
+        raise CommandError(f"unknown action {c.action!r}")
+
+    # -- finding things on the bus --------------------------------------------------------
+
+    def strategies(self) -> dict[str, Strategy]:
+        """The node's strategies by id (each subscribes to its own order events)."""
+        found = {}
+        for sub in self.msgbus.subscriptions("events.order.*"):
+            owner = getattr(sub.handler, "__self__", None)
+            if isinstance(owner, Strategy):
+                found[owner.id.value] = owner
+        return found
+
+    def _strategy(self, strategy_id: str) -> Strategy:
+        strategies = self.strategies()
+        strategy = strategies.get(strategy_id)
+        if strategy is None:
+            known = ", ".join(sorted(strategies)) or "none"
+            raise CommandError(f"unknown strategy {strategy_id} (this node runs: {known})")
+        return strategy
+
+    def _targets(self, strategy_id: str | None) -> list[Strategy]:
+        if strategy_id in (None, "all"):
+            return list(self.strategies().values())
+        return [self._strategy(strategy_id)]
+
+    def _risk_engine(self) -> RiskEngine:
+        # nautilus gives an actor no handle on the RiskEngine; it subscribes to every order
+        # event from its construction on (the same way the risk gate finds it).
+        for sub in self.msgbus.subscriptions("events.order.*"):
+            owner = getattr(sub.handler, "__self__", None)
+            if isinstance(owner, RiskEngine):
+                return owner
+        raise CommandError("no RiskEngine on this node's message bus")
+
+    # -- actions ----------------------------------------------------------------------------
+
+    def _strategy_control(self, c: ControlCommand) -> str:
+        strategy = self._strategy(c.strategy_id)
+        events = getattr(strategy, "control_events", None)
+        if events is None:
+            raise CommandError(f"{c.strategy_id} does not take runtime control")
+        before = len(events)
+        send_control(
+            self.msgbus, c.strategy_id, _CONTROL_ACTIONS[c.action], params=dict(c.params),
+            operator=c.operator,
+        )  # fmt: skip
+        if len(events) == before:
+            raise CommandError(f"{c.strategy_id} did not answer (is it running?)")
+        event = events[-1]
+        if not event.accepted:
+            raise CommandError(f"{c.strategy_id}: {event.detail}")
+        return f"{c.strategy_id}: {event.detail}"
+
+    def _start_stop(self, c: ControlCommand) -> str:
+        strategy = self._strategy(c.strategy_id)
+        if "Controller.execute" not in self.msgbus.endpoints():
+            raise CommandError("this node has no controller to start or stop strategies")
+        message = StartStrategy if c.action == "start" else StopStrategy
+        self.msgbus.send(
+            "Controller.execute", message(strategy.id, ts_init=self.clock.timestamp_ns())
+        )
+        return f"{c.strategy_id} {strategy.state_string().lower()}"
+
+    def _cancel_or_flatten(self, c: ControlCommand) -> str:
+        instrument = _instrument(c.instrument_id)
+        orders = positions = 0
+        for strategy in self._targets(c.strategy_id):
+            sid = StrategyId(strategy.id.value)
+            open_orders = self.cache.orders_open(instrument_id=instrument, strategy_id=sid)
+            for instrument_id in {o.instrument_id for o in open_orders}:
+                strategy.cancel_all_orders(instrument_id)
+            orders += len(open_orders)
+            if c.action == "flatten":
+                open_positions = self.cache.positions_open(
+                    instrument_id=instrument, strategy_id=sid
+                )
+                for instrument_id in {p.instrument_id for p in open_positions}:
+                    strategy.close_all_positions(instrument_id)
+                positions += len(open_positions)
+        if c.action == "cancel":
+            return f"canceling {orders} open order(s)"
+        return f"canceling {orders} open order(s), closing {positions} position(s)"
+
+    def _set_trading_state(self, state: str) -> str:
+        engine = self._risk_engine()
+        previous = engine.trading_state
+        engine.set_trading_state(TradingState[state])
+        return f"trading state {previous.name} -> {state}"
+
+    def _risk_command(self, command: RiskCommand) -> str:
+        if RISK_COMMAND_ENDPOINT not in self.msgbus.endpoints():
+            raise CommandError("this node has no Seraphim risk controller (no risk rules)")
+        self.msgbus.send(RISK_COMMAND_ENDPOINT, command)
+        return (
+            f"risk guard {command.action}; trading state {self._risk_engine().trading_state.name}"
+        )
+
+    async def _manual_order(self, c: ControlCommand) -> str:
+        operator = self.strategies().get(OPERATOR_STRATEGY_ID)
+        if not isinstance(operator, OperatorStrategy):
+            raise CommandError(f"this node runs no operator strategy {OPERATOR_STRATEGY_ID}")
+        if not operator.is_running:
+            raise CommandError(f"{OPERATOR_STRATEGY_ID} is {operator.state_string().lower()}")
+        denied: list[OrderDenied] = []
+        topic = f"events.order.{OPERATOR_STRATEGY_ID}"
+
+        def on_event(event) -> None:
+            if isinstance(event, OrderDenied):
+                denied.append(event)
+
+        self.msgbus.subscribe(topic, on_event)
+        try:
+            order = operator.submit_manual(c.order, c.operator)
+            deadline = time.monotonic() + ORDER_SETTLE_SECS
+            while order.is_inflight or order.status_string() in ("INITIALIZED", "RELEASED"):
+                if time.monotonic() > deadline:
+                    break
+                await asyncio.sleep(0.005)
+        finally:
+            self.msgbus.unsubscribe(topic, on_event)
+        ident = order.client_order_id.value
+        if order.status_string() == "DENIED":
+            reason = next(
+                (d.reason for d in denied if d.client_order_id == order.client_order_id), ""
+            )
+            raise CommandError(f"order {ident} denied: {reason}")
+        return f"order {ident} {order.status_string()}"
+
+
+def _instrument(value: str | None) -> InstrumentId | None:
+    if value is None:
+        return None
+    try:
+        return InstrumentId.from_str(value)
+    except ValueError:
+        raise CommandError(f"invalid instrument id {value!r}") from None
