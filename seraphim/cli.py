@@ -17,6 +17,8 @@ _COMMANDS: dict[str, str] = {
     "journal": "seraphim.journal.cli:journal",
     "node": "seraphim.node.cli:node",
     "kraken": "seraphim.adapters.kraken.cli:kraken",
+    "control": "seraphim.ops.cli:control",
+    "monitor": "seraphim.ops.monitor_cli:monitor",
     "research": "seraphim.research.cli:research",
 }
 

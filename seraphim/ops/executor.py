@@ -20,6 +20,7 @@ from nautilus_trader.trading.messages import StartStrategy
 from nautilus_trader.trading.messages import StopStrategy
 from nautilus_trader.trading.strategy import Strategy
 
+from seraphim.ops import bus
 from seraphim.ops.commands import CommandError
 from seraphim.ops.commands import CommandResult
 from seraphim.ops.commands import ControlCommand
@@ -59,7 +60,7 @@ class CommandExecutor:
         if c.action in ("cancel", "flatten"):
             return self._cancel_or_flatten(c)
         if c.action == "state":
-            return self._set_trading_state(c.state)
+            return self.set_trading_state(c.state)
         if c.action == "reset-guard":
             return self._risk_command(RiskCommand("reset", operator=c.operator))
         if c.action == "order":
@@ -69,13 +70,7 @@ class CommandExecutor:
     # -- finding things on the bus --------------------------------------------------------
 
     def strategies(self) -> dict[str, Strategy]:
-        """The node's strategies by id (each subscribes to its own order events)."""
-        found = {}
-        for sub in self.msgbus.subscriptions("events.order.*"):
-            owner = getattr(sub.handler, "__self__", None)
-            if isinstance(owner, Strategy):
-                found[owner.id.value] = owner
-        return found
+        return bus.strategies(self.msgbus)
 
     def _strategy(self, strategy_id: str) -> Strategy:
         strategies = self.strategies()
@@ -91,13 +86,10 @@ class CommandExecutor:
         return [self._strategy(strategy_id)]
 
     def _risk_engine(self) -> RiskEngine:
-        # nautilus gives an actor no handle on the RiskEngine; it subscribes to every order
-        # event from its construction on (the same way the risk gate finds it).
-        for sub in self.msgbus.subscriptions("events.order.*"):
-            owner = getattr(sub.handler, "__self__", None)
-            if isinstance(owner, RiskEngine):
-                return owner
-        raise CommandError("no RiskEngine on this node's message bus")
+        engine = bus.risk_engine(self.msgbus)
+        if engine is None:
+            raise CommandError("no RiskEngine on this node's message bus")
+        return engine
 
     # -- actions ----------------------------------------------------------------------------
 
@@ -129,26 +121,30 @@ class CommandExecutor:
         return f"{c.strategy_id} {strategy.state_string().lower()}"
 
     def _cancel_or_flatten(self, c: ControlCommand) -> str:
-        instrument = _instrument(c.instrument_id)
+        return self.cancel_or_flatten(c.strategy_id, c.instrument_id, c.action == "flatten")
+
+    def cancel_or_flatten(
+        self, strategy_id: str | None, instrument_id: str | None, flatten: bool
+    ) -> str:
+        """Cancel open orders and, with ``flatten``, close positions (``None``: all)."""
+        instrument = _instrument(instrument_id)
         orders = positions = 0
-        for strategy in self._targets(c.strategy_id):
+        for strategy in self._targets(strategy_id):
             sid = StrategyId(strategy.id.value)
             open_orders = self.cache.orders_open(instrument_id=instrument, strategy_id=sid)
-            for instrument_id in {o.instrument_id for o in open_orders}:
-                strategy.cancel_all_orders(instrument_id)
+            for order_instrument in {o.instrument_id for o in open_orders}:
+                strategy.cancel_all_orders(order_instrument)
             orders += len(open_orders)
-            if c.action == "flatten":
-                open_positions = self.cache.positions_open(
-                    instrument_id=instrument, strategy_id=sid
-                )
-                for instrument_id in {p.instrument_id for p in open_positions}:
-                    strategy.close_all_positions(instrument_id)
-                positions += len(open_positions)
-        if c.action == "cancel":
+            if flatten:
+                held = self.cache.positions_open(instrument_id=instrument, strategy_id=sid)
+                for held_instrument in {p.instrument_id for p in held}:
+                    strategy.close_all_positions(held_instrument)
+                positions += len(held)
+        if not flatten:
             return f"canceling {orders} open order(s)"
         return f"canceling {orders} open order(s), closing {positions} position(s)"
 
-    def _set_trading_state(self, state: str) -> str:
+    def set_trading_state(self, state: str) -> str:
         engine = self._risk_engine()
         previous = engine.trading_state
         engine.set_trading_state(TradingState[state])

@@ -1,0 +1,1 @@
+"""Alert rules (YAML), their evaluation and delivery through apprise."""

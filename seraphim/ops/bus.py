@@ -1,0 +1,45 @@
+"""Finding the node's components from an actor, through nautilus's public message bus."""
+
+from __future__ import annotations
+
+import gc
+
+from nautilus_trader.common.component import MessageBus
+from nautilus_trader.data.engine import DataEngine
+from nautilus_trader.execution.engine import ExecutionEngine
+from nautilus_trader.risk.engine import RiskEngine
+from nautilus_trader.trading.strategy import Strategy
+
+
+def strategies(msgbus: MessageBus) -> dict[str, Strategy]:
+    """The node's strategies by id (each subscribes to its own order events)."""
+    found = {}
+    for sub in msgbus.subscriptions("events.order.*"):
+        owner = getattr(sub.handler, "__self__", None)
+        if isinstance(owner, Strategy):
+            found[owner.id.value] = owner
+    return found
+
+
+def risk_engine(msgbus: MessageBus) -> RiskEngine | None:
+    """nautilus gives an actor no handle on the RiskEngine; it subscribes to every order event
+    from its construction on (the same way Seraphim's risk gate finds it)."""
+    for sub in msgbus.subscriptions("events.order.*"):
+        owner = getattr(sub.handler, "__self__", None)
+        if isinstance(owner, RiskEngine):
+            return owner
+    return None
+
+
+def venue_clients(msgbus: MessageBus) -> list:
+    """The node's data and execution clients (their connection state and adapter statistics).
+
+    Neither engine subscribes to a topic an actor could find it by, and the kernel is not
+    reachable from an actor: the bus's referrers are the only way (as for the OrderEmulator in
+    seraphim.risk.gate); nautilus 1.231 keeps the client objects in the engines' ``_clients``.
+    """
+    clients = []
+    for holder in gc.get_referrers(msgbus):
+        if isinstance(holder, DataEngine | ExecutionEngine):
+            clients.extend(holder._clients.values())
+    return clients

@@ -1,0 +1,358 @@
+"""
+``MonitorActor``: a node's health, measured on its event loop and published each heartbeat to
+Redis (``seraphim:ops:<trader>:health``, JSON) and as Prometheus metrics; alert rules are
+evaluated on it and their notices delivered off the loop (``seraphim.ops.alerts``).
+
+Per event it only notes a time or bumps a counter; the work (staleness, equity, drawdown,
+alerts) happens once per heartbeat.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections import defaultdict
+from collections import deque
+from datetime import UTC
+from datetime import datetime
+from datetime import timedelta
+
+from nautilus_trader.common.actor import Actor
+from nautilus_trader.common.config import ActorConfig
+from nautilus_trader.model.currencies import USD
+from nautilus_trader.model.events import OrderAccepted
+from nautilus_trader.model.events import OrderDenied
+from nautilus_trader.model.events import OrderFilled
+from nautilus_trader.model.events import OrderRejected
+from nautilus_trader.model.events import OrderSubmitted
+from nautilus_trader.model.identifiers import Venue
+
+from seraphim.ops import bus
+from seraphim.ops import keys
+from seraphim.ops.alerts.engine import AlertEngine
+from seraphim.ops.alerts.engine import Notice
+from seraphim.ops.commands import CommandError
+from seraphim.ops.executor import CommandExecutor
+from seraphim.ops.health import HealthPublisher
+from seraphim.ops.metrics import NodeMetrics
+from seraphim.portfolio import account_equity
+from seraphim.risk.messages import RISK_EVENT_TOPIC
+from seraphim.state.settings import redis_settings
+
+_DATA_TOPICS = ("data.quotes.*", "data.trades.*", "data.bars.*", "data.book.*")
+_HEARTBEAT_TIMER = "seraphim-monitor-heartbeat"
+
+
+class MonitorActorConfig(ActorConfig, frozen=True):
+    """
+    Parameters
+    ----------
+    heartbeat_secs : float
+        How often health is measured, published and checked against the alert rules.
+    metrics_port : int, optional
+        Serve Prometheus metrics on ``metrics_host:metrics_port`` (0: any free port).
+    alerts_file : str, optional
+        The alert rules (see ``seraphim.ops.alerts.rules``).
+    journal : bool
+        Record alert notices in the journal.
+    """
+
+    component_id: str | None = "SeraphimMonitor"
+    heartbeat_secs: float = 1.0
+    metrics_port: int | None = None
+    metrics_host: str = "127.0.0.1"
+    alerts_file: str | None = None
+    journal: bool = False
+    reject_window_secs: float = 60.0
+
+
+class MonitorActor(Actor):
+    def __init__(self, config: MonitorActorConfig | None = None) -> None:
+        super().__init__(config or MonitorActorConfig())
+        self.metrics = NodeMetrics()
+        self.metrics_port: int | None = None
+        self.publisher: HealthPublisher | None = None
+        self.alerts: AlertEngine | None = None
+        self.dispatcher = None
+        self.writer = None
+        self.snapshot: dict = {}
+        self._last_data: dict[str, int] = {}
+        self._submitted: dict[str, int] = {}
+        self._rejects: dict[str, deque[int]] = defaultdict(deque)
+        self._last_ack_ms: float | None = None
+        self._loop_lag_secs = 0.0
+        self._disconnected_since: dict[str, int] = {}
+        self._equity_peak: float | None = None
+        self._day: tuple[str, float] | None = None  # (UTC date, equity at its start)
+        self._guard = "ACTIVE"
+        self._clients: list = []
+
+    # -- lifecycle ----------------------------------------------------------------------------
+
+    def on_start(self) -> None:
+        config: MonitorActorConfig = self.config
+        trader = self.trader_id.value
+        if config.metrics_port is not None and self.metrics_port is None:
+            self.metrics_port = self.metrics.serve(config.metrics_port, config.metrics_host)
+            self.log.info(f"Metrics on http://{config.metrics_host}:{self.metrics_port}/metrics")
+        if config.alerts_file and self.alerts is None:
+            self._start_alerts(config.alerts_file, trader)
+        self.publisher = HealthPublisher(
+            redis_settings(), keys.health_key(trader), self.log.warning
+        )
+        self.publisher.start()
+        for topic in _DATA_TOPICS:
+            self.msgbus.subscribe(topic, self._on_data)
+        self.msgbus.subscribe("events.order.*", self._on_order_event)
+        self.msgbus.subscribe(RISK_EVENT_TOPIC, self._on_risk_event)
+        self._clients = bus.venue_clients(self.msgbus)
+        self.clock.set_timer(
+            _HEARTBEAT_TIMER, timedelta(seconds=config.heartbeat_secs), callback=self._beat
+        )
+        self._event("node_started", "node", "node started")
+        self._beat(None)
+
+    def on_stop(self) -> None:
+        if _HEARTBEAT_TIMER in self.clock.timer_names:
+            self.clock.cancel_timer(_HEARTBEAT_TIMER)
+        for topic in _DATA_TOPICS:
+            self.msgbus.unsubscribe(topic, self._on_data)
+        self.msgbus.unsubscribe("events.order.*", self._on_order_event)
+        self.msgbus.unsubscribe(RISK_EVENT_TOPIC, self._on_risk_event)
+        self._event("node_stopped", "node", "node stopping")
+        if self.publisher is not None:
+            self.publisher.stop({**self.snapshot, "status": "stopped", "ts": time.time_ns()})
+            self.publisher = None
+
+    def on_dispose(self) -> None:
+        if self.dispatcher is not None:
+            self.dispatcher.stop(10.0)
+        if self.writer is not None:
+            self.writer.stop(5.0)
+            self.writer = None
+        self.metrics.close()
+
+    def _start_alerts(self, path: str, trader: str) -> None:
+        from seraphim.ops.alerts.delivery import AlertDispatcher
+        from seraphim.ops.alerts.rules import load_rules
+
+        rules = load_rules(path)
+        journal = None
+        if self.config.journal:
+            from seraphim.ops.journal import alert_row
+            from seraphim.ops.journal import ops_writer
+
+            self.writer = ops_writer(self.log.warning, self.log.info)
+
+            def journal(notice, delivered, attempts, error) -> None:
+                self.writer.submit([alert_row(trader, notice, delivered, attempts, error)])
+
+        self.alerts = AlertEngine(rules, trader)
+        self.dispatcher = AlertDispatcher(rules, self.log.warning, journal)
+        self.dispatcher.start()
+
+    # -- events (cheap: note and count) -------------------------------------------------------
+
+    def _on_data(self, data) -> None:
+        instrument_id = getattr(data, "instrument_id", None)
+        if instrument_id is None:
+            bar_type = getattr(data, "bar_type", None)
+            if bar_type is None:
+                return
+            instrument_id = bar_type.instrument_id
+        self._last_data[instrument_id.value] = self.clock.timestamp_ns()
+
+    def _on_order_event(self, event) -> None:
+        strategy = event.strategy_id.value
+        instrument = event.instrument_id.value
+        self.metrics.orders.labels(
+            self.trader_id.value, strategy, instrument, type(event).__name__
+        ).inc()
+        now = self.clock.timestamp_ns()
+        key = event.client_order_id.value
+        if isinstance(event, OrderSubmitted):
+            self._submitted[key] = now
+        elif isinstance(event, OrderAccepted | OrderRejected | OrderFilled):
+            sent = self._submitted.pop(key, None)
+            if sent is not None and not isinstance(event, OrderRejected):
+                latency = (now - sent) / 1e9
+                self._last_ack_ms = latency * 1e3
+                venue = event.instrument_id.venue.value
+                self.metrics.ack_latency.labels(self.trader_id.value, strategy, venue).observe(
+                    latency
+                )
+        if isinstance(event, OrderRejected | OrderDenied):
+            self._rejects[strategy].append(now)
+        if isinstance(event, OrderFilled):
+            self._event(
+                "order_filled",
+                strategy,
+                f"{strategy} {event.order_side.name} {event.last_qty} {instrument} "
+                f"@ {event.last_px} ({event.client_order_id})",
+            )
+
+    def _on_risk_event(self, event) -> None:
+        self._guard = event.state
+        if event.kind == "guard_trip":
+            self._event("guard_tripped", event.rule or "guard", f"{event.state}: {event.detail}")
+
+    # -- the heartbeat ------------------------------------------------------------------------
+
+    def _beat(self, _event) -> None:
+        now = self.clock.timestamp_ns()
+        self._measure_loop_lag()
+        snapshot = {
+            "trader_id": self.trader_id.value,
+            "status": "running",
+            "ts": time.time_ns(),
+            "heartbeat_secs": self.config.heartbeat_secs,
+            "metrics_port": self.metrics_port,
+            "instruments": self._instruments(now),
+            "venues": self._venues(now),
+            "strategies": self._strategies(now),
+            "submit_ack_ms_last": self._last_ack_ms,
+            "event_loop_lag_ms": round(self._loop_lag_secs * 1e3, 3),
+            **self._equity(),
+            "trading_state": self._trading_state(),
+            "guard": self._guard,
+        }
+        if self.alerts is not None:
+            self._check_alerts(snapshot, now)
+            snapshot["alerts_active"] = [f"{r} {s}" for r, s in self.alerts.active()]
+        self.snapshot = snapshot
+        self._update_metrics(snapshot)
+        if self.publisher is not None:
+            self.publisher.publish(snapshot)
+
+    def _measure_loop_lag(self) -> None:
+        scheduled = time.perf_counter()
+
+        def ran() -> None:
+            self._loop_lag_secs = time.perf_counter() - scheduled
+
+        asyncio.get_event_loop().call_soon(ran)
+
+    def _instruments(self, now: int) -> dict:
+        return {
+            iid: {"staleness_secs": round((now - ts) / 1e9, 3)}
+            for iid, ts in sorted(self._last_data.items())
+        }
+
+    def _venues(self, now: int) -> dict:
+        out = {}
+        for client in self._clients:
+            name = client.id.value
+            connected = bool(client.is_connected)
+            if connected:
+                self._disconnected_since.pop(name, None)
+            else:
+                self._disconnected_since.setdefault(name, now)
+            stats = getattr(client, "stats", None) or {}
+            since = self._disconnected_since.get(name)
+            out[name] = {
+                "venue": client.venue.value if client.venue is not None else name,
+                "connected": connected,
+                "disconnected_secs": round((now - since) / 1e9, 3) if since else 0.0,
+                "reconnects": int(stats.get("reconnects", 0) or stats.get("ws_reconnects", 0)),
+            }
+        return out
+
+    def _strategies(self, now: int) -> dict:
+        window = int(self.config.reject_window_secs * 1e9)
+        out = {}
+        for strategy in sorted(bus.strategies(self.msgbus)):
+            times = self._rejects[strategy]
+            while times and times[0] < now - window:
+                times.popleft()
+            out[strategy] = {"rejects_per_minute": len(times) * 60 / self.config.reject_window_secs}
+        return out
+
+    def _equity(self) -> dict:
+        total = 0.0
+        accounts = self.cache.accounts()
+        for account in accounts:
+            currency = account.base_currency or USD
+            venue = Venue(account.id.get_issuer())
+            total += account_equity(self.cache, self.portfolio, venue, currency)
+        if not accounts:
+            return {"equity": None, "drawdown_pct": None, "daily_pnl": None}
+        self._equity_peak = max(self._equity_peak or total, total)
+        today = datetime.now(tz=UTC).date().isoformat()
+        if self._day is None or self._day[0] != today:
+            self._day = (today, total)
+        drawdown = (self._equity_peak - total) / self._equity_peak * 100 if self._equity_peak else 0
+        return {
+            "equity": round(total, 2),
+            "drawdown_pct": round(drawdown, 4),
+            "daily_pnl": round(total - self._day[1], 2),
+        }
+
+    def _trading_state(self) -> str | None:
+        engine = bus.risk_engine(self.msgbus)
+        return engine.trading_state.name if engine is not None else None
+
+    def _update_metrics(self, s: dict) -> None:
+        m, trader = self.metrics, self.trader_id.value
+        m.heartbeat.labels(trader).set(s["ts"] / 1e9)
+        for iid, info in s["instruments"].items():
+            m.staleness.labels(trader, iid.rsplit(".", 1)[-1], iid).set(info["staleness_secs"])
+        for name, info in s["venues"].items():
+            m.connected.labels(trader, info["venue"], name).set(1 if info["connected"] else 0)
+            m.reconnects.labels(trader, info["venue"], name).set(info["reconnects"])
+        m.loop_lag.labels(trader).set(self._loop_lag_secs)
+        if s["equity"] is not None:
+            m.equity.labels(trader, "all").set(s["equity"])
+            m.drawdown.labels(trader).set(s["drawdown_pct"] / 100)
+            m.daily_pnl.labels(trader).set(s["daily_pnl"])
+        engine = bus.risk_engine(self.msgbus)
+        if engine is not None:
+            m.trading_state.labels(trader).set(int(engine.trading_state.value))
+        if self.alerts is not None:
+            m.alerts_active.labels(trader).set(len(self.alerts.active()))
+
+    # -- alerts -------------------------------------------------------------------------------
+
+    def _check_alerts(self, s: dict, now: int) -> None:
+        a = self.alerts
+        checks = []
+        for iid, info in s["instruments"].items():
+            age = info["staleness_secs"]
+            checks.append(("data_stale", iid, age, f"no data for {age:.1f} s"))
+        for name, info in s["venues"].items():
+            gone = info["disconnected_secs"]
+            checks.append(("venue_disconnected", name, gone, f"disconnected for {gone:.1f} s"))
+        for strategy, info in s["strategies"].items():
+            rate = info["rejects_per_minute"]
+            checks.append(("rejects_per_minute", strategy, rate, f"{rate:g} rejects in a minute"))
+        lag = s["event_loop_lag_ms"] / 1e3
+        checks.append(("event_loop_lag", "node", lag, f"event loop {lag * 1e3:.0f} ms late"))
+        if s["equity"] is not None:
+            dd = s["drawdown_pct"]
+            checks.append(("drawdown", "equity", dd, f"drawdown {dd:.2f} % (equity {s['equity']})"))
+            loss = -s["daily_pnl"]
+            checks.append(("daily_loss", "equity", loss, f"daily PnL {s['daily_pnl']}"))
+        for rule, subject, value, message in checks:
+            self._deliver(a.check(rule, subject, value, now, message))
+
+    def _event(self, rule: str, subject: str, message: str) -> None:
+        if self.alerts is not None:
+            self._deliver(self.alerts.event(rule, subject, self.clock.timestamp_ns(), message))
+
+    def _deliver(self, notice: Notice | None) -> None:
+        if notice is None:
+            return
+        self.dispatcher.submit(notice)
+        if notice.action is not None:
+            self._act(notice)
+
+    def _act(self, notice: Notice) -> None:
+        """The rule's emergency action, at once on the loop (delivery never delays it)."""
+        executor = CommandExecutor(self.msgbus, self.cache, self.clock)
+        try:
+            if notice.action == "halt":
+                done = executor.set_trading_state("HALTED")
+            else:
+                done = executor.cancel_or_flatten(None, None, flatten=True)
+        except CommandError as e:
+            done = f"failed: {e}"
+        self.log.error(f"ALERT {notice.title}: action {notice.action}: {done}")
