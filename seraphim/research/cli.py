@@ -174,3 +174,97 @@ def sweep(
         kept = sum(r.status != "skipped" for r in outcome.results)
         console.print(f"interrupted: {kept} finished trials kept")
         raise SystemExit(130)
+
+
+@research.command()
+@click.argument("config", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@_space_options
+@click.option("--trials", type=int, required=True, help="Finished trials the study should hold.")
+@click.option(
+    "--objective",
+    "objectives",
+    multiple=True,
+    default=["sharpe"],
+    show_default=True,
+    help="Metric to optimise (repeat for several: NSGA-II); METRIC:max|min for others.",
+)
+@click.option("--max-drawdown", type=float, default=None, help="Constraint, e.g. 0.25 (25 %).")
+@click.option("--prune/--no-prune", default=True, show_default=True, help="Median pruning.")
+@click.option("--study", "study_name", default=None, help="Study name [config file stem].")
+@click.option(
+    "--storage",
+    default=None,
+    help=f"Optuna storage URL [${'{'}SERAPHIM_RESEARCH_DB{'}'} or PostgreSQL on 127.0.0.1].",
+)
+@click.option("--seed", type=int, default=0, show_default=True)
+@click.option("--start", default=None, help="Override the config's start (ISO).")
+@click.option("--end", default=None, help="Override the config's end (ISO).")
+def optimize(
+    config,
+    grids,
+    constraints,
+    trials,
+    objectives,
+    max_drawdown,
+    prune,
+    study_name,
+    storage,
+    seed,
+    start,
+    end,
+) -> None:
+    """Optimise CONFIG's parameters with Optuna; a killed study resumes where it stopped."""
+    import optuna
+
+    from seraphim.research.optimize import Study
+    from seraphim.research.optimize import finished
+    from seraphim.research.optimize import make_sampler
+    from seraphim.research.optimize import open_storage
+    from seraphim.research.optimize import parse_objective
+    from seraphim.research.optimize import run_study
+    from seraphim.research.optimize import storage_url
+    from seraphim.research.trial import TrialRunner
+
+    spec = _load(config, start, end)
+    try:
+        axes = [parse_axis(g) for g in grids]
+        if not axes:
+            raise ParamError("give at least one --grid NAME=start:stop:step (or a,b or low~high)")
+        rules = [parse_constraint(c, {a.name for a in axes}) for c in constraints]
+        goals = [parse_objective(o) for o in objectives]
+        storage = open_storage(storage_url(storage))
+        runner = TrialRunner(spec)
+    except (ParamError, ConfigError) as e:
+        fail(str(e))
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    name = study_name or config.stem
+    study = optuna.create_study(
+        study_name=name,
+        storage=storage,
+        directions=[g.direction for g in goals],
+        sampler=make_sampler(goals, seed),
+        pruner=optuna.pruners.MedianPruner(n_startup_trials=5) if prune else None,
+        load_if_exists=True,
+    )
+    done = finished(study)
+    console.print(f"study {name!r}: {done} finished trials stored, target {trials}")
+    work = Study(runner, axes, goals, rules, max_drawdown, prune)
+    try:
+        with _progress(max(0, trials - done), f"optimize {name}") as advance:
+            run_study(study, work, trials, advance)
+    except KeyboardInterrupt:
+        console.print(f"interrupted: {finished(study)} finished trials kept in the study")
+        raise SystemExit(130) from None
+    _print_study(study, goals)
+
+
+def _print_study(study, goals) -> None:
+    complete = [t for t in study.trials if t.values is not None]
+    console.print(f"{len(study.trials)} trials, {len(complete)} complete")
+    if not complete:
+        return
+    if not study.best_trials:
+        console.print("no complete trial meets the constraints")
+    for trial in study.best_trials[:5]:
+        values = ", ".join(f"{g.metric} {v:.4g}" for g, v in zip(goals, trial.values, strict=True))
+        console.print(f"best trial {trial.number}: {values}  params {trial.params}")

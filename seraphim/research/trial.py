@@ -14,6 +14,7 @@ from __future__ import annotations
 import bisect
 import time
 import traceback
+from collections.abc import Callable
 from dataclasses import dataclass
 from dataclasses import field
 
@@ -38,7 +39,7 @@ from seraphim.research.params import strategy_params
 
 @dataclass
 class TrialResult:
-    """A trial's parameters and outcome; ``status`` is ``ok``, ``skipped`` or ``error``."""
+    """A trial's parameters and outcome; ``status`` is ok, skipped, pruned or error."""
 
     number: int
     params: Params
@@ -91,12 +92,21 @@ class TrialRunner:
         start: str | None = None,
         end: str | None = None,
         keep_equity: bool = False,
+        checkpoint: Checkpoint | None = None,
     ) -> TrialResult:
-        """One backtest; a failure (bad parameters, a strategy error) is a result, not a raise."""
+        """
+        One backtest; a failure (bad parameters, a strategy error) is a result, not a raise.
+        With ``checkpoint``, the window runs in ``CHECKPOINTS`` parts and the checkpoint hears
+        the metrics so far after each; when it answers True the trial stops (``pruned``).
+        """
         began = time.perf_counter()
         result = TrialResult(number, dict(params))
         try:
-            metrics, curves, fills = self._backtest(spec_with(self.spec, params, start, end))
+            metrics, curves, fills = self._backtest(
+                spec_with(self.spec, params, start, end), checkpoint
+            )
+        except _Stopped as e:
+            result.status, result.reason = "pruned", f"stopped after part {e.args[0]}"
         except Exception as e:
             result.status, result.reason = "error", _one_line(e)
         else:
@@ -116,16 +126,31 @@ class TrialRunner:
         )
         return self._bars[lo:hi]
 
-    def _backtest(self, spec: BacktestSpec) -> tuple[dict, Curves, pd.DataFrame]:
+    def _backtest(
+        self, spec: BacktestSpec, checkpoint: Checkpoint | None = None
+    ) -> tuple[dict, Curves, pd.DataFrame]:
         run_config = build_run_config(spec)
         node = BacktestNode(configs=[run_config])
         try:
             node.build()  # seeds the fill model's RNG, as a fresh run_backtest does
             engine = node.get_engine(run_config.id)
-            engine.add_data(self._window(spec), sort=False)
-            engine.sort_data()
-            engine.run(start=spec.start, end=spec.end, run_config_id=run_config.id)
             recorder = next(a for a in engine.trader.actors() if isinstance(a, EquityRecorder))
+            bars = self._window(spec)
+            if checkpoint is None:
+                engine.add_data(bars, sort=False)
+                engine.sort_data()
+                engine.run(start=spec.start, end=spec.end, run_config_id=run_config.id)
+            else:
+                # nautilus's streaming mode, as BacktestNode streams chunks from a catalog
+                size = -(-len(bars) // CHECKPOINTS)
+                for part, lo in enumerate(range(0, len(bars), size), start=1):
+                    engine.add_data(bars[lo : lo + size], sort=True)
+                    engine.run(spec.start, spec.end, run_config.id, streaming=True)
+                    engine.clear_data()
+                    if lo + size < len(bars) and checkpoint(part, _curve_metrics(recorder)):
+                        engine.end()
+                        raise _Stopped(part)
+                engine.end()
             if recorder.equity:  # the final mark, after strategies flattened on stop
                 recorder.sample(recorder.equity[-1][0])
             curves = curves_from_samples(recorder.equity)
@@ -141,6 +166,19 @@ class TrialRunner:
             "fees_paid": fees_paid(fills),
         }
         return metrics, curves, fills
+
+
+CHECKPOINTS = 4  # parts of a window a checkpointed (prunable) trial reports after
+
+Checkpoint = Callable[[int, dict], bool]
+
+
+class _Stopped(Exception):
+    """A checkpoint stopped the trial (Optuna pruned it)."""
+
+
+def _curve_metrics(recorder: EquityRecorder) -> dict:
+    return curve_metrics(curves_from_samples(recorder.equity)) if recorder.equity else {}
 
 
 def _ns(when: str) -> int:

@@ -1,0 +1,205 @@
+"""
+Optuna studies over a backtest config: TPE for one objective, NSGA-II for several, max drawdown
+as a constraint, median pruning on the metrics at each quarter of the window. Trials live in
+Optuna's RDB storage (PostgreSQL by default), so a study that was killed resumes: finished
+trials stay, and one that was running when its process died is failed by Optuna's heartbeat
+and tried again.
+"""
+
+from __future__ import annotations
+
+import os
+import warnings
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import optuna
+from sqlalchemy.engine import make_url
+
+from seraphim.research.params import Axis
+from seraphim.research.params import Constraint
+from seraphim.research.params import ParamError
+from seraphim.research.trial import TrialResult
+from seraphim.research.trial import TrialRunner
+
+DEFAULT_STORAGE = "postgresql+psycopg://postgres@127.0.0.1:5432/seraphim_research"
+STORAGE_ENV = "SERAPHIM_RESEARCH_DB"
+# A trial whose process stops beating for GRACE seconds is failed and tried again.
+HEARTBEAT_S = 5
+GRACE_S = 15
+
+# Metrics where more is better; others must say :min or :max.
+_MAXIMIZED = {
+    "sharpe",
+    "sortino",
+    "calmar",
+    "cagr",
+    "total_return",
+    "profit_factor",
+    "win_rate",
+    "expectancy",
+    "realized_pnl",
+    "end_equity",
+    "max_drawdown",  # negative: closer to zero is better
+}
+_MINIMIZED = {"volatility", "max_drawdown_days"}
+
+
+@dataclass(frozen=True)
+class Objective:
+    metric: str
+    direction: str  # "maximize" or "minimize"
+
+
+def parse_objective(text: str) -> Objective:
+    """``sharpe``, ``volatility`` or ``metric:max`` / ``metric:min``."""
+    metric, _, way = text.partition(":")
+    if way:
+        if way not in ("max", "min"):
+            raise ParamError(f"bad objective {text!r}: the direction is :max or :min")
+        return Objective(metric, "maximize" if way == "max" else "minimize")
+    if metric in _MAXIMIZED:
+        return Objective(metric, "maximize")
+    if metric in _MINIMIZED:
+        return Objective(metric, "minimize")
+    known = ", ".join(sorted(_MAXIMIZED | _MINIMIZED))
+    raise ParamError(f"unknown objective {metric!r} (known: {known}; or METRIC:max|min)")
+
+
+def storage_url(url: str | None = None) -> str:
+    return url or os.environ.get(STORAGE_ENV) or DEFAULT_STORAGE
+
+
+def open_storage(url: str) -> optuna.storages.RDBStorage:
+    """Optuna's RDB storage at ``url``; a missing PostgreSQL database is created first."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "postgresql" and parsed.database:
+        _create_database(parsed)
+    warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)  # heartbeat: stable
+    return optuna.storages.RDBStorage(
+        url,
+        heartbeat_interval=HEARTBEAT_S,
+        grace_period=GRACE_S,
+        heartbeat_stale_trial_callback=optuna.storages.RetryHeartbeatStaleTrialCallback(
+            max_retry=1
+        ),
+    )
+
+
+def _create_database(parsed) -> None:
+    import psycopg
+
+    admin = parsed.set(drivername="postgresql", database="postgres")
+    dsn = admin.render_as_string(hide_password=False)
+    try:
+        with psycopg.connect(dsn, autocommit=True, connect_timeout=10) as conn:
+            exists = conn.execute(
+                "SELECT 1 FROM pg_database WHERE datname = %s", (parsed.database,)
+            ).fetchone()
+            if not exists:
+                conn.execute(f'CREATE DATABASE "{parsed.database}"')
+    except psycopg.Error as e:
+        where = parsed.render_as_string(hide_password=True)
+        raise ParamError(f"PostgreSQL at {where} is unavailable: {e}".splitlines()[0]) from None
+
+
+def suggest(trial: optuna.Trial, axis: Axis):
+    """An Optuna suggestion for one axis: a stepped range, a category or a continuous range."""
+    if axis.step is not None:
+        if all(isinstance(v, int) for v in (axis.low, axis.high, axis.step)):
+            return trial.suggest_int(axis.name, axis.low, axis.values[-1], step=axis.step)
+        return trial.suggest_float(axis.name, axis.low, axis.values[-1], step=axis.step)
+    if axis.values:
+        return trial.suggest_categorical(axis.name, list(axis.values))
+    if isinstance(axis.low, int) and isinstance(axis.high, int):
+        return trial.suggest_int(axis.name, axis.low, axis.high)
+    return trial.suggest_float(axis.name, axis.low, axis.high)
+
+
+def make_sampler(objectives: list[Objective], seed: int):
+    """TPE for one objective, NSGA-II for several; both honour the trials' constraints."""
+    if len(objectives) > 1:
+        return optuna.samplers.NSGAIISampler(seed=seed)
+    return optuna.samplers.TPESampler(seed=seed)
+
+
+@dataclass
+class Study:
+    """A study: the config's runner, its parameter space, objectives and limits."""
+
+    runner: TrialRunner
+    axes: list[Axis]
+    objectives: list[Objective]
+    constraints: list[Constraint] = ()
+    max_drawdown: float | None = None  # e.g. 0.25: deeper drawdowns break the constraint
+    prune: bool = False
+
+    def objective(self, trial: optuna.Trial) -> float | list[float]:
+        params = {axis.name: suggest(trial, axis) for axis in self.axes}
+        broken = next((c.text for c in self.constraints if not c.holds(params)), None)
+        if broken:
+            trial.set_user_attr("reason", f"constraint {broken} is false")
+            raise optuna.TrialPruned(f"constraint {broken} is false")
+        checkpoint = self._checkpoint(trial) if self.prune and len(self.objectives) == 1 else None
+        result = self.runner.run(trial.number, params, checkpoint=checkpoint)
+        trial.set_user_attr("pid", os.getpid())
+        trial.set_user_attr("status", result.status)
+        if result.status == "pruned":
+            raise optuna.TrialPruned(result.reason)
+        if result.status != "ok":
+            trial.set_user_attr("reason", result.reason)
+            raise TrialFailed(result.reason)
+        self._record(trial, result)
+        values = [_value(result.metrics.get(o.metric), o) for o in self.objectives]
+        return values[0] if len(values) == 1 else values
+
+    def _checkpoint(self, trial: optuna.Trial) -> Callable[[int, dict], bool]:
+        metric = self.objectives[0]
+
+        def report(part: int, metrics: dict) -> bool:
+            trial.report(_value(metrics.get(metric.metric), metric), part)
+            return trial.should_prune()
+
+        return report
+
+    def _record(self, trial: optuna.Trial, result: TrialResult) -> None:
+        for key in ("total_return", "sharpe", "sortino", "calmar", "cagr", "max_drawdown"):
+            trial.set_user_attr(key, result.metrics.get(key))
+        trial.set_user_attr("trades", result.metrics.get("trades"))
+        trial.set_user_attr("trade_pnls", result.trade_pnls)
+        if self.max_drawdown is not None:
+            depth = -(result.metrics.get("max_drawdown") or 0.0)
+            trial.set_constraint("max_drawdown", depth - self.max_drawdown)  # > 0: infeasible
+
+
+class TrialFailed(Exception):
+    """A trial whose backtest failed; Optuna records it as FAIL with the reason."""
+
+
+def _value(value: float | None, objective: Objective) -> float:
+    """A missing metric (no trades, flat curve) is the worst value, not an error."""
+    if value is None:
+        return float("-inf") if objective.direction == "maximize" else float("inf")
+    return float(value)
+
+
+def finished(study: optuna.Study) -> int:
+    states = (optuna.trial.TrialState.COMPLETE, optuna.trial.TrialState.PRUNED)
+    return len(study.get_trials(deepcopy=False, states=states))
+
+
+def run_study(
+    study: optuna.Study,
+    spec_study: Study,
+    trials: int,
+    on_trial: Callable[[optuna.trial.FrozenTrial], None] | None = None,
+) -> int:
+    """Run until the study holds ``trials`` finished trials; returns how many this call ran."""
+    remaining = max(0, trials - finished(study))
+    if remaining == 0:
+        return 0
+    callbacks = [] if on_trial is None else [lambda _study, frozen: on_trial(frozen)]
+    study.optimize(
+        spec_study.objective, n_trials=remaining, callbacks=callbacks, catch=(TrialFailed,)
+    )
+    return remaining
