@@ -2,13 +2,14 @@
 The ``insufficient_cash`` check: on a CASH account an order must be paid for by what the account
 holds, less what its other unfinished orders will take.
 
-A buy needs the quote currency: quantity x price x multiplier, plus the taker fee and a
-slippage allowance (a market order is valued at the instrument's last price, from trades,
-quotes or bars, since it fills a little later). A sell needs the base asset (a stock has none:
-its shares are a position, not a balance). Orders already working on the account reserve their
-share first; reduce-only orders reserve nothing (they can only shrink a position the account
-holds). Without this check a backtest dies of ``AccountBalanceNegative`` at the fill, and a
-venue rejects the order live.
+A buy needs the quote currency (a single-currency account's own currency): quantity x price x
+multiplier, plus the taker fee and a slippage allowance (a market order is valued at the
+instrument's last price, from trades, quotes or bars, since it fills a little later). A sell
+needs the base asset (a stock has none: its shares are a position, not a balance; so is any
+asset on a single-currency account). Orders already working on the account reserve their share
+first; reduce-only orders reserve nothing (they can only shrink a position the account holds).
+Without this check a backtest dies of ``AccountBalanceNegative`` at the fill, and a venue
+rejects the order live.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from nautilus_trader.model.instruments import Instrument
 from nautilus_trader.model.objects import Currency
 from nautilus_trader.model.orders import Order
 
+from seraphim.portfolio import conversion_rate
 from seraphim.risk.rules import Denial
 
 RULE = "insufficient_cash"
@@ -50,15 +52,22 @@ class CashCheck:
         account = self.cache.account_for_venue(instrument.id.venue)
         if account is None or account.type != AccountType.CASH:
             return math.inf, str
+        single = account.base_currency  # a single-currency account holds only that currency
         if side > 0:
-            currency = instrument.quote_currency
+            currency = single or instrument.quote_currency
             unit_cost = self._unit_cost(instrument, price)
             if unit_cost is None:
                 return 0.0, lambda: f"no price to value a {instrument.id} order"
+            rate = conversion_rate(
+                self.mark, instrument.quote_currency, currency, instrument.id.venue
+            )
+            if rate is None:
+                return math.inf, str  # nautilus's own RiskEngine converts what it can
+            unit_cost *= rate
         else:
             currency = getattr(instrument, "base_currency", None)
-            if currency is None:
-                return math.inf, str
+            if currency is None or single is not None:
+                return math.inf, str  # what is sold is a position, not a balance
             unit_cost = 1.0
         balance = account.balance_total(currency)
         held = balance.as_double() if balance is not None else 0.0

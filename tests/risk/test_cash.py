@@ -13,7 +13,7 @@ from seraphim.backtest.runner import run_backtest
 BTC = "BTC/USD.KRAKEN-1-HOUR-LAST-EXTERNAL"
 
 
-def run(catalog, out, strategy: dict, start: str, end: str, balance: str = "100000 USD"):
+def run(catalog, out, strategy: dict, start: str, end: str, **venue):
     return run_backtest(
         parse_spec(
             {
@@ -22,7 +22,12 @@ def run(catalog, out, strategy: dict, start: str, end: str, balance: str = "1000
                 "start": start,
                 "end": end,
                 "venues": [
-                    {"name": "KRAKEN", "account_type": "CASH", "starting_balances": [balance]}
+                    {
+                        "name": "KRAKEN",
+                        "account_type": "CASH",
+                        "starting_balances": ["100000 USD"],
+                        **venue,
+                    }
                 ],
                 "data": [{"bar_type": BTC}],
                 "strategies": [strategy],
