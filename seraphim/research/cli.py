@@ -77,6 +77,8 @@ def _print_top(frame, objective: str, top: int, title: str) -> None:
 
 
 def _cell(value: object) -> str:
+    if hasattr(value, "strftime"):
+        return value.strftime("%Y-%m-%d %H:%M").removesuffix(" 00:00")
     if isinstance(value, float):
         return "-" if math.isnan(value) else f"{value:.4g}"
     return "-" if value is None else str(value)
@@ -268,3 +270,79 @@ def _print_study(study, goals) -> None:
     for trial in study.best_trials[:5]:
         values = ", ".join(f"{g.metric} {v:.4g}" for g, v in zip(goals, trial.values, strict=True))
         console.print(f"best trial {trial.number}: {values}  params {trial.params}")
+
+
+@research.command("walk-forward")
+@click.argument("config", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@_space_options
+@click.option("--train", required=True, help="In-sample window, e.g. 2y, 18m.")
+@click.option("--test", "test_period", required=True, help="Out-of-sample window, e.g. 6m.")
+@click.option("--anchored", is_flag=True, help="Every in-sample window starts at the start.")
+@click.option("--objective", default="sharpe", show_default=True, help="In-sample metric.")
+@_run_options
+def walk_forward_command(
+    config,
+    grids,
+    constraints,
+    train,
+    test_period,
+    anchored,
+    objective,
+    workers,
+    ray_address,
+    start,
+    end,
+    output,
+) -> None:
+    """Optimise in-sample, test out-of-sample on each fold, stitch the out-of-sample equity."""
+    import pandas as pd
+
+    from seraphim.research.executors import make_executor
+    from seraphim.research.walkforward import make_folds
+    from seraphim.research.walkforward import parse_period
+    from seraphim.research.walkforward import walk_forward
+
+    spec = _load(config, start, end)
+    if spec.start is None or spec.end is None:
+        fail("walk-forward needs a start and an end (in the config or --start/--end)")
+    try:
+        axes = [parse_axis(g) for g in grids]
+        if not axes:
+            raise ParamError("give at least one --grid NAME=...")
+        rules = [parse_constraint(c, {a.name for a in axes}) for c in constraints]
+        space = candidates(axes, rules)
+        folds = make_folds(
+            pd.Timestamp(spec.start, tz="UTC"),
+            pd.Timestamp(spec.end, tz="UTC"),
+            parse_period(train),
+            parse_period(test_period),
+            anchored,
+        )
+        executor = make_executor(spec, workers, ray_address)
+        console.print(f"{len(folds)} folds x {sum(not c.skipped for c in space)} candidates")
+        result = walk_forward(executor, folds, space, objective, objective in _MINIMIZED)
+    except (ParamError, ConfigError) as e:
+        fail(str(e))
+    except KeyboardInterrupt:
+        executor.terminate()
+        fail("interrupted: a walk-forward needs every fold, nothing was written", 130)
+    folder = output or Path(spec.output) / "research"
+    frame = result.frame()
+    write_results(frame, folder / "walk_forward.csv")
+    write_results(result.stitched.equity.to_frame("equity"), folder / "walk_forward_equity.csv")
+    table = Table(title="walk-forward folds")
+    for column in ["fold", *frame.columns]:
+        table.add_column(column, justify="right")
+    for number, row in frame.iterrows():
+        table.add_row(str(number), *(_cell(v) for v in row))
+    console.print(table)
+    metrics = result.metrics
+    console.print(
+        f"stitched out-of-sample: return {_cell(metrics.get('total_return'))}, "
+        f"CAGR {_cell(metrics.get('cagr'))}, Sharpe {_cell(metrics.get('sharpe'))}, "
+        f"max drawdown {_cell(metrics.get('max_drawdown'))}"
+    )
+    console.print(f"walk-forward efficiency {_cell(result.efficiency)}")
+    stability = ", ".join(f"{k} {v:.3g}" for k, v in result.stability().items())
+    console.print(f"parameter stability (0 = same every fold): {stability}")
+    console.print(f"results: {folder / 'walk_forward.csv'}")

@@ -46,7 +46,7 @@ class TrialResult:
     status: str = "ok"
     reason: str = ""
     metrics: dict = field(default_factory=dict)
-    equity: pd.Series | None = None  # only when asked for (walk-forward, reports)
+    curves: Curves | None = None  # only when asked for (walk-forward, reports)
     trade_pnls: list[float] = field(default_factory=list)
     seconds: float = 0.0
 
@@ -91,7 +91,7 @@ class TrialRunner:
         params: Params,
         start: str | None = None,
         end: str | None = None,
-        keep_equity: bool = False,
+        keep_curves: bool = False,
         checkpoint: Checkpoint | None = None,
     ) -> TrialResult:
         """
@@ -112,8 +112,8 @@ class TrialRunner:
         else:
             result.metrics = metrics
             result.trade_pnls = [float(p) for p in round_trips(fills)["pnl"]]
-            if keep_equity:
-                result.equity = curves.equity
+            if keep_curves:
+                result.curves = curves
         result.seconds = time.perf_counter() - began
         return result
 
