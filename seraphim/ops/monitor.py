@@ -86,6 +86,7 @@ class MonitorActor(Actor):
         self._day: tuple[str, float] | None = None  # (UTC date, equity at its start)
         self._guard = "ACTIVE"
         self._clients: list = []
+        self._loop: asyncio.AbstractEventLoop | None = None
 
     # -- lifecycle ----------------------------------------------------------------------------
 
@@ -106,11 +107,12 @@ class MonitorActor(Actor):
         self.msgbus.subscribe("events.order.*", self._on_order_event)
         self.msgbus.subscribe(RISK_EVENT_TOPIC, self._on_risk_event)
         self._clients = bus.venue_clients(self.msgbus)
+        self._loop = asyncio.get_event_loop()
         self.clock.set_timer(
-            _HEARTBEAT_TIMER, timedelta(seconds=config.heartbeat_secs), callback=self._beat
+            _HEARTBEAT_TIMER, timedelta(seconds=config.heartbeat_secs), callback=self._on_timer
         )
         self._event("node_started", "node", "node started")
-        self._beat(None)
+        self._beat(time.perf_counter())
 
     def on_stop(self) -> None:
         if _HEARTBEAT_TIMER in self.clock.timer_names:
@@ -198,9 +200,14 @@ class MonitorActor(Actor):
 
     # -- the heartbeat ------------------------------------------------------------------------
 
-    def _beat(self, _event) -> None:
+    def _on_timer(self, _event) -> None:
+        # nautilus's live timers call back on their own thread: measure on the loop, and how
+        # late the loop runs what is handed to it is its lag.
+        self._loop.call_soon_threadsafe(self._beat, time.perf_counter())
+
+    def _beat(self, scheduled: float) -> None:
+        self._loop_lag_secs = time.perf_counter() - scheduled
         now = self.clock.timestamp_ns()
-        self._measure_loop_lag()
         snapshot = {
             "trader_id": self.trader_id.value,
             "status": "running",
@@ -223,14 +230,6 @@ class MonitorActor(Actor):
         self._update_metrics(snapshot)
         if self.publisher is not None:
             self.publisher.publish(snapshot)
-
-    def _measure_loop_lag(self) -> None:
-        scheduled = time.perf_counter()
-
-        def ran() -> None:
-            self._loop_lag_secs = time.perf_counter() - scheduled
-
-        asyncio.get_event_loop().call_soon(ran)
 
     def _instruments(self, now: int) -> dict:
         return {
