@@ -68,7 +68,8 @@ class ControlClient:
                 f"for it on {self.settings.url}"
             )
         signed = sign(command, self.secret)
-        self._call(self.client.xadd, stream, {"command": msgspec.json.encode(signed)})
+        fields = {"command": msgspec.json.encode(signed)}
+        self._call(self.client.xadd, stream, fields, maxlen=keys.STREAM_MAXLEN, approximate=True)
         reply = keys.reply_key(command.trader_id, command.id)
         deadline = time.monotonic() + timeout
         answer = None

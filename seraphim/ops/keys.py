@@ -7,6 +7,8 @@ CONSUMER_GROUP = "node"
 # A command's result is kept this long: a command id sent again within it is answered, not run.
 RESULT_TTL_SECS = 7 * 24 * 3600
 REPLY_TTL_SECS = 60
+# Commands kept in a trader's stream (older ones are trimmed; every one is in the journal).
+STREAM_MAXLEN = 10_000
 
 
 def trader_prefix(trader_id: str) -> str:

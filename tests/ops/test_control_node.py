@@ -10,8 +10,10 @@ import msgspec
 import pytest
 from adapters_kraken.node_harness import lively_sim
 from adapters_kraken.node_harness import write_node_config
+from click.testing import CliRunner
 
 from seraphim.assembly import risk_controller_config
+from seraphim.cli import main
 from seraphim.journal.settings import connect
 from seraphim.ops import node_actors
 from seraphim.ops.client import ControlClient
@@ -60,7 +62,10 @@ def test_an_operator_pauses_reconfigures_trades_flattens_halts_and_resumes_a_nod
             wait_for(lambda: len(tick.submitted) >= 2, 60, "the strategy trading")
 
             # Pause: the timer keeps firing and trades keep arriving, no order goes out.
-            assert send("pause", strategy_id=sid).detail == f"{sid}: paused"
+            paused = CliRunner().invoke(
+                main, ["control", "--operator", "alice", trader_id, "pause", sid]
+            )
+            assert (paused.exit_code, paused.output) == (0, f"done: {sid}: paused\n")
             wait_for(quiet, 20, "the strategy's last order to settle")
             submitted, fires, ticks = len(tick.submitted), tick.fires, tick.ticks
             wait_for(lambda: tick.fires >= fires + 5 and tick.ticks > ticks, 30, "data and timers")
