@@ -76,6 +76,18 @@ def _print_top(frame, objective: str, top: int, title: str) -> None:
     console.print(table)
 
 
+def _print_guards(report) -> None:
+    if report.deflated is not None:
+        d = report.deflated
+        console.print(
+            f"deflated Sharpe ratio {d.probability:.3f} (best Sharpe {d.sharpe:.3g} vs "
+            f"{d.threshold:.3g} expected from luck over {d.trials} trials)"
+        )
+    for method, intervals in report.intervals.items():
+        cells = ", ".join(f"{k} {i.low:.2%} … {i.high:.2%}" for k, i in intervals.items())
+        console.print(f"95 % by trade {method}: {cells}")
+
+
 def _cell(value: object) -> str:
     if hasattr(value, "strftime"):
         return value.strftime("%Y-%m-%d %H:%M").removesuffix(" 00:00")
@@ -171,6 +183,15 @@ def sweep(
     winner = best(frame, objective, objective in _MINIMIZED)
     if winner is not None:
         console.print(f"best trial {winner.name}: {objective} {_cell(winner[objective])}")
+    if winner is not None:
+        from seraphim.research.summary import study_report
+
+        html_path = path.parent / "sweep.html"
+        report = study_report(
+            spec, frame, [a.name for a in axes], objective, objective in _MINIMIZED, html_path
+        )
+        _print_guards(report)
+        console.print(f"report: {html_path}")
     console.print(f"results: {path}")
     if outcome.interrupted:
         kept = sum(r.status != "skipped" for r in outcome.results)
@@ -345,4 +366,18 @@ def walk_forward_command(
     console.print(f"walk-forward efficiency {_cell(result.efficiency)}")
     stability = ", ".join(f"{k} {v:.3g}" for k, v in result.stability().items())
     console.print(f"parameter stability (0 = same every fold): {stability}")
-    console.print(f"results: {folder / 'walk_forward.csv'}")
+    from seraphim.research.report import StudyReport
+    from seraphim.research.report import write_study_report
+    from seraphim.research.robustness import trade_intervals
+
+    oos_trades = [p for f in result.folds for p in f.out_of_sample.trade_pnls]
+    report = StudyReport(
+        spec.name,
+        frame.assign(status="ok", reason=""),
+        [a.name for a in axes],
+        "oos_sharpe",
+        intervals=trade_intervals(oos_trades, float(result.stitched.equity.iloc[0])),
+        walk_forward=result,
+    )
+    write_study_report(report, folder / "walk_forward.html")
+    console.print(f"results: {folder / 'walk_forward.csv'}, report {folder / 'walk_forward.html'}")

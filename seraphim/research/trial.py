@@ -117,6 +117,11 @@ class TrialRunner:
         result.seconds = time.perf_counter() - began
         return result
 
+    @staticmethod
+    def synthetic(spec: BacktestSpec) -> list[str]:
+        """The spec's bar types whose data is synthetic (reports label them)."""
+        return check_catalog_has_data(spec).synthetic
+
     def _window(self, spec: BacktestSpec) -> list[Bar]:
         lo = 0 if spec.start is None else bisect.bisect_left(self._stamps, _ns(spec.start))
         hi = (
