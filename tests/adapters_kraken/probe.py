@@ -97,7 +97,9 @@ class ProbeStrategy(Strategy):
             self.close_position_on_stop()
 
     def on_order_filled(self, event) -> None:
-        if self.config.scenario == "close_on_stop" and self.ids.get("buy") == event.client_order_id:
+        bought = self.ids.get("buy") == event.client_order_id
+        if self.config.scenario == "close_on_stop" and bought and not self.rec["stop_sent"]:
+            self.rec["stop_sent"].append(True)  # once, though the buy may fill in parts
             for hook in self.rec["on_bought"]:
                 hook()  # the test arms the venue's faults
             self.shutdown_system("stop with a position open")

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import time
 from collections import Counter
 from collections import deque
@@ -142,6 +143,24 @@ def _num(value: Any) -> float:
     return float(str(value))
 
 
+def _venue_command(method):
+    """A command sent to the venue: the client waits for its answer before disconnecting."""
+
+    @functools.wraps(method)
+    async def run(self, command) -> None:
+        task = asyncio.current_task()
+        mine = task is not None and task not in self._commands  # not nested (order lists)
+        if mine:
+            self._commands.add(task)
+        try:
+            await method(self, command)
+        finally:
+            if mine:
+                self._commands.discard(task)
+
+    return run
+
+
 class KrakenExecutionClient(LiveExecutionClient):
     """Kraken Spot execution for nautilus (see the module docstring)."""
 
@@ -205,7 +224,7 @@ class KrakenExecutionClient(LiveExecutionClient):
         self._oflags: dict[str, str] = {}
         self._reconcile_lock = asyncio.Lock()
         self._bg_tasks: list[asyncio.Task] = []
-        self._submissions: set[asyncio.Task] = set()  # submit_order tasks awaiting an answer
+        self._commands: set[asyncio.Task] = set()  # venue commands awaiting their answer
         self.stats: Counter[str] = Counter()
 
     # ------------------------------------------------------------------ lifecycle
@@ -249,16 +268,19 @@ class KrakenExecutionClient(LiveExecutionClient):
         canceled) by their answer or a look-up, and balances are the venue's, so what the node
         records equals the venue's state.
         """
-        if self._submissions:
-            await asyncio.wait(set(self._submissions))
-        for order in self._cache.orders_inflight(venue=KRAKEN_VENUE):
-            if self._is_pending(order.client_order_id):
-                found = await self._find_venue_order(self._cl_ord_id(order.client_order_id))
-                if found is not None:
-                    self.stats["settled_by_lookup"] += 1
-                    await self._apply_venue_order(order, *found)
-        await self.reconcile_open_orders()
-        await self._update_account_state()
+        if self._commands:
+            await asyncio.wait(set(self._commands))
+        try:
+            for order in self._cache.orders_inflight(venue=KRAKEN_VENUE):
+                if self._is_pending(order.client_order_id):
+                    found = await self._find_venue_order(self._cl_ord_id(order.client_order_id))
+                    if found is not None:
+                        self.stats["settled_by_lookup"] += 1
+                        await self._apply_venue_order(order, *found)
+            await self.reconcile_open_orders()
+            await self._update_account_state()
+        except KrakenError as e:
+            self._log.warning(f"Settling orders before disconnect failed: {e}")
         await self._cache_caught_up()
 
     async def _cache_caught_up(self) -> None:
@@ -749,16 +771,9 @@ class KrakenExecutionClient(LiveExecutionClient):
             params["displayvol"] = str(display)
         return params
 
+    @_venue_command
     async def _submit_order(self, command: SubmitOrder) -> None:
-        task = asyncio.current_task()
-        assert task is not None
-        self._submissions.add(task)
-        try:
-            await self._send_order(command.order)
-        finally:
-            self._submissions.discard(task)
-
-    async def _send_order(self, order: Order) -> None:
+        order = command.order
         if order.is_closed:
             return
         self.generate_order_submitted(
@@ -949,6 +964,7 @@ class KrakenExecutionClient(LiveExecutionClient):
             await asyncio.sleep(interval)
             await self.reconcile_open_orders()
 
+    @_venue_command
     async def _submit_order_list(self, command: SubmitOrderList) -> None:
         for order in command.order_list.orders:
             await self._submit_order(
@@ -969,6 +985,7 @@ class KrakenExecutionClient(LiveExecutionClient):
         accepted = self._accepted_at.get(client_order_id)
         return time.monotonic() - accepted if accepted is not None else 300.0
 
+    @_venue_command
     async def _modify_order(self, command: ModifyOrder) -> None:
         order = self._cache.order(command.client_order_id)
         if order is None or order.is_closed or order.venue_order_id is None:
@@ -1016,6 +1033,7 @@ class KrakenExecutionClient(LiveExecutionClient):
             )  # fmt: skip
         # Success: the executions channel's "amended" event produces OrderUpdated.
 
+    @_venue_command
     async def _cancel_order(self, command: CancelOrder) -> None:
         order = self._cache.order(command.client_order_id)
         if order is None or order.is_closed:
@@ -1093,6 +1111,7 @@ class KrakenExecutionClient(LiveExecutionClient):
             # Probably closed meanwhile: fetch the venue's record.
             self.create_task(self._recover_order(order.client_order_id, order.venue_order_id.value))
 
+    @_venue_command
     async def _cancel_all_orders(self, command: CancelAllOrders) -> None:
         orders = [
             o
@@ -1104,6 +1123,7 @@ class KrakenExecutionClient(LiveExecutionClient):
         if orders:
             await self._cancel_orders(orders)
 
+    @_venue_command
     async def _batch_cancel_orders(self, command: BatchCancelOrders) -> None:
         orders = []
         for cancel in command.cancels:

@@ -165,6 +165,10 @@ class KrakenWebSocketClient:
         if self._session is None or self._session.closed:
             self._session = aiohttp.ClientSession()
         self.stats["connect_attempts"] += 1
+        if self._token_provider is not None:
+            # A fresh token for every connection, fetched first: a slow REST call (e.g. paced
+            # by the rate limit) must not leave a new socket unread until the venue drops it.
+            await self._refresh_token()
         try:
             self._ws = await asyncio.wait_for(
                 self._session.ws_connect(self.url, autoping=True, heartbeat=None, max_msg_size=0),
@@ -176,8 +180,6 @@ class KrakenWebSocketClient:
             ) from None
         self.stats["connects"] += 1
         self.last_message = time.monotonic()
-        if self._token_provider is not None:
-            await self._refresh_token()  # a fresh token for every connection
         self._connected.set()
 
     async def _refresh_token(self) -> None:
