@@ -12,7 +12,6 @@ from nautilus_trader.config import ImportableStrategyConfig
 
 
 def node_actors(
-    trader_id: str,
     *,
     metrics_port: int | None = None,
     alerts_file: str | Path | None = None,
@@ -20,10 +19,14 @@ def node_actors(
     heartbeat_secs: float = 1.0,
 ) -> list[ImportableActorConfig | ImportableStrategyConfig]:
     """
-    The control actor, the monitor actor and the operator strategy for ``trader_id``'s node
-    (add the actors to ``TradingNodeConfig.actors`` and the strategy to ``strategies``).
-    An alerts file is validated here, so a bad one stops the node before it starts.
+    The control actor, the monitor actor and the operator strategy for a node (add the actors
+    to ``TradingNodeConfig.actors`` and the strategy to ``strategies``). The operator secret and
+    the alerts file are checked here, so a node with neither usable does not start
+    (``OperatorSecretError`` / ``AlertRulesError``, one line each).
     """
+    from seraphim.ops.secret import operator_secret
+
+    operator_secret()
     if alerts_file is not None:
         from seraphim.ops.alerts.rules import load_rules
 

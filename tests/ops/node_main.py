@@ -19,7 +19,7 @@ from .harness import ticker
 def main(path: str) -> None:
     spec, base = load_node_spec(path)
     config, _, _ = node_config_for(spec, base, extra_strategies=[ticker()])
-    actors = node_actors(spec.trader_id, heartbeat_secs=0.5)[:2]
+    actors = node_actors(heartbeat_secs=0.5)[:2]
     config = msgspec.structs.replace(config, actors=[*config.actors, *actors])
     node, spec = build_node(path, config=config)
     try:

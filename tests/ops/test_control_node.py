@@ -35,7 +35,7 @@ pytestmark = pytest.mark.slow
 def test_an_operator_pauses_reconfigures_trades_flattens_halts_and_resumes_a_node(
     tmp_path, trader_id, journal_env
 ):
-    actors = node_actors(trader_id, journal=True)
+    actors = node_actors(journal=True)
     risk = RiskConfig(limits=RiskLimits(max_order_notional=5_000))
     outcome: dict = {}
     with lively_sim() as tsim:

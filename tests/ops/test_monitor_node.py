@@ -17,6 +17,7 @@ from adapters_kraken.helpers import sim_config
 from adapters_kraken.node_harness import write_node_config
 from prometheus_client.parser import text_string_to_metric_families
 
+from seraphim.journal.settings import connect
 from seraphim.ops import node_actors
 from seraphim.ops.client import ControlClient
 from seraphim.ops.commands import new_command
@@ -57,7 +58,7 @@ def total(samples: dict, name: str, **labels: str) -> float:
 
 
 def test_a_monitored_node_alerts_on_a_stalled_book_and_drawdown_and_exports_metrics(
-    tmp_path, trader_id, monkeypatch
+    tmp_path, trader_id, monkeypatch, journal_env
 ):
     hook, smtp = WebhookReceiver(), SmtpReceiver()
     monkeypatch.setenv("TEST_ALERT_HOOK", hook.url)
@@ -81,7 +82,7 @@ def test_a_monitored_node_alerts_on_a_stalled_book_and_drawdown_and_exports_metr
             }
         )
     )
-    actors = node_actors(trader_id, metrics_port=0, alerts_file=alerts, heartbeat_secs=0.5)
+    actors = node_actors(metrics_port=0, alerts_file=alerts, heartbeat_secs=0.5, journal=True)
     account = AccountConfig(KEY, KRAKEN_SECRET, balances={"ZUSD": "100000", "XXBT": "1"})
     seen: dict = {}
     config = sim_config(random_walk=CALM_MARKET, accounts=[account])
@@ -165,6 +166,19 @@ def test_a_monitored_node_alerts_on_a_stalled_book_and_drawdown_and_exports_metr
         assert sum("drawdown" in s for s in smtp.subjects) == 2
         with ControlClient.connect() as client:
             assert client.health(trader_id)["status"] == "stopped"
+        dsn, schema = journal_env
+        conn = connect(dsn, schema)
+        try:
+            logged = conn.execute(
+                "SELECT rule, subject, kind, delivered FROM alerts WHERE trader_id = %s "
+                "ORDER BY raised_at",
+                (trader_id,),
+            ).fetchall()
+        finally:
+            conn.close()
+        assert ("data_stale", "BTC/USD.KRAKEN", "raised", True) in logged
+        assert ("drawdown", "equity", "resolved", True) in logged
+        assert len(logged) == len(hook.titles())  # every notice sent is in the alert log
     finally:
         hook.close()
         smtp.close()
