@@ -63,7 +63,7 @@ class NodeMetrics:
         )
         self.equity = Gauge(
             "seraphim_equity",
-            "Account equity at the last prices",
+            "Account equity in USD at the last prices",
             ["trader", "venue"],
             registry=r,
         )
@@ -74,7 +74,10 @@ class NodeMetrics:
             registry=r,
         )
         self.daily_pnl = Gauge(
-            "seraphim_daily_pnl", "Equity change since the UTC day began", ["trader"], registry=r
+            "seraphim_daily_pnl",
+            "Equity change (USD) since the UTC day began",
+            ["trader"],
+            registry=r,
         )
         self.trading_state = Gauge(
             "seraphim_trading_state", "nautilus TradingState: 1 ACTIVE, 2 HALTED, 3 REDUCING",

@@ -267,14 +267,14 @@ class MonitorActor(Actor):
         return out
 
     def _equity(self) -> dict:
-        total = 0.0
-        accounts = self.cache.accounts()
-        for account in accounts:
-            currency = account.base_currency or USD
+        by_venue = {}
+        for account in self.cache.accounts():
             venue = Venue(account.id.get_issuer())
-            total += account_equity(self.cache, self.portfolio, venue, currency)
-        if not accounts:
-            return {"equity": None, "drawdown_pct": None, "daily_pnl": None}
+            # One currency for every venue, so the total and the drawdown add up.
+            by_venue[venue.value] = account_equity(self.cache, self.portfolio, venue, USD)
+        if not by_venue:
+            return {"equity": None, "equity_by_venue": {}, "drawdown_pct": None, "daily_pnl": None}
+        total = sum(by_venue.values())
         self._equity_peak = max(self._equity_peak or total, total)
         today = datetime.now(tz=UTC).date().isoformat()
         if self._day is None or self._day[0] != today:
@@ -282,6 +282,7 @@ class MonitorActor(Actor):
         drawdown = (self._equity_peak - total) / self._equity_peak * 100 if self._equity_peak else 0
         return {
             "equity": round(total, 2),
+            "equity_by_venue": {v: round(e, 2) for v, e in by_venue.items()},
             "drawdown_pct": round(drawdown, 4),
             "daily_pnl": round(total - self._day[1], 2),
         }
@@ -300,7 +301,8 @@ class MonitorActor(Actor):
             m.reconnects.labels(trader, info["venue"], name).set(info["reconnects"])
         m.loop_lag.labels(trader).set(self._loop_lag_secs)
         if s["equity"] is not None:
-            m.equity.labels(trader, "all").set(s["equity"])
+            for venue, equity in s["equity_by_venue"].items():
+                m.equity.labels(trader, venue).set(equity)
             m.drawdown.labels(trader).set(s["drawdown_pct"] / 100)
             m.daily_pnl.labels(trader).set(s["daily_pnl"])
         engine = bus.risk_engine(self.msgbus)

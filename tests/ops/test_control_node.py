@@ -38,6 +38,7 @@ def test_an_operator_pauses_reconfigures_trades_flattens_halts_and_resumes_a_nod
     actors = node_actors(journal=True)
     risk = RiskConfig(limits=RiskLimits(max_order_notional=5_000))
     outcome: dict = {}
+    answered: list[tuple[str, float]] = []  # (action, seconds to the answer), for the report
     with lively_sim() as tsim:
         start_btc = tsim.call(lambda: tsim.account.balances["XXBT"])
         path = write_node_config(tmp_path, tsim, trader_id=trader_id)
@@ -50,7 +51,10 @@ def test_an_operator_pauses_reconfigures_trades_flattens_halts_and_resumes_a_nod
             cache = node.kernel.cache
 
             def send(action: str, **fields):
-                return client.send(new_command(trader_id, action, "alice", **fields))
+                started = time.perf_counter()
+                result = client.send(new_command(trader_id, action, "alice", **fields))
+                answered.append((action, time.perf_counter() - started))
+                return result
 
             def operator_orders():
                 return cache.orders(strategy_id=strategies[OPERATOR_STRATEGY_ID].id)
@@ -140,6 +144,9 @@ def test_an_operator_pauses_reconfigures_trades_flattens_halts_and_resumes_a_nod
             controller=risk_controller_config(risk),
         )
     assert outcome.get("answered")
+    times = sorted(t for _, t in answered)
+    median, slowest = times[len(times) // 2] * 1e3, times[-1] * 1e3
+    print(f"answers: {len(times)}, median {median:.1f} ms, max {slowest:.1f} ms")
     dsn, schema = journal_env
     conn = connect(dsn, schema)
     try:
