@@ -35,6 +35,7 @@ from seraphim.backtest.cli import backtest
 from seraphim.risk.config import RiskConfig
 from seraphim.strategies.base import SeraphimStrategy
 from seraphim.strategies.base import SeraphimStrategyConfig
+from seraphim.strategies.working import is_protective
 
 BAR_TYPE = BarType.from_str("BTC/USD.KRAKEN-1-HOUR-LAST-EXTERNAL")
 HOUR_NS = 3_600_000_000_000
@@ -125,29 +126,46 @@ def test_bars_replayed_before_any_ack_send_one_order(live_node):
 
 class ProtectedConfig(SeraphimStrategyConfig, frozen=True):
     exit_bar: int = 8
+    take_profit: float | None = None  # above the close at the third bar
 
 
 class Protected(SeraphimStrategy):
-    """Long 1 from the first bar, a stop-loss far below once filled, flat at ``exit_bar``."""
+    """
+    Long 1 from the first bar, protected at the third by a stop-loss far below (and a
+    take-profit, if asked), flat at ``exit_bar``; after a protective fill it stays out.
+    """
 
     bars_seen = 0
 
     def evaluate(self, bar: Bar) -> None:
         self.bars_seen += 1
+        close = bar.close.as_double()
         if self.bars_seen == 3:
-            self.protect(stop_loss=bar.close.as_double() * 0.5)
-        target = Decimal(1) if self.bars_seen < self.params.exit_bar else Decimal(0)
-        self.set_target_position(target)
+            take_profit = self.params.take_profit
+            self.protect(close * 0.5, close + take_profit if take_profit else None)
+        wanted = self.bars_seen < self.params.exit_bar and self.state == 0
+        self.set_target_position(Decimal(1) if wanted else Decimal(0))
+
+    def on_order_filled(self, event) -> None:
+        if is_protective(self.cache.order(event.client_order_id)):
+            self.state = -1  # protection acted: out until the rules say otherwise
 
 
-def run_protected(account_type: AccountType) -> tuple[list, Protected, BacktestEngine]:
+def run_protected(
+    account_type: AccountType, take_profit: float | None = None
+) -> tuple[list, Protected, BacktestEngine]:
     engine = BacktestEngine(BacktestEngineConfig(logging=LoggingConfig(bypass_logging=True)))
     engine.add_venue(Venue("KRAKEN"), OmsType.NETTING, account_type, [Money(1_000_000, USD)])
     instrument = instrument_for("BTC/USD")
     engine.add_instrument(instrument)
     engine.add_data([make_bar(i, 30_000.0 + 50 * (i % 3)) for i in range(12)])
     strategy = Protected(
-        ProtectedConfig(instrument_id=instrument.id, bar_type=BAR_TYPE, trade_size=Decimal(1)),
+        ProtectedConfig(
+            instrument_id=instrument.id,
+            bar_type=BAR_TYPE,
+            trade_size=Decimal(1),
+            take_profit=take_profit,
+        ),
     )
     engine.add_strategy(strategy)
     engine.run()
@@ -181,3 +199,16 @@ def test_a_zero_trade_size_is_refused_with_a_clear_error():
     assert "trade_size must be positive, was 0" in result.output
     with pytest.raises(ValueError, match="trade_size must be positive, was -1"):
         ProtectedConfig(instrument_id=BAR_TYPE.instrument_id, bar_type=BAR_TYPE, trade_size=-1)
+
+
+def test_a_take_profit_fill_cancels_the_stop():
+    """The protective orders act as one: when one closes the position the other is cancelled."""
+    orders, strategy, engine = run_protected(AccountType.CASH, take_profit=5.0)
+    engine.dispose()
+    by_type = {o.order_type: o for o in orders if o.order_type != OrderType.MARKET}
+    assert by_type[OrderType.LIMIT].is_reduce_only
+    assert by_type[OrderType.LIMIT].status == OrderStatus.FILLED
+    assert by_type[OrderType.STOP_MARKET].status == OrderStatus.CANCELED
+    markets = [(o.side, o.status) for o in orders if o.order_type == OrderType.MARKET]
+    assert markets == [(OrderSide.BUY, OrderStatus.FILLED)]  # the take-profit sold it
+    assert strategy.position_quantity() == 0
