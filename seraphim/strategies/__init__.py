@@ -7,6 +7,7 @@ from seraphim.strategies.control import send_control
 from seraphim.strategies.registry import all_strategies
 from seraphim.strategies.registry import get_strategy
 from seraphim.strategies.registry import register_strategy
+from seraphim.strategies.working import is_protective
 
 __all__ = [
     "SeraphimStrategy",
@@ -14,6 +15,7 @@ __all__ = [
     "StrategyControl",
     "all_strategies",
     "get_strategy",
+    "is_protective",
     "register_strategy",
     "send_control",
 ]

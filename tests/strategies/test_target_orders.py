@@ -33,9 +33,9 @@ from seraphim.adapters.kraken.pairs import instrument_for
 from seraphim.assembly import risk_controller_config
 from seraphim.backtest.cli import backtest
 from seraphim.risk.config import RiskConfig
+from seraphim.strategies import is_protective
 from seraphim.strategies.base import SeraphimStrategy
 from seraphim.strategies.base import SeraphimStrategyConfig
-from seraphim.strategies.working import is_protective
 
 BAR_TYPE = BarType.from_str("BTC/USD.KRAKEN-1-HOUR-LAST-EXTERNAL")
 HOUR_NS = 3_600_000_000_000
