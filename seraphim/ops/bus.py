@@ -31,8 +31,8 @@ def risk_engine(msgbus: MessageBus) -> RiskEngine | None:
     return None
 
 
-def venue_clients(msgbus: MessageBus) -> list:
-    """The node's data and execution clients (their connection state and adapter statistics).
+def venue_clients(msgbus: MessageBus) -> list[tuple[str, object]]:
+    """The node's ``("data" | "exec", client)`` (their connection state and adapter counters).
 
     Neither engine subscribes to a topic an actor could find it by, and the kernel is not
     reachable from an actor: the bus's referrers are the only way (as for the OrderEmulator in
@@ -41,5 +41,20 @@ def venue_clients(msgbus: MessageBus) -> list:
     clients = []
     for holder in gc.get_referrers(msgbus):
         if isinstance(holder, DataEngine | ExecutionEngine):
-            clients.extend(holder._clients.values())
-    return clients
+            kind = "data" if isinstance(holder, DataEngine) else "exec"
+            clients.extend((kind, client) for client in holder._clients.values())
+    return sorted(clients, key=lambda pair: (pair[1].id.value, pair[0]))
+
+
+def connection_state(client) -> tuple[bool, int]:
+    """``(connected, reconnects)`` of a venue client.
+
+    nautilus's ``is_connected`` stays true while an adapter reconnects its WebSocket; Seraphim's
+    Kraken clients count drops and reconnections (``adapter_stats()`` / ``stats``), so a socket
+    is down while it has dropped more often than it came back.
+    """
+    counters = client.adapter_stats() if hasattr(client, "adapter_stats") else None
+    counters = counters or getattr(client, "stats", None) or {}
+    drops = int(counters.get("ws_disconnects", 0))
+    back = int(counters.get("ws_reconnects", counters.get("reconnects", 0)))
+    return bool(client.is_connected) and drops <= back, back

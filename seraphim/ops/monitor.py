@@ -239,20 +239,19 @@ class MonitorActor(Actor):
 
     def _venues(self, now: int) -> dict:
         out = {}
-        for client in self._clients:
-            name = client.id.value
-            connected = bool(client.is_connected)
+        for kind, client in self._clients:
+            name = f"{client.id.value} {kind}"
+            connected, reconnects = bus.connection_state(client)
             if connected:
                 self._disconnected_since.pop(name, None)
             else:
                 self._disconnected_since.setdefault(name, now)
-            stats = getattr(client, "stats", None) or {}
             since = self._disconnected_since.get(name)
             out[name] = {
-                "venue": client.venue.value if client.venue is not None else name,
+                "venue": client.venue.value if client.venue is not None else client.id.value,
                 "connected": connected,
                 "disconnected_secs": round((now - since) / 1e9, 3) if since else 0.0,
-                "reconnects": int(stats.get("reconnects", 0) or stats.get("ws_reconnects", 0)),
+                "reconnects": reconnects,
             }
         return out
 

@@ -75,6 +75,7 @@ def test_a_monitored_node_alerts_on_a_stalled_book_and_drawdown_and_exports_metr
                 "rules": [
                     {"rule": "data_stale", "threshold": 3, "severity": "warning"},
                     {"rule": "drawdown", "threshold": 2, "severity": "critical"},
+                    {"rule": "venue_disconnected", "threshold": 2, "severity": "warning"},
                     {"rule": "order_filled", "severity": "info", "cooldown_secs": 600},
                     {"rule": "node_started", "severity": "info"},
                     {"rule": "node_stopped", "severity": "info"},
@@ -119,7 +120,8 @@ def test_a_monitored_node_alerts_on_a_stalled_book_and_drawdown_and_exports_metr
             health = client.health(trader_id)
             assert health["status"] == "running"
             assert health["instruments"]["BTC/USD.KRAKEN"]["staleness_secs"] < 3
-            assert health["venues"]["KRAKEN"]["connected"] is True
+            assert health["venues"]["KRAKEN data"]["connected"] is True
+            assert health["venues"]["KRAKEN exec"]["connected"] is True
             assert health["equity"] > 100_000 and health["trading_state"] == "ACTIVE"
             assert total(first, "seraphim_venue_connected", venue="KRAKEN") >= 1
 
@@ -147,7 +149,22 @@ def test_a_monitored_node_alerts_on_a_stalled_book_and_drawdown_and_exports_metr
             back = f"[RESOLVED] {prefix}drawdown equity"
             wait_for(lambda: back in smtp.subjects, 30, "the drawdown resolution")
 
+            # The exchange drops the private WebSocket and refuses new tokens for a while.
+            faults = tsim.sim.faults
+
+            def outage() -> None:
+                faults.rest_error("5xx", count=1000, methods=["GetWebSocketsToken"])
+                faults.drop_ws("private")
+
+            tsim.call(outage)
+            down = f"[WARNING] {prefix}venue_disconnected KRAKEN exec"
+            wait_for(lambda: down in hook.titles(), 30, "the disconnection alert")
+            tsim.call(faults.clear)
+            up = f"[RESOLVED] {prefix}venue_disconnected KRAKEN exec"
+            wait_for(lambda: up in hook.titles(), 60, "the reconnection")
+
             later = scrape(monitor.metrics_port)
+            assert total(later, "seraphim_venue_reconnects", client="KRAKEN exec") >= 1
             filled = total(later, "seraphim_order_events_total", event="OrderFilled")
             assert filled > total(first, "seraphim_order_events_total", event="OrderFilled")
             assert total(later, "seraphim_submit_ack_latency_seconds_count") > 0
@@ -178,6 +195,7 @@ def test_a_monitored_node_alerts_on_a_stalled_book_and_drawdown_and_exports_metr
             conn.close()
         assert ("data_stale", "BTC/USD.KRAKEN", "raised", True) in logged
         assert ("drawdown", "equity", "resolved", True) in logged
+        assert ("venue_disconnected", "KRAKEN exec", "raised", True) in logged
         assert len(logged) == len(hook.titles())  # every notice sent is in the alert log
     finally:
         hook.close()
