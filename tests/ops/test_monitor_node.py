@@ -74,7 +74,7 @@ def test_a_monitored_node_alerts_on_a_stalled_book_and_drawdown_and_exports_metr
                 "routes": {"critical": ["hook", "mail"], "warning": ["hook"], "info": ["hook"]},
                 "rules": [
                     {"rule": "data_stale", "threshold": 3, "severity": "warning"},
-                    {"rule": "drawdown", "threshold": 2, "severity": "critical"},
+                    {"rule": "drawdown", "threshold": 2, "severity": "critical", "action": "halt"},
                     {"rule": "venue_disconnected", "threshold": 2, "severity": "warning"},
                     {"rule": "order_filled", "severity": "info", "cooldown_secs": 600},
                     {"rule": "node_started", "severity": "info"},
@@ -142,9 +142,13 @@ def test_a_monitored_node_alerts_on_a_stalled_book_and_drawdown_and_exports_metr
             wait_for(lambda: resolved in hook.titles(), 30, "the staleness resolution")
 
             # BTC falls 10 %: drawdown crosses 2 % of equity (critical: webhook and mail).
+            assert node.kernel.risk_engine.trading_state.name == "ACTIVE"
             tsim.call(lambda: move_price("0.9"))
             dd = f"[CRITICAL] {prefix}drawdown equity"
             wait_for(lambda: dd in hook.titles() and dd in smtp.subjects, 30, "the drawdown alert")
+            # Its action halts the node at once (the emergency stop), whatever the delivery.
+            engine = node.kernel.risk_engine
+            wait_for(lambda: engine.trading_state.name == "HALTED", 10, "the halt")
             tsim.call(lambda: move_price("1.2"))
             back = f"[RESOLVED] {prefix}drawdown equity"
             wait_for(lambda: back in smtp.subjects, 30, "the drawdown resolution")
