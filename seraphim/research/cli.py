@@ -381,3 +381,62 @@ def walk_forward_command(
     )
     write_study_report(report, folder / "walk_forward.html")
     console.print(f"results: {folder / 'walk_forward.csv'}, report {folder / 'walk_forward.html'}")
+
+
+@research.command()
+@click.argument("strategy")
+@click.option("--instrument", default="BTC/USD.KRAKEN", show_default=True)
+@click.option("--bar", "bar_spec", default="1-HOUR-LAST", show_default=True)
+@click.option("--param", "params", multiple=True, help="Strategy parameter NAME=VALUE.")
+@click.option("--catalog", "catalog_path", type=click.Path(path_type=Path), default=None)
+@click.option("--start", default=None, help="Start of the checked window (ISO).")
+@click.option("--end", default=None, help="End of the checked window (ISO).")
+@click.option("--cuts", type=int, default=4, show_default=True, help="Lookahead cut points.")
+@click.option("--starts", type=int, default=2, show_default=True, help="Later warm-up starts.")
+def bias(strategy, instrument, bar_spec, params, catalog_path, start, end, cuts, starts) -> None:
+    """
+    Check STRATEGY (a registered name, module:name, or a backtest config file) for lookahead
+    and warm-up bias; exits 1 when it finds bias (for CI).
+    """
+    import yaml
+
+    from seraphim.backtest.config import parse_spec
+    from seraphim.paths import default_catalog_path
+    from seraphim.research.bias import BiasCheckError
+    from seraphim.research.bias import check_bias
+
+    try:
+        if Path(strategy).is_file():
+            spec = _load(Path(strategy), start, end)
+        else:
+            values = {}
+            for pair in params:
+                name, sep, value = pair.partition("=")
+                if not sep:
+                    raise ParamError(f"bad --param {pair!r}: expected NAME=VALUE")
+                values[name.strip()] = yaml.safe_load(value)
+            bar_type = f"{instrument}-{bar_spec}-EXTERNAL"
+            spec = parse_spec(
+                {
+                    "name": f"bias {strategy}",
+                    "catalog": str(catalog_path or default_catalog_path()),
+                    "start": start,
+                    "end": end,
+                    "venues": [{"name": instrument.rsplit(".", 1)[-1], "account_type": "MARGIN"}],
+                    "data": [{"bar_type": bar_type}],
+                    "strategies": [{"name": strategy, "params": values}],
+                },
+                source="bias",
+            )
+        report = check_bias(spec, cuts, starts)
+    except (ParamError, ConfigError, BiasCheckError) as e:
+        fail(str(e))
+    console.print(
+        f"{report.orders} orders; lookahead: {report.lookahead_cuts} cuts; warm-up: "
+        f"{report.warmup_starts} later starts compared"
+    )
+    for finding in report.findings:
+        console.print(f"[bold red]{finding.check} bias[/] at {finding.at}: {finding.detail}")
+    if report.biased:
+        raise SystemExit(1)
+    console.print("no bias found")

@@ -46,7 +46,10 @@ class TrialResult:
     status: str = "ok"
     reason: str = ""
     metrics: dict = field(default_factory=dict)
-    curves: Curves | None = None  # only when asked for (walk-forward, reports)
+    # Only when asked for (walk-forward, reports, bias checks):
+    curves: Curves | None = None
+    orders: list[tuple] = field(default_factory=list)  # (ts_init, strategy, instrument, side)
+    fills: pd.DataFrame | None = None
     trade_pnls: list[float] = field(default_factory=list)
     seconds: float = 0.0
 
@@ -102,7 +105,7 @@ class TrialRunner:
         began = time.perf_counter()
         result = TrialResult(number, dict(params))
         try:
-            metrics, curves, fills = self._backtest(
+            metrics, curves, fills, orders = self._backtest(
                 spec_with(self.spec, params, start, end), checkpoint
             )
         except _Stopped as e:
@@ -113,7 +116,7 @@ class TrialRunner:
             result.metrics = metrics
             result.trade_pnls = [float(p) for p in round_trips(fills)["pnl"]]
             if keep_curves:
-                result.curves = curves
+                result.curves, result.orders, result.fills = curves, orders, fills
         result.seconds = time.perf_counter() - began
         return result
 
@@ -133,7 +136,7 @@ class TrialRunner:
 
     def _backtest(
         self, spec: BacktestSpec, checkpoint: Checkpoint | None = None
-    ) -> tuple[dict, Curves, pd.DataFrame]:
+    ) -> tuple[dict, Curves, pd.DataFrame, list[tuple]]:
         run_config = build_run_config(spec)
         node = BacktestNode(configs=[run_config])
         try:
@@ -160,17 +163,20 @@ class TrialRunner:
                 recorder.sample(recorder.equity[-1][0])
             curves = curves_from_samples(recorder.equity)
             fills = engine.trader.generate_fills_report()
-            orders = len(engine.cache.orders())
+            orders = sorted(
+                (o.ts_init, o.strategy_id.value, o.instrument_id.value, o.side_string())
+                for o in engine.cache.orders()
+            )
         finally:
             node.dispose()
         metrics = {
             **curve_metrics(curves),
             **trade_metrics(fills),
-            "orders": orders,
+            "orders": len(orders),
             "fills": len(fills),
             "fees_paid": fees_paid(fills),
         }
-        return metrics, curves, fills
+        return metrics, curves, fills, orders
 
 
 CHECKPOINTS = 4  # parts of a window a checkpointed (prunable) trial reports after

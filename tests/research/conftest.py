@@ -18,7 +18,16 @@ def real_catalog(tmp_path_factory, shared_data) -> SeraphimCatalog:
     return catalog
 
 
-def make_spec(catalog_path, output, start=None, end=None, strategies=None, **extra):
+def make_spec(
+    catalog_path,
+    output,
+    start=None,
+    end=None,
+    strategies=None,
+    venues=("KRAKEN",),
+    account_type="CASH",
+    **extra,
+):
     """A ma_cross backtest spec on BTC/USD hourly bars (tests change params per trial)."""
     raw = {
         "catalog": str(catalog_path),
@@ -27,11 +36,12 @@ def make_spec(catalog_path, output, start=None, end=None, strategies=None, **ext
         "end": end,
         "venues": [
             {
-                "name": "KRAKEN",
-                "account_type": "CASH",
+                "name": name,
+                "account_type": account_type,
                 "starting_balances": ["100000 USD"],
                 "fill_model": {"prob_slippage": 0.2, "random_seed": 42},
             }
+            for name in venues
         ],
         "data": [{"bar_type": BTC}],
         "strategies": strategies
