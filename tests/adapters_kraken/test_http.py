@@ -275,3 +275,23 @@ def test_credentials_come_from_the_environment_only(monkeypatch) -> None:
         import pickle
 
         pickle.dumps(creds.api_secret)
+
+
+def test_a_signed_call_lock_left_held_by_a_dead_loop_does_not_block_the_next(monkeypatch) -> None:
+    """A node's loop closed while a signed call held the key's lock; the next node's loop may
+    get the same ``id()`` (simulated here: every object has one id) and must not wait forever."""
+    from seraphim.adapters.kraken.http import client as http_client_module
+
+    async def hold() -> None:
+        await http_client_module._key_lock("dead-loop-key").acquire()  # never released
+
+    monkeypatch.setattr(http_client_module, "id", lambda _obj: 1, raising=False)
+    first = asyncio.new_event_loop()
+    first.run_until_complete(hold())
+    first.close()
+
+    async def take() -> None:
+        async with http_client_module._key_lock("dead-loop-key"):
+            pass
+
+    run(take(), timeout=2.0)

@@ -271,17 +271,37 @@ class KrakenExecutionClient(LiveExecutionClient):
         if self._commands:
             await asyncio.wait(set(self._commands))
         try:
-            for order in self._cache.orders_inflight(venue=KRAKEN_VENUE):
-                if self._is_pending(order.client_order_id):
-                    found = await self._find_venue_order(self._cl_ord_id(order.client_order_id))
-                    if found is not None:
-                        self.stats["settled_by_lookup"] += 1
-                        await self._apply_venue_order(order, *found)
+            await self._look_up_unanswered()
             await self.reconcile_open_orders()
             await self._update_account_state()
         except KrakenError as e:
             self._log.warning(f"Settling orders before disconnect failed: {e}")
         await self._cache_caught_up()
+
+    async def _look_up_unanswered(self) -> None:
+        """Orders sent without an answer, found at the venue by cl_ord_id (two calls for all)."""
+        unanswered = {
+            self._cl_ord_id(o.client_order_id): o
+            for o in self._cache.orders_inflight(venue=KRAKEN_VENUE)
+            if self._is_pending(o.client_order_id)
+        }
+        if not unanswered:
+            return
+        found = {
+            info.cl_ord_id: (txid, info)
+            for txid, info in (await self._api.open_orders()).items()
+            if info.cl_ord_id in unanswered
+        }
+        if len(found) < len(unanswered):  # the newest closed orders (they were just sent)
+            closed = (await self._api.closed_orders()).closed
+            found.update(
+                (info.cl_ord_id, (txid, info))
+                for txid, info in closed.items()
+                if info.cl_ord_id in unanswered
+            )
+        for cl_ord_id, (txid, info) in found.items():
+            self.stats["settled_by_lookup"] += 1
+            await self._apply_venue_order(unanswered[cl_ord_id], txid, info)
 
     async def _cache_caught_up(self) -> None:
         """Wait until nautilus has applied the events this client generated (its queue)."""
@@ -947,17 +967,28 @@ class KrakenExecutionClient(LiveExecutionClient):
                 self._log.warning(f"Open-order check failed: {e}")
                 return
             self.stats["open_order_checks"] += 1
+            gone: dict[str, Order] = {}  # open here, not at the venue: closed meanwhile
             for order in self._cache.orders_open(venue=KRAKEN_VENUE):
                 track = self._track(order)
                 if order.venue_order_id is None or not track.accepted or track.closed:
                     continue
                 txid = order.venue_order_id.value
                 info = venue_open.get(txid)
-                if info is not None:
-                    if Decimal(info.vol_exec) > track.filled:
-                        await self._apply_venue_order(order, txid, info)
-                    continue
-                await self._recover_order(order.client_order_id, txid)
+                if info is None:
+                    gone[txid] = order
+                elif Decimal(info.vol_exec) > track.filled:
+                    await self._apply_venue_order(order, txid, info)
+            txids = list(gone)
+            for start in range(0, len(txids), 50):  # QueryOrders takes up to 50 txids
+                try:
+                    infos = await self._api.query_orders(txids[start : start + 50], trades=True)
+                except KrakenError as e:
+                    self._log.warning(f"Recovering closed orders failed: {e}")
+                    return
+                for txid, info in infos.items():
+                    if txid in gone:
+                        current = self._cache.order(gone[txid].client_order_id) or gone[txid]
+                        await self._apply_venue_order(current, txid, info)
 
     async def _reconcile_loop(self, interval: float) -> None:
         while True:

@@ -101,17 +101,20 @@ class NonceSource:
             return self._last
 
 
-_KEY_LOCKS: dict[tuple[str, int], asyncio.Lock] = {}
+_KEY_LOCKS: dict[str, tuple[asyncio.AbstractEventLoop, asyncio.Lock]] = {}
 
 
 def _key_lock(api_key: str) -> asyncio.Lock:
-    """The lock serialising signed calls of one key in the running event loop."""
+    """
+    The lock serialising signed calls of one key in the running event loop. Keyed by the loop
+    object, not its ``id()``: a later loop may reuse a closed one's id, and a lock that loop
+    left held (a call cut off by its shutdown) would block every signed call forever.
+    """
     loop = asyncio.get_running_loop()
-    key = (api_key, id(loop))
-    lock = _KEY_LOCKS.get(key)
-    if lock is None:
-        lock = _KEY_LOCKS[key] = asyncio.Lock()
-    return lock
+    entry = _KEY_LOCKS.get(api_key)
+    if entry is None or entry[0] is not loop:
+        entry = _KEY_LOCKS[api_key] = (loop, asyncio.Lock())
+    return entry[1]
 
 
 class KrakenHttpClient:
