@@ -8,11 +8,6 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import click
-from rich.progress import BarColumn
-from rich.progress import MofNCompleteColumn
-from rich.progress import Progress
-from rich.progress import TextColumn
-from rich.progress import TimeRemainingColumn
 from rich.table import Table
 
 from seraphim.backtest.config import ConfigError
@@ -21,6 +16,7 @@ from seraphim.backtest.config import parse_spec
 from seraphim.backtest.report import metric_rows
 from seraphim.console import console
 from seraphim.console import fail
+from seraphim.console import progress_bar
 from seraphim.paths import default_catalog_path
 
 
@@ -156,21 +152,7 @@ def _progress(spec) -> Iterator[Callable[[int], None] | None]:
         return
     from seraphim.backtest.runner import check_catalog_has_data
 
-    total = check_catalog_has_data(spec).bars
-    with Progress(
-        TextColumn("{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeRemainingColumn(),
-        console=console,
-        transient=True,
-    ) as progress:
-        task = progress.add_task(f"backtest {spec.name}", total=total)
-
-        def advance(bars: int) -> None:
-            progress.advance(task, bars)
-            progress.refresh()  # the engine's loop leaves rich's refresh thread little time
-
+    with progress_bar(f"backtest {spec.name}", check_catalog_has_data(spec).bars) as advance:
         yield advance
 
 
