@@ -155,8 +155,9 @@ class ControlChannel:
             return command, self._earlier_result(client, command, result_key)
         try:
             result = self._run_on_loop(command).result(RUN_TIMEOUT_SECS)
-        except Exception as e:  # the loop did not run it in time, or it failed
-            result = CommandResult(command.id, "refused", f"not executed: {e!r}", time.time_ns())
+        except Exception as e:  # the loop did not finish it in time, or it failed part-way
+            detail = f"failed or unfinished, check the node: {type(e).__name__}: {e}"
+            result = CommandResult(command.id, "refused", detail, time.time_ns())
         client.set(result_key, msgspec.json.encode(result), ex=keys.RESULT_TTL_SECS)
         return command, result
 

@@ -114,11 +114,18 @@ class CommandExecutor:
         strategy = self._strategy(c.strategy_id)
         if "Controller.execute" not in self.msgbus.endpoints():
             raise CommandError("this node has no controller to start or stop strategies")
+        if c.action == "start" and strategy.is_stopped:
+            # nautilus's component state machine has no START from STOPPED (only resume or
+            # reset, neither of which re-runs on_start, and a reset restarts order ids).
+            raise CommandError(
+                f"{c.strategy_id} is stopped and nautilus cannot start it again in place "
+                "(pause/resume keep a strategy running; restart the node to bring it back)"
+            )
         message = StartStrategy if c.action == "start" else StopStrategy
         self.msgbus.send(
             "Controller.execute", message(strategy.id, ts_init=self.clock.timestamp_ns())
         )
-        return f"{c.strategy_id} {strategy.state_string().lower()}"
+        return f"{c.strategy_id} {_state(strategy)}"
 
     def _cancel_or_flatten(self, c: ControlCommand) -> str:
         return self.cancel_or_flatten(c.strategy_id, c.instrument_id, c.action == "flatten")
@@ -163,7 +170,7 @@ class CommandExecutor:
         if not isinstance(operator, OperatorStrategy):
             raise CommandError(f"this node runs no operator strategy {OPERATOR_STRATEGY_ID}")
         if not operator.is_running:
-            raise CommandError(f"{OPERATOR_STRATEGY_ID} is {operator.state_string().lower()}")
+            raise CommandError(f"{OPERATOR_STRATEGY_ID} is {_state(operator)}")
         denied: list[OrderDenied] = []
         topic = f"events.order.{OPERATOR_STRATEGY_ID}"
 
@@ -197,3 +204,9 @@ def _instrument(value: str | None) -> InstrumentId | None:
         return InstrumentId.from_str(value)
     except ValueError:
         raise CommandError(f"invalid instrument id {value!r}") from None
+
+
+def _state(component) -> str:
+    if component.is_running:
+        return "running"
+    return "stopped" if component.is_stopped else "not running"

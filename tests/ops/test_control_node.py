@@ -133,6 +133,13 @@ def test_an_operator_pauses_reconfigures_trades_flattens_halts_and_resumes_a_nod
             wrong = send("set-params", strategy_id=sid, params={"interval_ms": "fast"})
             assert wrong.status == "refused" and "interval_ms" in wrong.detail
             assert tick.params.interval_ms == 400 and not tick.paused
+
+            # nautilus's own stop, through the node's controller; a stopped one stays stopped.
+            assert send("start", strategy_id=sid).detail == f"{sid} running"
+            assert send("stop", strategy_id=sid).detail == f"{sid} stopped"
+            assert send("start", strategy_id=sid).detail.startswith(
+                f"{sid} is stopped and nautilus cannot start it again in place"
+            )
             outcome["answered"] = True
             client.close()
 
