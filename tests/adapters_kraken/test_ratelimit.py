@@ -63,3 +63,23 @@ def test_limiter_waits_instead_of_overrunning() -> None:
 def test_unknown_tier_is_refused() -> None:
     with pytest.raises(ValueError, match="unknown Kraken tier"):
         KrakenRateLimiter("platinum")
+
+
+def test_a_wait_cut_off_by_a_dead_loop_does_not_block_the_next_loop(monkeypatch) -> None:
+    """A node's loop closed while a call waited for the counter (holding its lock); the next
+    node's loop may get the same ``id()`` (simulated: every object has one id) and must not
+    inherit that held lock."""
+    from seraphim.adapters.kraken.http import ratelimit
+
+    monkeypatch.setattr(ratelimit, "id", lambda _obj: 1, raising=False)
+    limiter = KrakenRateLimiter("starter", headroom=0.0)
+    first = asyncio.new_event_loop()
+    waiting = first.create_task(limiter.acquire_trading("XXBTZUSD", 1000.0))  # waits for ever
+    first.run_until_complete(asyncio.sleep(0.05))
+    assert not waiting.done()
+    first.close()  # the waiting task is dropped with the lock held
+
+    async def next_node() -> None:
+        await asyncio.wait_for(limiter.acquire_trading("XXBTZUSD", 1.0), 2.0)
+
+    asyncio.run(next_node())

@@ -70,7 +70,9 @@ class KrakenRateLimiter:
         maximum, decay = REST_TIERS[tier]
         self.rest = DecayingCounter(maximum, decay, headroom, clock)
         self._trading: dict[str, DecayingCounter] = {}
-        self._locks: dict[tuple[int, int], asyncio.Lock] = {}
+        # Per counter: the loop its lock belongs to. Keyed by the loop object, not its id(): a
+        # later loop may reuse a closed one's id and inherit a lock that loop left held.
+        self._locks: dict[int, tuple[asyncio.AbstractEventLoop, asyncio.Lock]] = {}
         self.waited_seconds = 0.0  # total time spent waiting (for stats and tests)
 
     def trading(self, pair: str) -> DecayingCounter:
@@ -85,11 +87,11 @@ class KrakenRateLimiter:
     async def _acquire(self, counter: DecayingCounter, cost: float) -> None:
         if cost <= 0:
             return
-        key = (id(counter), id(asyncio.get_running_loop()))
-        lock = self._locks.get(key)
-        if lock is None:
-            lock = self._locks[key] = asyncio.Lock()
-        async with lock:
+        loop = asyncio.get_running_loop()
+        entry = self._locks.get(id(counter))  # counters live as long as the limiter
+        if entry is None or entry[0] is not loop:
+            entry = self._locks[id(counter)] = (loop, asyncio.Lock())
+        async with entry[1]:
             while True:
                 wait = counter.wait_time(cost)
                 if wait <= 0:
