@@ -108,6 +108,8 @@ class CommandExecutor:
         event = events[-1]
         if not event.accepted:
             raise CommandError(f"{c.strategy_id}: {event.detail}")
+        # Saved at once (not only on stop): a restart and `seraphim state strategies` see it.
+        self.cache.update_strategy(strategy)
         return f"{c.strategy_id}: {event.detail}"
 
     def _start_stop(self, c: ControlCommand) -> str:

@@ -57,10 +57,11 @@ def run_with_script(
     actors: list,
     strategies: list,
     controller: Any = None,
+    state: str | None = None,
 ) -> None:
     """Run the node until ``script(node)`` (on a thread) returns; re-raise what it raised."""
     spec, base = load_node_spec(path)
-    config, _, _ = node_config_for(spec, base, extra_strategies=strategies)
+    config, _, _ = node_config_for(spec, base, extra_strategies=strategies, state=state)
     config = msgspec.structs.replace(config, actors=[*config.actors, *actors])
     if controller is not None:
         config = msgspec.structs.replace(config, controller=controller)
@@ -89,5 +90,7 @@ def run_with_script(
 
 
 def delete_trader_keys(redis_client, trader_id: str) -> None:
-    for key in redis_client.scan_iter(match=f"{keys.trader_prefix(trader_id)}:*"):
-        redis_client.delete(key)
+    """The operations keys and, for a node with Redis state, nautilus's keys of the trader."""
+    for pattern in (f"{keys.trader_prefix(trader_id)}:*", f"trader-{trader_id}:*"):
+        for key in redis_client.scan_iter(match=pattern):
+            redis_client.delete(key)

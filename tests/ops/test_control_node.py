@@ -3,6 +3,7 @@ real Redis, the real risk gate, and the journal in PostgreSQL."""
 
 from __future__ import annotations
 
+import json
 import time
 from decimal import Decimal
 
@@ -79,6 +80,19 @@ def test_an_operator_pauses_reconfigures_trades_flattens_halts_and_resumes_a_nod
             assert result.ok and "trade_size: 0.001 -> 0.002" in result.detail
             assert tick.params.trade_size == Decimal("0.002")
 
+            def saved_state() -> dict:
+                shown = CliRunner().invoke(
+                    main, ["state", "strategies", "--trader", trader_id, "--json"]
+                )
+                assert shown.exit_code == 0, shown.output
+                rows = json.loads(shown.output)
+                return next((r["state"] for r in rows if r["component_id"] == sid), {})
+
+            saved = wait_for(
+                lambda: saved_state().get("seraphim.params"), 10, "the saved parameters"
+            )
+            assert saved == {"trade_size": "0.002"}
+
             # A manual order fills at the exchange; one over the notional limit is denied.
             bought = send("order", order=ManualOrder(INSTRUMENT, "BUY", "0.01"))
             assert bought.ok, bought.detail
@@ -149,6 +163,7 @@ def test_an_operator_pauses_reconfigures_trades_flattens_halts_and_resumes_a_nod
             actors=actors[:1],
             strategies=[ticker(), actors[2]],
             controller=risk_controller_config(risk),
+            state="redis",
         )
     assert outcome.get("answered")
     times = sorted(t for _, t in answered)
