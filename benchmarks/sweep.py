@@ -1,0 +1,129 @@
+"""
+Sweep throughput (backtests per second) of ``seraphim research sweep`` against a bare loop of
+nautilus ``BacktestEngine`` runs with ``reset()`` on the same bars and the same strategy
+(``ma_cross`` over a grid of ``fast``), in the same run; medians of several batches.
+
+The bare loop keeps one engine and swaps the strategy after each ``reset()``: no equity
+recorder, no risk gate, no metrics. A Seraphim trial builds a fresh kernel from the spec
+(recorder, risk controller, Kraken fees, seeded fill model) and computes the run's metrics, so
+the 1-worker ratio is the price of those; the 2-worker row shows how the pool scales (pool
+start-up is left out: workers are started and loaded once per sweep).
+"""
+
+from __future__ import annotations
+
+import statistics
+import tempfile
+import time
+from decimal import Decimal
+from pathlib import Path
+
+from nautilus_trader.backtest.engine import BacktestEngine
+from nautilus_trader.backtest.engine import BacktestEngineConfig
+from nautilus_trader.config import LoggingConfig
+from nautilus_trader.model.currencies import USD
+from nautilus_trader.model.data import Bar
+from nautilus_trader.model.data import BarType
+from nautilus_trader.model.enums import AccountType
+from nautilus_trader.model.enums import OmsType
+from nautilus_trader.model.identifiers import Venue
+from nautilus_trader.model.objects import Money
+
+from benchmarks.common import SAMPLE_CATALOG
+from benchmarks.common import print_table
+from seraphim.backtest.config import parse_spec
+from seraphim.catalog.store import SeraphimCatalog
+from seraphim.research.executors import InProcess
+from seraphim.research.executors import LocalPool
+from seraphim.research.executors import Task
+from seraphim.strategies.ma_cross import MACross
+from seraphim.strategies.ma_cross import MACrossConfig
+
+BAR_TYPE = BarType.from_str("BTC/USD.KRAKEN-1-HOUR-LAST-EXTERNAL")
+START, END = "2024-03-01", "2024-04-01"
+FAST = list(range(4, 28, 2))  # 12 trials a batch
+SLOW = 40
+BATCHES = 3
+
+
+def _strategy(fast: int) -> MACross:
+    return MACross(
+        MACrossConfig(
+            instrument_id=BAR_TYPE.instrument_id,
+            bar_type=BAR_TYPE,
+            fast=fast,
+            slow=SLOW,
+            trade_size=Decimal("0.5"),
+        )
+    )
+
+
+def bare_loop(catalog: SeraphimCatalog) -> list[float]:
+    """Seconds per batch: one engine, the strategy swapped after each reset()."""
+    engine = BacktestEngine(BacktestEngineConfig(logging=LoggingConfig(bypass_logging=True)))
+    engine.add_venue(Venue("KRAKEN"), OmsType.NETTING, AccountType.CASH, [Money(100_000, USD)])
+    engine.add_instrument(catalog.nautilus.instruments()[0])
+    engine.add_data(catalog.nautilus.query(Bar, identifiers=[str(BAR_TYPE)], start=START, end=END))
+    times = []
+    for _ in range(BATCHES + 1):  # the first batch warms up
+        began = time.perf_counter()
+        for fast in FAST:
+            engine.reset()
+            engine.clear_strategies()
+            engine.add_strategy(_strategy(fast))
+            engine.run()
+        times.append(time.perf_counter() - began)
+    engine.dispose()
+    return times[1:]
+
+
+def sweep_batches(executor) -> list[float]:
+    times = []
+    for _ in range(BATCHES + 1):
+        began = time.perf_counter()
+        results = list(
+            executor.map([Task(i, {"fast": f, "slow": SLOW}) for i, f in enumerate(FAST)])
+        )
+        assert all(r.status == "ok" for r in results), [r.reason for r in results]
+        times.append(time.perf_counter() - began)
+    executor.close()
+    return times[1:]
+
+
+def main() -> None:
+    with tempfile.TemporaryDirectory() as workdir:
+        catalog = SeraphimCatalog(SAMPLE_CATALOG)
+        spec = parse_spec(
+            {
+                "catalog": str(catalog.path),
+                "output": str(Path(workdir) / "out"),
+                "start": START,
+                "end": END,
+                "data": [{"bar_type": str(BAR_TYPE)}],
+                "strategies": [{"name": "ma_cross", "params": {"trade_size": 0.5}}],
+            }
+        )
+        timings = {
+            "bare nautilus loop, reset() (reference)": bare_loop(catalog),
+            "seraphim sweep, 1 worker": sweep_batches(InProcess(spec)),
+            "seraphim sweep, 2 workers": sweep_batches(LocalPool(spec, 2)),
+        }
+    reference = len(FAST) / statistics.median(timings["bare nautilus loop, reset() (reference)"])
+    one = len(FAST) / statistics.median(timings["seraphim sweep, 1 worker"])
+    rows = []
+    for name, times in timings.items():
+        rate = len(FAST) / statistics.median(times)
+        rows.append(
+            [name, f"{statistics.median(times):.2f}", f"{rate:.2f}", f"{rate / reference:.2f}",
+             f"{rate / one:.2f}"]
+        )  # fmt: skip
+    print_table(
+        f"Sweep throughput: ma_cross, {len(FAST)} trials of {START} to {END} (1-hour bars, "
+        f"synthetic sample), median of {BATCHES} batches",
+        ["run", "s/batch", "backtests/s", "vs bare loop", "vs 1 worker"],
+        rows,
+    )
+
+
+if __name__ == "__main__":
+    main()
