@@ -222,6 +222,12 @@ def sweep(
 @click.option("--seed", type=int, default=0, show_default=True)
 @click.option("--start", default=None, help="Override the config's start (ISO).")
 @click.option("--end", default=None, help="Override the config's end (ISO).")
+@click.option(
+    "--output",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Results folder [<config output>/research].",
+)
 def optimize(
     config,
     grids,
@@ -235,6 +241,7 @@ def optimize(
     seed,
     start,
     end,
+    output,
 ) -> None:
     """Optimise CONFIG's parameters with Optuna; a killed study resumes where it stopped."""
     import optuna
@@ -279,6 +286,21 @@ def optimize(
         console.print(f"interrupted: {finished(study)} finished trials kept in the study")
         raise SystemExit(130) from None
     _print_study(study, goals)
+    from seraphim.research.optimize import trials_frame
+    from seraphim.research.summary import study_report
+
+    folder = output or Path(spec.output) / "research"
+    frame = trials_frame(study)
+    path = write_results(frame, folder / f"{name}.csv")
+    if (frame["status"] == "ok").any():
+        goal = goals[0]
+        report = study_report(
+            spec, frame, [a.name for a in axes], goal.metric, goal.direction == "minimize",
+            folder / f"{name}.html",
+        )  # fmt: skip
+        _print_guards(report)
+        console.print(f"report: {folder / f'{name}.html'}")
+    console.print(f"results: {path}")
 
 
 def _print_study(study, goals) -> None:

@@ -14,11 +14,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import optuna
+import pandas as pd
 from sqlalchemy.engine import make_url
 
 from seraphim.research.params import Axis
 from seraphim.research.params import Constraint
 from seraphim.research.params import ParamError
+from seraphim.research.sweep import METRIC_COLUMNS
 from seraphim.research.trial import TrialResult
 from seraphim.research.trial import TrialRunner
 
@@ -163,9 +165,8 @@ class Study:
         return report
 
     def _record(self, trial: optuna.Trial, result: TrialResult) -> None:
-        for key in ("total_return", "sharpe", "sortino", "calmar", "cagr", "max_drawdown"):
+        for key in METRIC_COLUMNS:
             trial.set_user_attr(key, result.metrics.get(key))
-        trial.set_user_attr("trades", result.metrics.get("trades"))
         trial.set_user_attr("trade_pnls", result.trade_pnls)
         if self.max_drawdown is not None:
             depth = -(result.metrics.get("max_drawdown") or 0.0)
@@ -203,3 +204,27 @@ def run_study(
         spec_study.objective, n_trials=remaining, callbacks=callbacks, catch=(TrialFailed,)
     )
     return remaining
+
+
+_STATUS = {
+    optuna.trial.TrialState.COMPLETE: "ok",
+    optuna.trial.TrialState.PRUNED: "pruned",
+    optuna.trial.TrialState.FAIL: "error",
+    optuna.trial.TrialState.RUNNING: "running",
+    optuna.trial.TrialState.WAITING: "waiting",
+}
+
+
+def trials_frame(study: optuna.Study) -> pd.DataFrame:
+    """The study's trials as a sweep's results table (status, reason, parameters, metrics)."""
+    rows = [
+        {
+            "trial": t.number,
+            "status": _STATUS[t.state],
+            "reason": t.user_attrs.get("reason", ""),
+            **t.params,
+            **{m: t.user_attrs.get(m) for m in METRIC_COLUMNS},
+        }
+        for t in study.trials
+    ]
+    return pd.DataFrame(rows).set_index("trial") if rows else pd.DataFrame()

@@ -7,6 +7,7 @@ import time
 import uuid
 
 import optuna
+import pandas as pd
 import pytest
 
 from seraphim.research.optimize import Study
@@ -156,3 +157,22 @@ def test_a_killed_study_resumes_without_redoing_finished_trials(tmp_path, study_
         else:  # run by the resumed process only
             assert trial.user_attrs["pid"] != first.pid
     assert sum(t.user_attrs["pid"] != first.pid for t in after) == TRIALS - len(before)
+
+
+def test_command_writes_trials_and_a_report(tmp_path, study_name):
+    from click.testing import CliRunner
+
+    from seraphim.research.cli import research
+
+    config = _config(tmp_path)
+    args = ["optimize", config, "--grid", "fast=2:10:2", "--grid", "slow=20:40:10"]
+    args += ["--trials", "6", "--study", study_name, "--storage", STORAGE, "--end", "2024-06-15"]
+    result = CliRunner().invoke(research, [*args, "--output", str(tmp_path / "r")])
+    assert result.exit_code == 0, result.output
+    assert f"study '{study_name}': 0 finished trials stored, target 6" in result.output
+    frame = pd.read_csv(tmp_path / "r" / f"{study_name}.csv", index_col="trial")
+    assert len(frame) == 6
+    assert (frame["status"] == "ok").all()
+    assert "Deflated Sharpe ratio" in (tmp_path / "r" / f"{study_name}.html").read_text()
+    again = CliRunner().invoke(research, [*args, "--output", str(tmp_path / "r")])
+    assert "6 finished trials stored, target 6" in again.output
