@@ -138,6 +138,9 @@ class TrialRunner:
         self, spec: BacktestSpec, checkpoint: Checkpoint | None = None
     ) -> tuple[dict, Curves, pd.DataFrame, list[tuple]]:
         run_config = build_run_config(spec)
+        # nautilus's own portfolio statistics are not part of a trial's metrics: skip them.
+        engine_config = msgspec.structs.replace(run_config.engine, run_analysis=False)
+        run_config = msgspec.structs.replace(run_config, engine=engine_config)
         node = BacktestNode(configs=[run_config])
         try:
             node.build()  # seeds the fill model's RNG, as a fresh run_backtest does
