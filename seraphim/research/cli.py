@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import math
+from collections.abc import Callable
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -22,15 +23,16 @@ from seraphim.backtest.config import ConfigError
 from seraphim.backtest.config import load_spec
 from seraphim.console import console
 from seraphim.console import fail
+from seraphim.research.objectives import Objective
+from seraphim.research.objectives import parse_objective
 from seraphim.research.params import ParamError
 from seraphim.research.params import candidates
 from seraphim.research.params import parse_axis
 from seraphim.research.params import parse_constraint
+from seraphim.research.sweep import METRIC_COLUMNS
 from seraphim.research.sweep import best
 from seraphim.research.sweep import run_sweep
 from seraphim.research.sweep import write_results
-
-_MINIMIZED = {"max_drawdown_abs", "volatility"}
 
 
 @click.group()
@@ -47,7 +49,7 @@ def _load(config: Path, start: str | None, end: str | None) -> BacktestSpec:
 
 
 @contextlib.contextmanager
-def _progress(total: int, what: str) -> Iterator[callable]:
+def _progress(total: int, what: str) -> Iterator[Callable[..., None]]:
     columns = (
         TextColumn(f"{what}"),
         BarColumn(),
@@ -61,11 +63,13 @@ def _progress(total: int, what: str) -> Iterator[callable]:
         yield lambda *_: progress.advance(task)
 
 
-def _print_top(frame, objective: str, top: int, title: str) -> None:
+def _print_top(frame, goal: Objective, top: int) -> None:
     done = frame[frame["status"] == "ok"]
     if done.empty:
         return
-    ranked = done.sort_values(objective, ascending=objective in _MINIMIZED, na_position="last")
+    minimize = goal.direction == "minimize"
+    ranked = done.sort_values(goal.metric, ascending=minimize, na_position="last")
+    title = f"best {top} by {goal.metric}"
     table = Table(title=title)
     shown = [c for c in ranked.columns if c not in ("status", "reason", "seconds")]
     table.add_column("trial", justify="right")
@@ -164,6 +168,9 @@ def sweep(
             raise ParamError("give at least one --grid NAME=...")
         rules = [parse_constraint(c, {a.name for a in axes}) for c in constraints]
         points = candidates(axes, rules, samples, seed)
+        goal = parse_objective(objective)
+        if goal.metric not in METRIC_COLUMNS:
+            raise ParamError(f"a sweep ranks by one of {', '.join(METRIC_COLUMNS)}")
     except ParamError as e:
         fail(str(e))
     runnable = sum(1 for p in points if not p.skipped)
@@ -176,20 +183,19 @@ def sweep(
         outcome = run_sweep(points, executor, advance)
     frame = outcome.frame()
     path = write_results(frame, (output or Path(spec.output) / "research") / "sweep.csv")
-    _print_top(frame, objective, top, f"best {top} by {objective}")
+    _print_top(frame, goal, top)
     errors = frame[frame["status"] == "error"]
     if not errors.empty:
         console.print(f"{len(errors)} trials failed, e.g. {errors['reason'].iloc[0]}")
-    winner = best(frame, objective, objective in _MINIMIZED)
+    minimize = goal.direction == "minimize"
+    winner = best(frame, goal.metric, minimize)
     if winner is not None:
-        console.print(f"best trial {winner.name}: {objective} {_cell(winner[objective])}")
+        console.print(f"best trial {winner.name}: {goal.metric} {_cell(winner[goal.metric])}")
     if winner is not None:
         from seraphim.research.summary import study_report
 
         html_path = path.parent / "sweep.html"
-        report = study_report(
-            spec, frame, [a.name for a in axes], objective, objective in _MINIMIZED, html_path
-        )
+        report = study_report(spec, frame, [a.name for a in axes], goal.metric, minimize, html_path)
         _print_guards(report)
         console.print(f"report: {html_path}")
     console.print(f"results: {path}")
@@ -250,7 +256,6 @@ def optimize(
     from seraphim.research.optimize import finished
     from seraphim.research.optimize import make_sampler
     from seraphim.research.optimize import open_storage
-    from seraphim.research.optimize import parse_objective
     from seraphim.research.optimize import run_study
     from seraphim.research.optimize import storage_url
     from seraphim.research.trial import TrialRunner
@@ -348,12 +353,14 @@ def walk_forward_command(
     spec = _load(config, start, end)
     if spec.start is None or spec.end is None:
         fail("walk-forward needs a start and an end (in the config or --start/--end)")
+    executor = None
     try:
         axes = [parse_axis(g) for g in grids]
         if not axes:
             raise ParamError("give at least one --grid NAME=...")
         rules = [parse_constraint(c, {a.name for a in axes}) for c in constraints]
         space = candidates(axes, rules)
+        goal = parse_objective(objective)
         folds = make_folds(
             pd.Timestamp(spec.start, tz="UTC"),
             pd.Timestamp(spec.end, tz="UTC"),
@@ -363,11 +370,14 @@ def walk_forward_command(
         )
         executor = make_executor(spec, workers, ray_address)
         console.print(f"{len(folds)} folds x {sum(not c.skipped for c in space)} candidates")
-        result = walk_forward(executor, folds, space, objective, objective in _MINIMIZED)
+        result = walk_forward(executor, folds, space, goal.metric, goal.direction == "minimize")
     except (ParamError, ConfigError) as e:
+        if executor is not None:
+            executor.terminate()
         fail(str(e))
     except KeyboardInterrupt:
-        executor.terminate()
+        if executor is not None:
+            executor.terminate()
         fail("interrupted: a walk-forward needs every fold, nothing was written", 130)
     folder = output or Path(spec.output) / "research"
     frame = result.frame()

@@ -112,6 +112,9 @@ class RayCluster:
         yield from self._pool.map_unordered(lambda a, task: a.run.remote(task), list(tasks))
 
     def close(self) -> None:
+        """Free the actors and disconnect (the cluster stays up); a second call does nothing."""
+        if not self._ray.is_initialized():
+            return
         for actor in self._actors:
             self._ray.kill(actor)
         self._ray.shutdown()

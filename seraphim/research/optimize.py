@@ -17,6 +17,7 @@ import optuna
 import pandas as pd
 from sqlalchemy.engine import make_url
 
+from seraphim.research.objectives import Objective
 from seraphim.research.params import Axis
 from seraphim.research.params import Constraint
 from seraphim.research.params import ParamError
@@ -29,43 +30,6 @@ STORAGE_ENV = "SERAPHIM_RESEARCH_DB"
 # A trial whose process stops beating for GRACE seconds is failed and tried again.
 HEARTBEAT_S = 5
 GRACE_S = 15
-
-# Metrics where more is better; others must say :min or :max.
-_MAXIMIZED = {
-    "sharpe",
-    "sortino",
-    "calmar",
-    "cagr",
-    "total_return",
-    "profit_factor",
-    "win_rate",
-    "expectancy",
-    "realized_pnl",
-    "end_equity",
-    "max_drawdown",  # negative: closer to zero is better
-}
-_MINIMIZED = {"volatility", "max_drawdown_days"}
-
-
-@dataclass(frozen=True)
-class Objective:
-    metric: str
-    direction: str  # "maximize" or "minimize"
-
-
-def parse_objective(text: str) -> Objective:
-    """``sharpe``, ``volatility`` or ``metric:max`` / ``metric:min``."""
-    metric, _, way = text.partition(":")
-    if way:
-        if way not in ("max", "min"):
-            raise ParamError(f"bad objective {text!r}: the direction is :max or :min")
-        return Objective(metric, "maximize" if way == "max" else "minimize")
-    if metric in _MAXIMIZED:
-        return Objective(metric, "maximize")
-    if metric in _MINIMIZED:
-        return Objective(metric, "minimize")
-    known = ", ".join(sorted(_MAXIMIZED | _MINIMIZED))
-    raise ParamError(f"unknown objective {metric!r} (known: {known}; or METRIC:max|min)")
 
 
 def storage_url(url: str | None = None) -> str:

@@ -10,10 +10,10 @@ import optuna
 import pandas as pd
 import pytest
 
+from seraphim.research.objectives import parse_objective
 from seraphim.research.optimize import Study
 from seraphim.research.optimize import make_sampler
 from seraphim.research.optimize import open_storage
-from seraphim.research.optimize import parse_objective
 from seraphim.research.optimize import run_study
 from seraphim.research.params import ParamError
 from seraphim.research.params import parse_axis
