@@ -19,11 +19,14 @@ class TickerConfig(SeraphimStrategyConfig, frozen=True):
 class Ticker(SeraphimStrategy):
     """Every ``interval_ms`` while not paused: buys ``trade_size`` when flat, else sells it all."""
 
-    def on_start(self) -> None:
-        super().on_start()
+    def __init__(self, config: TickerConfig) -> None:
+        super().__init__(config)
         self.ticks = 0
         self.fires = 0
         self.submitted: list[tuple[int, Decimal]] = []  # (ts, signed quantity)
+
+    def on_start(self) -> None:
+        super().on_start()
         self.subscribe_trade_ticks(self.params.instrument_id)
         self.clock.set_timer(
             "ticker", timedelta(milliseconds=self.params.interval_ms), callback=self._tick

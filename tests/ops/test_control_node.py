@@ -133,6 +133,18 @@ def test_an_operator_pauses_reconfigures_trades_flattens_halts_and_resumes_a_nod
             assert send("state", state="HALTED").detail == "trading state ACTIVE -> HALTED"
             halted = send("order", order=ManualOrder(INSTRUMENT, "BUY", "0.01"))
             assert halted.status == "refused" and "HALTED" in halted.detail
+            # The monitor counts the operator's two denials (notional limit, HALTED).
+            wait_for(
+                lambda: (
+                    client.health(trader_id)["strategies"][OPERATOR_STRATEGY_ID][
+                        "rejects_per_minute"
+                    ]
+                    == 2
+                ),
+                10,
+                "the denials in the health snapshot",
+            )
+            assert client.health(trader_id)["trading_state"] == "HALTED"
             assert send("state", state="ACTIVE").ok
             assert send("resume", strategy_id=sid).ok
             wait_for(lambda: len(tick.submitted) > submitted, 30, "the strategy trading again")
@@ -160,7 +172,7 @@ def test_an_operator_pauses_reconfigures_trades_flattens_halts_and_resumes_a_nod
         run_with_script(
             path,
             script,
-            actors=actors[:1],
+            actors=actors[:2],
             strategies=[ticker(), actors[2]],
             controller=risk_controller_config(risk),
             state="redis",
