@@ -9,6 +9,7 @@ import subprocess
 import sys
 
 from ib_async import IB
+from ib_async import util
 
 
 def test_cli_prints_startup_line_serves_and_stops_on_sigint() -> None:
@@ -41,6 +42,7 @@ def test_cli_prints_startup_line_serves_and_stops_on_sigint() -> None:
         assert info["accounts"] == ["DU111", "DU222"] and info["port"] > 0
 
         async def probe() -> tuple[list[str], list[int]]:
+            util.getLoop.cache_clear()  # ib_async 2.0.1 would keep an earlier test's closed loop
             ib = IB()
             codes: list[int] = []
             ib.errorEvent += lambda req_id, code, msg, contract: codes.append(code)
