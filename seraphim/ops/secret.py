@@ -17,6 +17,11 @@ class OperatorSecretError(ValueError):
     """No usable operator secret; the message says where it was looked for."""
 
 
+def operator_secret_configured() -> bool:
+    """Whether the environment names an operator secret (a node then opens its control channel)."""
+    return bool(os.environ.get(SECRET_ENV) or os.environ.get(SECRET_FILE_ENV))
+
+
 def operator_secret() -> bytes:
     value = os.environ.get(SECRET_ENV)
     if not value and os.environ.get(SECRET_FILE_ENV):
