@@ -60,7 +60,7 @@ class CommandExecutor:
         if c.action in ("cancel", "flatten"):
             return self._cancel_or_flatten(c)
         if c.action == "state":
-            return self.set_trading_state(c.state)
+            return self.set_trading_state(c.state, c.operator)
         if c.action == "reset-guard":
             return self._risk_command(RiskCommand("reset", operator=c.operator))
         if c.action == "order":
@@ -153,11 +153,17 @@ class CommandExecutor:
             return f"canceling {orders} open order(s)"
         return f"canceling {orders} open order(s), closing {positions} position(s)"
 
-    def set_trading_state(self, state: str) -> str:
+    def set_trading_state(self, state: str, operator: str) -> str:
+        """With Seraphim's risk layer the state goes through its guard (so it knows, and a
+        flatten-on-trip applies): HALTED/REDUCING trip it by hand, ACTIVE resets it."""
         engine = self._risk_engine()
-        previous = engine.trading_state
-        engine.set_trading_state(TradingState[state])
-        return f"trading state {previous.name} -> {state}"
+        previous = engine.trading_state.name
+        if RISK_COMMAND_ENDPOINT in self.msgbus.endpoints():
+            action = {"ACTIVE": "reset", "HALTED": "halt", "REDUCING": "reduce"}[state]
+            self.msgbus.send(RISK_COMMAND_ENDPOINT, RiskCommand(action, operator=operator))
+        else:
+            engine.set_trading_state(TradingState[state])
+        return f"trading state {previous} -> {engine.trading_state.name}"
 
     def _risk_command(self, command: RiskCommand) -> str:
         if RISK_COMMAND_ENDPOINT not in self.msgbus.endpoints():

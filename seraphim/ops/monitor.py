@@ -350,7 +350,7 @@ class MonitorActor(Actor):
         executor = CommandExecutor(self.msgbus, self.cache, self.clock)
         try:
             if notice.action == "halt":
-                done = executor.set_trading_state("HALTED")
+                done = executor.set_trading_state("HALTED", f"alert {notice.rule}")
             else:
                 done = executor.cancel_or_flatten(None, None, flatten=True)
         except CommandError as e:

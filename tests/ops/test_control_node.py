@@ -145,6 +145,7 @@ def test_an_operator_pauses_reconfigures_trades_flattens_halts_and_resumes_a_nod
                 "the denials in the health snapshot",
             )
             assert client.health(trader_id)["trading_state"] == "HALTED"
+            assert client.health(trader_id)["guard"] == "HALTED"  # the risk guard knows
             assert send("state", state="ACTIVE").ok
             assert send("resume", strategy_id=sid).ok
             wait_for(lambda: len(tick.submitted) > submitted, 30, "the strategy trading again")
