@@ -1,13 +1,13 @@
 """
 Sweep throughput (backtests per second) of ``seraphim research sweep`` against a bare loop of
 nautilus ``BacktestEngine`` runs with ``reset()`` on the same bars and the same strategy
-(``ma_cross`` over a grid of ``fast``), in the same run; medians of several batches.
+(``ma_cross`` over a grid of ``fast``), in the same run; medians of interleaved batches.
 
 The bare loop keeps one engine and swaps the strategy after each ``reset()``: no equity
 recorder, no risk gate, no metrics. A Seraphim trial builds a fresh kernel from the spec
 (recorder, risk controller, Kraken fees, seeded fill model) and computes the run's metrics, so
 the 1-worker ratio is the price of those; the 2-worker row shows how the pool scales (pool
-start-up is left out: workers are started and loaded once per sweep).
+start-up is left out: workers are started and load the bars once per sweep).
 """
 
 from __future__ import annotations
@@ -58,36 +58,48 @@ def _strategy(fast: int) -> MACross:
     )
 
 
-def bare_loop(catalog: SeraphimCatalog) -> list[float]:
-    """Seconds per batch: one engine, the strategy swapped after each reset()."""
-    engine = BacktestEngine(BacktestEngineConfig(logging=LoggingConfig(bypass_logging=True)))
-    engine.add_venue(Venue("KRAKEN"), OmsType.NETTING, AccountType.CASH, [Money(100_000, USD)])
-    engine.add_instrument(catalog.nautilus.instruments()[0])
-    engine.add_data(catalog.nautilus.query(Bar, identifiers=[str(BAR_TYPE)], start=START, end=END))
-    times = []
-    for _ in range(BATCHES + 1):  # the first batch warms up
-        began = time.perf_counter()
-        for fast in FAST:
-            engine.reset()
-            engine.clear_strategies()
-            engine.add_strategy(_strategy(fast))
-            engine.run()
-        times.append(time.perf_counter() - began)
-    engine.dispose()
-    return times[1:]
+class BareLoop:
+    """One engine; each trial resets it and swaps the strategy."""
 
-
-def sweep_batches(executor) -> list[float]:
-    times = []
-    for _ in range(BATCHES + 1):
-        began = time.perf_counter()
-        results = list(
-            executor.map([Task(i, {"fast": f, "slow": SLOW}) for i, f in enumerate(FAST)])
+    def __init__(self, catalog: SeraphimCatalog) -> None:
+        self.engine = BacktestEngine(
+            BacktestEngineConfig(logging=LoggingConfig(bypass_logging=True))
         )
+        self.engine.add_venue(
+            Venue("KRAKEN"), OmsType.NETTING, AccountType.CASH, [Money(100_000, USD)]
+        )
+        self.engine.add_instrument(catalog.nautilus.instruments()[0])
+        bars = catalog.nautilus.query(Bar, identifiers=[str(BAR_TYPE)], start=START, end=END)
+        self.engine.add_data(bars)
+
+    def batch(self) -> None:
+        for fast in FAST:
+            self.engine.reset()
+            self.engine.clear_strategies()
+            self.engine.add_strategy(_strategy(fast))
+            self.engine.run()
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+
+class Sweep:
+    def __init__(self, executor) -> None:
+        self.executor = executor
+
+    def batch(self) -> None:
+        tasks = [Task(i, {"fast": f, "slow": SLOW}) for i, f in enumerate(FAST)]
+        results = list(self.executor.map(tasks))
         assert all(r.status == "ok" for r in results), [r.reason for r in results]
-        times.append(time.perf_counter() - began)
-    executor.close()
-    return times[1:]
+
+    def close(self) -> None:
+        self.executor.close()
+
+
+def _timed(run) -> float:
+    began = time.perf_counter()
+    run.batch()
+    return time.perf_counter() - began
 
 
 def main() -> None:
@@ -103,11 +115,21 @@ def main() -> None:
                 "strategies": [{"name": "ma_cross", "params": {"trade_size": 0.5}}],
             }
         )
-        timings = {
-            "bare nautilus loop, reset() (reference)": bare_loop(catalog),
-            "seraphim sweep, 1 worker": sweep_batches(InProcess(spec)),
-            "seraphim sweep, 2 workers": sweep_batches(LocalPool(spec, 2)),
+        runs = {
+            "bare nautilus loop, reset() (reference)": BareLoop(catalog),
+            "seraphim sweep, 1 worker": Sweep(InProcess(spec)),
+            "seraphim sweep, 2 workers": Sweep(LocalPool(spec, 2)),
         }
+        # Batches interleaved, so a change in the shared machine's load hits every row alike;
+        # the first round warms up.
+        timings = {name: [] for name in runs}
+        for round_ in range(BATCHES + 1):
+            for name, run in runs.items():
+                seconds = _timed(run)
+                if round_:
+                    timings[name].append(seconds)
+        for run in runs.values():
+            run.close()
     reference = len(FAST) / statistics.median(timings["bare nautilus loop, reset() (reference)"])
     one = len(FAST) / statistics.median(timings["seraphim sweep, 1 worker"])
     rows = []
