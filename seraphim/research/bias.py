@@ -47,6 +47,7 @@ class BiasReport:
     warmup_starts: int = 0  # later starts that could be compared (same positions at a time)
     orders: int = 0
     findings: list[Finding] = field(default_factory=list)
+    settle_bars: int = 0  # bars a later start had to warm up before it was compared
 
     @property
     def biased(self) -> bool:
@@ -65,7 +66,7 @@ def _without_stop_flattening(spec: BacktestSpec) -> BacktestSpec:
 
 
 def _run(spec: BacktestSpec) -> TrialResult:
-    result = TrialRunner(spec).run(0, {}, keep_curves=True)
+    result = TrialRunner(spec).run(0, {}, keep_detail=True)
     if result.status != "ok":
         raise BiasCheckError(f"the strategy failed: {result.reason}")
     return result
@@ -199,21 +200,30 @@ def _order(order: tuple) -> str:
     return f"{order[-1]} at {_ts(order[0])}"
 
 
-def check_bias(spec: BacktestSpec, cuts: int = 4, starts: int = 2) -> BiasReport:
-    """Both checks over the spec's window: cuts in its second half, later starts in its first."""
+def check_bias(
+    spec: BacktestSpec, cuts: int = 4, starts: int = 2, settle_bars: int | None = None
+) -> BiasReport:
+    """
+    Both checks over the spec's window: cuts in its second half, later starts in its first.
+    A later start is compared once ``settle_bars`` bars have passed (default: a quarter of the
+    window); indicators with a long memory (EMAs) need more to forget where they started.
+    """
     spec = _without_stop_flattening(spec)
     stamps = _stamps(spec)
-    if len(stamps) < 20:
-        raise BiasCheckError(f"only {len(stamps)} bars in the window: too few to check")
-    full = _run(spec)
     n = len(stamps)
+    if n < 20:
+        raise BiasCheckError(f"only {n} bars in the window: too few to check")
+    settle_bars = n // 4 if settle_bars is None else settle_bars
+    if not 0 <= settle_bars < n - n // 4 - 1:  # the latest start is a quarter in
+        raise BiasCheckError(f"settle {settle_bars} bars leaves nothing to compare in {n} bars")
+    settle = stamps[settle_bars] - stamps[0]
+    start_points = [stamps[(k + 1) * n // (4 * starts)] for k in range(starts)]
+    full = _run(spec)
     # Cut where the full run sent orders: a strategy that needs the next bar to decide cannot
     # send the same order there when the next bar is missing.
     places = sorted({o[0] for o in full.orders if stamps[n // 2] <= o[0] < stamps[-1]})
     places = places or stamps[n // 2 : -1]
     cut_points = sorted({places[k * len(places) // cuts] for k in range(cuts)})
-    start_points = [stamps[(k + 1) * n // (4 * starts)] for k in range(starts)]
-    settle = (stamps[-1] - stamps[0]) // 4
     warmup, compared = check_warmup(spec, full, start_points, settle)
     findings = check_lookahead(spec, full, cut_points) + warmup
-    return BiasReport(len(cut_points), compared, len(full.orders), findings)
+    return BiasReport(len(cut_points), compared, len(full.orders), findings, settle_bars)

@@ -425,7 +425,15 @@ def walk_forward_command(
 @click.option("--end", default=None, help="End of the checked window (ISO).")
 @click.option("--cuts", type=int, default=4, show_default=True, help="Lookahead cut points.")
 @click.option("--starts", type=int, default=2, show_default=True, help="Later warm-up starts.")
-def bias(strategy, instrument, bar_spec, params, catalog_path, start, end, cuts, starts) -> None:
+@click.option(
+    "--settle",
+    type=int,
+    default=None,
+    help="Bars a later start may warm up before it is compared [a quarter of the window].",
+)
+def bias(
+    strategy, instrument, bar_spec, params, catalog_path, start, end, cuts, starts, settle
+) -> None:
     """
     Check STRATEGY (a registered name, module:name, or a backtest config file) for lookahead
     and warm-up bias; exits 1 when it finds bias (for CI).
@@ -460,12 +468,12 @@ def bias(strategy, instrument, bar_spec, params, catalog_path, start, end, cuts,
                 },
                 source="bias",
             )
-        report = check_bias(spec, cuts, starts)
+        report = check_bias(spec, cuts, starts, settle)
     except (ParamError, ConfigError, BiasCheckError) as e:
         fail(str(e))
     console.print(
         f"{report.orders} orders; lookahead: {report.lookahead_cuts} cuts; warm-up: "
-        f"{report.warmup_starts} later starts compared"
+        f"{report.warmup_starts} later starts compared after {report.settle_bars} bars"
     )
     for finding in report.findings:
         console.print(f"[bold red]{finding.check} bias[/] at {finding.at}: {finding.detail}")

@@ -27,7 +27,7 @@ class Task:
     params: Params
     start: str | None = None
     end: str | None = None
-    keep_curves: bool = False
+    keep_detail: bool = False
 
 
 class Executor(Protocol):
@@ -39,7 +39,7 @@ class Executor(Protocol):
 
 
 def _run(runner: TrialRunner, task: Task) -> TrialResult:
-    return runner.run(task.number, task.params, task.start, task.end, task.keep_curves)
+    return runner.run(task.number, task.params, task.start, task.end, task.keep_detail)
 
 
 class InProcess:

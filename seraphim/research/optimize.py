@@ -131,7 +131,6 @@ class Study:
     def _record(self, trial: optuna.Trial, result: TrialResult) -> None:
         for key in METRIC_COLUMNS:
             trial.set_user_attr(key, result.metrics.get(key))
-        trial.set_user_attr("trade_pnls", result.trade_pnls)
         if self.max_drawdown is not None:
             depth = -(result.metrics.get("max_drawdown") or 0.0)
             trial.set_constraint("max_drawdown", depth - self.max_drawdown)  # > 0: infeasible

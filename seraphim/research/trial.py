@@ -48,9 +48,9 @@ class TrialResult:
     metrics: dict = field(default_factory=dict)
     # Only when asked for (walk-forward, reports, bias checks):
     curves: Curves | None = None
+    trade_pnls: list[float] = field(default_factory=list)  # net, per round trip
     orders: list[tuple] = field(default_factory=list)  # (ts_init, strategy, instrument, side)
     fills: pd.DataFrame | None = None
-    trade_pnls: list[float] = field(default_factory=list)
     seconds: float = 0.0
 
 
@@ -94,7 +94,7 @@ class TrialRunner:
         params: Params,
         start: str | None = None,
         end: str | None = None,
-        keep_curves: bool = False,
+        keep_detail: bool = False,
         checkpoint: Checkpoint | None = None,
     ) -> TrialResult:
         """
@@ -114,9 +114,9 @@ class TrialRunner:
             result.status, result.reason = "error", _one_line(e)
         else:
             result.metrics = metrics
-            result.trade_pnls = [float(p) for p in round_trips(fills)["pnl"]]
-            if keep_curves:
+            if keep_detail:
                 result.curves, result.orders, result.fills = curves, orders, fills
+                result.trade_pnls = [float(p) for p in round_trips(fills)["pnl"]]
         result.seconds = time.perf_counter() - began
         return result
 

@@ -7,6 +7,7 @@ from click.testing import CliRunner
 
 from seraphim.backtest.derived import derive_venue
 from seraphim.catalog.store import SeraphimCatalog
+from seraphim.research.bias import BiasCheckError
 from seraphim.research.bias import check_bias
 from seraphim.research.cli import research
 from seraphim.strategies.registry import all_strategies
@@ -67,6 +68,12 @@ def test_the_command_exits_non_zero_on_bias(tmp_path):
     honest = CliRunner().invoke(research, ["bias", "ma_cross", *args])
     assert honest.exit_code == 0, honest.output
     assert "no bias found" in honest.output
+
+
+def test_settle_must_leave_bars_to_compare(tmp_path):
+    spec = _spec(tmp_path, "ma_cross", {})
+    with pytest.raises(BiasCheckError, match="settle 900 bars leaves nothing to compare in 1033"):
+        check_bias(spec, settle_bars=900)
 
 
 def test_every_library_strategy_is_listed_here():

@@ -81,5 +81,4 @@ def test_ray_sweep_equals_the_local_pool(ray_cluster, tmp_path):
     for remote, here in zip(on_ray.results, local.results, strict=True):
         assert (remote.number, remote.params, remote.status) == (here.number, here.params, "ok")
         assert remote.metrics == here.metrics
-        assert remote.trade_pnls == here.trade_pnls
     assert len({r.metrics["sharpe"] for r in local.results}) > 1
