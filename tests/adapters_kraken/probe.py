@@ -187,7 +187,7 @@ class ProbeStrategy(Strategy):
         def cancel_all() -> None:
             self.cancel_all_orders(iid)
 
-        def rejects() -> None:
+        def unusual() -> None:
             self.submit(
                 "iceberg",
                 f.limit(iid, OrderSide.BUY, self.qty("0.02"), self.price(-900),
@@ -204,8 +204,8 @@ class ProbeStrategy(Strategy):
         self.at(1.0, first_wave)
         self.at(2.5, modify)
         self.at(4.0, cancel)
+        self.at(5.0, unusual)
         self.at(5.5, cancel_all)
-        self.at(5.5, rejects)
 
     def scenario_restart_first(self) -> None:
         """Leave a resting order and a position behind (the node is then killed)."""
