@@ -419,10 +419,12 @@ class SeraphimStrategy(Strategy):
         return total
 
     def submit_order(self, order: Order, *args, **kwargs) -> None:
+        """nautilus's ``submit_order``; the order counts as unfinished from this moment."""
         self._unfinished.add(order)
         super().submit_order(order, *args, **kwargs)
 
     def submit_order_list(self, order_list, *args, **kwargs) -> None:
+        """nautilus's ``submit_order_list``; its orders count as unfinished from this moment."""
         for order in order_list.orders:
             self._unfinished.add(order)
         super().submit_order_list(order_list, *args, **kwargs)
@@ -491,6 +493,7 @@ class SeraphimStrategy(Strategy):
         return orders
 
     def cancel_protective_orders(self, instrument_id: InstrumentId | None = None) -> None:
+        """Cancel this strategy's protective orders on the instrument (once each)."""
         for order in self.protective_orders(instrument_id):
             if not order.is_pending_cancel:
                 self.cancel_order(order)
