@@ -48,8 +48,27 @@ def node() -> None:
     default=None,
     help="Record orders, fills, positions in the PostgreSQL journal (default $SERAPHIM_JOURNAL).",
 )
+@click.option(
+    "--metrics-port",
+    type=click.IntRange(0, 65535),
+    default=None,
+    help="Serve Prometheus metrics on 127.0.0.1:PORT.",
+)
+@click.option(
+    "--alerts",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    default=None,
+    help="Alert rules and channels (YAML); see README 'Operating a live node'.",
+)
 def run(
-    config: Path, duration: float | None, log_level: str | None, summary_json, state, journal
+    config: Path,
+    duration: float | None,
+    log_level: str | None,
+    summary_json,
+    state,
+    journal,
+    metrics_port: int | None,
+    alerts: Path | None,
 ) -> None:
     """
     Launch a TradingNode from CONFIG (e.g. node_configs/kraken_sim.yaml).
@@ -62,6 +81,8 @@ def run(
     from seraphim.node.lifecycle import NodeStartError
     from seraphim.node.preflight import DependencyError
     from seraphim.node.runner import run_node
+    from seraphim.ops.alerts.rules import AlertRulesError
+    from seraphim.ops.secret import OperatorSecretError
     from seraphim.state.settings import StateConfigError
 
     try:
@@ -72,8 +93,17 @@ def run(
             state=state,
             journal=journal,
             force_exit=_exit_now,
+            metrics_port=metrics_port,
+            alerts=alerts,
         )
-    except (NodeConfigError, KrakenError, StateConfigError, JournalError) as e:
+    except (
+        NodeConfigError,
+        KrakenError,
+        StateConfigError,
+        JournalError,
+        OperatorSecretError,
+        AlertRulesError,
+    ) as e:
         fail(str(e))
     except (DependencyError, NodeStartError) as e:
         fail(str(e), exit_code=1)

@@ -12,12 +12,10 @@ Relative paths are relative to the file's folder.
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
 import msgspec
-import yaml
 from nautilus_trader.config import ImportableStrategyConfig
 from nautilus_trader.config import InstrumentProviderConfig
 from nautilus_trader.config import LiveDataEngineConfig
@@ -38,6 +36,18 @@ from seraphim.adapters.kraken.credentials import DEFAULT_SECRET_ENV
 from seraphim.adapters.kraken.http.client import DEFAULT_REST_URL
 from seraphim.adapters.kraken.websocket.client import DEFAULT_WS_PRIVATE_URL
 from seraphim.adapters.kraken.websocket.client import DEFAULT_WS_PUBLIC_URL
+from seraphim.assembly import Assembly
+from seraphim.assembly import AssemblyError
+from seraphim.assembly import DataEntry
+from seraphim.assembly import Sections
+from seraphim.assembly import StrategyEntry
+from seraphim.assembly import VenueAccount
+from seraphim.assembly import assemble
+from seraphim.assembly import load_sections
+from seraphim.assembly import parse_bar_types
+from seraphim.assembly import risk_controller_config
+from seraphim.config_files import read_config_file
+from seraphim.risk.config import RiskConfig
 
 EXECUTION_MODES = ("kraken", "sandbox", "none")
 
@@ -76,15 +86,6 @@ class SandboxSpec(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
     trade_execution: bool = True
 
 
-class StrategyEntry(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
-    name: str
-    params: dict[str, Any] = {}
-
-
-class DataEntry(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
-    bar_type: str
-
-
 class ImportableEntry(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
     """A strategy that is not in Seraphim's registry, by import path."""
 
@@ -106,6 +107,7 @@ class NodeSpec(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
     backtest: str | None = None  # take data and strategies from this backtest file
     data: list[DataEntry] = []
     strategies: list[StrategyEntry] = []
+    risk: RiskConfig = RiskConfig()  # for the strategies above (a backtest file brings its own)
     importable_strategies: list[ImportableEntry] = []
     claim_external_orders: bool = True
     reconciliation: bool = True
@@ -139,15 +141,8 @@ def sim_kraken_spec(port: int = 8090, host: str = "127.0.0.1") -> KrakenSpec:
 
 def load_node_spec(path: str | Path) -> tuple[NodeSpec, Path]:
     """Read a YAML or JSON node file; returns the spec and its folder."""
-    path = Path(path)
-    if not path.is_file():
-        raise NodeConfigError(f"node config not found: {path}")
-    text = path.read_text()
-    try:
-        raw = json.loads(text) if path.suffix == ".json" else yaml.safe_load(text)
-    except (json.JSONDecodeError, yaml.YAMLError) as e:
-        raise NodeConfigError(f"{path}: not valid {path.suffix.lstrip('.').upper()}: {e}") from None
-    return parse_node_spec(raw, str(path)), path.resolve().parent
+    raw = read_config_file(path, error=NodeConfigError, what="node config")
+    return parse_node_spec(raw, str(path)), Path(path).resolve().parent
 
 
 def parse_node_spec(raw: Any, source: str = "node config") -> NodeSpec:
@@ -178,41 +173,49 @@ def parse_node_spec(raw: Any, source: str = "node config") -> NodeSpec:
     return spec
 
 
-def strategy_configs_for(spec: NodeSpec, base: Path) -> list[ImportableStrategyConfig]:
-    """The strategies, built exactly as a backtest builds them (same classes and parameters)."""
-    from seraphim.backtest.config import ConfigError
-    from seraphim.backtest.config import load_spec
-    from seraphim.backtest.config import parse_spec
+def node_sections(spec: NodeSpec, base: Path) -> Sections:
+    """The strategies, data and risk a node runs: its backtest file's, or its own."""
+    if spec.backtest:
+        return load_sections((base / spec.backtest).resolve())
+    venues = {d.bar_type.split("-")[0].rsplit(".", 1)[-1] for d in spec.data} | {KRAKEN}
+    return Sections(
+        data=spec.data,
+        strategies=spec.strategies,
+        risk=spec.risk,
+        # Kraken spot accounts are CASH; IB accounts (stocks, options) are MARGIN.
+        venues=[VenueAccount(v, "CASH" if v == KRAKEN else "MARGIN") for v in sorted(venues)],
+    )
 
+
+def node_assembly(spec: NodeSpec, base: Path) -> Assembly | None:
+    """The Seraphim strategies and risk controller from the assembly floor (None: none)."""
+    try:
+        sections = node_sections(spec, base)
+        if not sections.strategies:
+            return None
+        source = spec.backtest or f"{spec.name} strategies"
+        return assemble(
+            sections.strategies,
+            parse_bar_types(sections.data, source),
+            {v.name: v.account_type.upper() for v in sections.venues},
+            sections.risk,
+            source,
+        )
+    except AssemblyError as e:
+        raise NodeConfigError(str(e)) from None
+
+
+def strategy_configs_for(
+    spec: NodeSpec, assembly: Assembly | None
+) -> list[ImportableStrategyConfig]:
+    """The strategies, built exactly as a backtest builds them (same classes and parameters)."""
     extra = [
         ImportableStrategyConfig(
             strategy_path=e.strategy_path, config_path=e.config_path, config=dict(e.config)
         )
         for e in spec.importable_strategies
     ]
-    try:
-        if spec.backtest:
-            backtest_spec = load_spec((base / spec.backtest).resolve())
-        else:
-            if not spec.strategies:
-                return extra
-            backtest_spec = parse_spec(
-                {
-                    "data": [msgspec.to_builtins(d) for d in spec.data],
-                    "strategies": [msgspec.to_builtins(s) for s in spec.strategies],
-                    "venues": [
-                        {"name": v, "account_type": "CASH" if v == KRAKEN else "MARGIN"}
-                        for v in sorted(
-                            {d.bar_type.split("-")[0].rsplit(".", 1)[-1] for d in spec.data}
-                            | {KRAKEN}
-                        )
-                    ],
-                },
-                source=f"{spec.name} strategies",
-            )
-        configs = backtest_spec.assembly().strategies + extra
-    except ConfigError as e:
-        raise NodeConfigError(str(e)) from None
+    configs = (assembly.strategies if assembly is not None else []) + extra
     if not spec.claim_external_orders:
         return configs
     out = []
@@ -226,17 +229,6 @@ def strategy_configs_for(spec: NodeSpec, base: Path) -> list[ImportableStrategyC
             )
         )
     return out
-
-
-def risk_controller_for(spec: NodeSpec, base: Path):
-    """Seraphim's risk layer from the backtest file, when the risk package provides one."""
-    if not spec.backtest:
-        return None
-    try:
-        from seraphim.backtest import config as backtest_config
-    except ImportError:
-        return None
-    return backtest_config.load_spec((base / spec.backtest).resolve()).assembly().controller
 
 
 def instrument_ids_for(strategies: list[ImportableStrategyConfig]) -> list[str]:
@@ -255,7 +247,8 @@ def build_node_config(spec: NodeSpec, base: Path, *, log_level: str | None = Non
     from seraphim.adapters.kraken.factories import KrakenLiveDataClientFactory
     from seraphim.adapters.kraken.factories import KrakenLiveExecClientFactory
 
-    strategies = strategy_configs_for(spec, base)
+    assembly = node_assembly(spec, base)
+    strategies = strategy_configs_for(spec, assembly)
     k = spec.kraken or KrakenSpec()
     pairs = k.pairs
     if pairs is None:
@@ -354,7 +347,8 @@ def build_node_config(spec: NodeSpec, base: Path, *, log_level: str | None = Non
         data_clients=data_clients,
         exec_clients=exec_clients,
         strategies=strategies,
-        controller=risk_controller_for(spec, base),
+        # Seraphim's risk layer guards every node, whatever its strategies.
+        controller=assembly.controller if assembly else risk_controller_config(spec.risk),
         timeout_connection=spec.timeout_connection,
         timeout_reconciliation=spec.timeout_reconciliation,
         timeout_disconnection=spec.timeout_disconnection,

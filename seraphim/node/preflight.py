@@ -29,9 +29,13 @@ def check_dependencies(spec: NodeSpec, node_config: Any) -> None:
     if "KRAKEN" in node_config.data_clients:  # an IB-only node has no Kraken to check
         asyncio.run(check_kraken(spec, node_config.data_clients["KRAKEN"].pairs))
     if "INTERACTIVE_BROKERS" in node_config.data_clients:  # nautilus would retry forever
+        from seraphim.adapters.ibkr.node import IbkrGatewayError
         from seraphim.adapters.ibkr.node import ibkr_preflight
 
-        ibkr_preflight(node_config.data_clients["INTERACTIVE_BROKERS"])
+        try:
+            ibkr_preflight(node_config.data_clients["INTERACTIVE_BROKERS"])
+        except IbkrGatewayError as e:
+            raise DependencyError(str(e)) from None
     database = node_config.cache.database if node_config.cache else None
     if database is not None:
         check_redis(database)

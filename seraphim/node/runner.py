@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import msgspec
+from nautilus_trader.common.config import ImportableActorConfig
 
 from seraphim.node.config import NodeSpec
 from seraphim.node.config import build_node_config
@@ -32,15 +33,38 @@ def node_config_for(
     extra_strategies: list | None = None,
     state: str | None = None,
     journal: bool | None = None,
+    metrics_port: int | None = None,
+    alerts: Path | None = None,
 ):
-    """The ``TradingNodeConfig`` (with the state and journal options) and the factories."""
+    """
+    The ``TradingNodeConfig`` (with the state, journal and operations options) and the
+    factories. The operations actors (``seraphim.ops``: control channel, monitor, metrics,
+    alerts) join when an operator secret is configured, metrics or alerts are asked for, or the
+    state is in Redis, where the monitor publishes the node's health.
+    """
+    from seraphim.ops import node_actors
+    from seraphim.ops.secret import operator_secret_configured
+    from seraphim.state.node import journal_enabled
     from seraphim.state.node import with_node_options  # --state redis, --journal
 
     config, data_factories, exec_factories = build_node_config(spec, base, log_level=log_level)
-    if extra_strategies:
-        config = msgspec.structs.replace(config, strategies=[*config.strategies, *extra_strategies])
     # seraphim.state bounds nautilus's Redis connection attempts (a few seconds in all).
     config = with_node_options(config, state=state, journal=journal)
+    control = operator_secret_configured()
+    strategies = [*config.strategies, *(extra_strategies or [])]
+    actors = list(config.actors)
+    redis_state = config.cache is not None and config.cache.database is not None
+    if control or metrics_port is not None or alerts is not None or redis_state:
+        for component in node_actors(
+            control=control,
+            metrics_port=metrics_port,
+            alerts_file=alerts,
+            journal=journal_enabled(journal),
+        ):
+            (actors if isinstance(component, ImportableActorConfig) else strategies).append(
+                component
+            )
+    config = msgspec.structs.replace(config, strategies=strategies, actors=actors)
     return config, data_factories, exec_factories
 
 
@@ -90,6 +114,8 @@ def run_node(
     state: str | None = None,
     journal: bool | None = None,
     force_exit: Callable[[int], None] | None = None,
+    metrics_port: int | None = None,
+    alerts: Path | None = None,
 ) -> NodeSummary:
     """
     Check the node's dependencies, run it until SIGINT/SIGTERM or, with ``duration``, for that
@@ -109,6 +135,8 @@ def run_node(
         extra_strategies=extra_strategies,
         state=state,
         journal=journal,
+        metrics_port=metrics_port,
+        alerts=alerts,
     )
     check_dependencies(spec, config)
     node, spec = build_node(path, log_level=log_level, config=config)

@@ -10,6 +10,10 @@ from seraphim.adapters.ibkr.config import IbkrClients
 from seraphim.adapters.ibkr.config import ibkr_clients
 
 
+class IbkrGatewayError(RuntimeError):
+    """No IB Gateway/TWS answers at the configured address; the message says what to check."""
+
+
 def clear_ibkr_caches() -> None:
     """Forget IB clients and providers an earlier node of this process created.
 
@@ -47,13 +51,11 @@ def ibkr_preflight(data_config: Any, timeout: float = 5.0) -> int:
     """
     import socket
 
-    from seraphim.node.config import NodeConfigError
-
     host, port = data_config.ibg_host, data_config.ibg_port
     try:
         sock = socket.create_connection((host, port), timeout=timeout)
     except OSError as e:
-        raise NodeConfigError(
+        raise IbkrGatewayError(
             f"no IB Gateway/TWS at {host}:{port} ({e.strerror or e}); start it (or "
             f"`seraphim sim ibkr --port {port}`), or set SERAPHIM_IBKR_PORT"
         ) from None
@@ -63,7 +65,7 @@ def ibkr_preflight(data_config: Any, timeout: float = 5.0) -> int:
         size = int.from_bytes(_recv(sock, 4), "big")
         return int(_recv(sock, size).split(b"\0")[0])
     except (OSError, ValueError) as e:
-        raise NodeConfigError(
+        raise IbkrGatewayError(
             f"the IB gateway at {host}:{port} does not answer the TWS API ({e}): is the API "
             "enabled (Configure > Settings > API), is this address a trusted IP, and is the "
             "gateway logged in?"
