@@ -25,9 +25,6 @@ from nautilus_trader.config import LoggingConfig
 from nautilus_trader.config import TradingNodeConfig
 from nautilus_trader.model.identifiers import TraderId
 
-from seraphim.adapters.kraken.config import SIM_REST_URL
-from seraphim.adapters.kraken.config import SIM_WS_PRIVATE_URL
-from seraphim.adapters.kraken.config import SIM_WS_PUBLIC_URL
 from seraphim.adapters.kraken.config import KrakenDataClientConfig
 from seraphim.adapters.kraken.config import KrakenExecClientConfig
 from seraphim.adapters.kraken.constants import KRAKEN
@@ -120,23 +117,6 @@ class NodeSpec(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
     timeout_reconciliation: float = 20.0
     timeout_disconnection: float = 10.0
     timeout_post_stop: float = 3.0
-
-
-def sim_kraken_spec(port: int = 8090, host: str = "127.0.0.1") -> KrakenSpec:
-    """The Kraken section pointing at a local exchange."""
-    if (host, port) == ("127.0.0.1", 8090):
-        return KrakenSpec(
-            rest_url=SIM_REST_URL,
-            ws_public_url=SIM_WS_PUBLIC_URL,
-            ws_private_url=SIM_WS_PRIVATE_URL,
-            public_rate_per_sec=0,
-        )
-    return KrakenSpec(
-        rest_url=f"http://{host}:{port}",
-        ws_public_url=f"ws://{host}:{port}/v2",
-        ws_private_url=f"ws://{host}:{port}/v2-auth",
-        public_rate_per_sec=0,
-    )
 
 
 def load_node_spec(path: str | Path) -> tuple[NodeSpec, Path]:

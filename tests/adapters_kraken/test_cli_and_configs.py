@@ -56,7 +56,7 @@ def test_shipped_node_configs_build(kraken_env) -> None:
     assert data.base_url_ws == "ws://127.0.0.1:8090/v2"
     exec_config = config.exec_clients["KRAKEN"]
     assert isinstance(exec_config, KrakenExecClientConfig)
-    assert exec_config.base_url_ws_private == "ws://127.0.0.1:8090/v2-auth"
+    assert exec_config.base_url_ws_private == "ws://127.0.0.1:8091/v2"
     (strategy,) = config.strategies  # the demo backtest's strategy, unchanged
     demo = yaml.safe_load((REPO_ROOT / "configs/demo.yaml").read_text())["strategies"][0]
     assert strategy.strategy_path == "seraphim.strategies.ma_cross:MACross"

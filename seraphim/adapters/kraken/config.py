@@ -23,7 +23,7 @@ from seraphim.adapters.kraken.websocket.client import DEFAULT_WS_PUBLIC_URL
 # The local exchange's default address (``seraphim sim kraken`` listens on 127.0.0.1:8090).
 SIM_REST_URL = "http://127.0.0.1:8090"
 SIM_WS_PUBLIC_URL = "ws://127.0.0.1:8090/v2"
-SIM_WS_PRIVATE_URL = "ws://127.0.0.1:8090/v2-auth"
+SIM_WS_PRIVATE_URL = "ws://127.0.0.1:8091/v2"  # its own listener, as ws-auth.kraken.com
 
 
 class KrakenDataClientConfig(LiveDataClientConfig, frozen=True):
