@@ -161,3 +161,12 @@ def test_a_bad_alerts_file_is_one_clear_error(tmp_path, monkeypatch, rules, extr
     assert message in text and "\n" not in text
     assert "token-that-must-not-leak" not in text
     assert text.startswith(str(tmp_path / "alerts.yaml"))
+
+
+def test_the_shipped_alerts_file_loads(monkeypatch):
+    """configs/alerts.yaml, which the README points to, is a valid rules file."""
+    from seraphim.paths import REPO_ROOT
+
+    monkeypatch.setenv("SERAPHIM_ALERT_WEBHOOK", "json://127.0.0.1:9/hook")
+    rules = load_rules(REPO_ROOT / "configs/alerts.yaml")
+    assert {r.rule for r in rules.rules} >= {"drawdown", "heartbeat_missing", "data_stale"}
