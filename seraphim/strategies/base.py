@@ -40,6 +40,7 @@ from nautilus_trader.indicators import AverageTrueRange
 from nautilus_trader.model.data import Bar
 from nautilus_trader.model.data import BarType
 from nautilus_trader.model.enums import OrderSide
+from nautilus_trader.model.enums import OrderType
 from nautilus_trader.model.enums import TimeInForce
 from nautilus_trader.model.identifiers import InstrumentId
 from nautilus_trader.model.instruments import Instrument
@@ -283,9 +284,39 @@ class SeraphimStrategy(Strategy):
         self.msgbus.unsubscribe(control_topic(self.id.value), self._on_control)
         self.msgbus.unsubscribe(CONTROL_ALL, self._on_control)
         for instrument_id in self.instrument_ids():
-            self.cancel_all_orders(instrument_id)
             if self.params.close_positions_on_stop:
-                self.close_all_positions(instrument_id)
+                self._close_on_stop(instrument_id)
+            else:
+                self.cancel_all_orders(instrument_id)
+
+    def _close_on_stop(self, instrument_id: InstrumentId) -> None:
+        """
+        Cancel the orders that rest (limits, protection) and close what the position and the
+        market orders still on their way will hold together: a closing order already sent
+        (the venue may have it, unanswered) is never sent a second time.
+        """
+        coming = Decimal(0)
+        orders = {o.client_order_id: o for o in self._unfinished.of(instrument_id)}
+        for order in self.cache.orders_open(instrument_id=instrument_id, strategy_id=self.id):
+            orders.setdefault(order.client_order_id, order)  # e.g. adopted at reconciliation
+        for order in orders.values():
+            if order.order_type == OrderType.MARKET and not is_protective(order):
+                leaves = order.leaves_qty.as_decimal()
+                coming += leaves if order.side == OrderSide.BUY else -leaves
+            elif not (order.is_closed or order.is_pending_cancel):
+                self.cancel_order(order)
+        held = self.position_quantity(instrument_id) + coming
+        instrument = self.cache.instrument(instrument_id)
+        quantity = _round_down(abs(held), instrument.size_increment.as_decimal())
+        if quantity <= 0:
+            return
+        self.submit_order(
+            self.order_factory.market(
+                instrument_id=instrument_id,
+                order_side=OrderSide.SELL if held > 0 else OrderSide.BUY,
+                quantity=instrument.make_qty(quantity),
+            ),
+        )
 
     def on_reset(self) -> None:
         self._unfinished.clear()

@@ -24,6 +24,7 @@ from nautilus_trader.model.enums import OmsType
 from nautilus_trader.model.enums import OrderSide
 from nautilus_trader.model.enums import OrderStatus
 from nautilus_trader.model.enums import OrderType
+from nautilus_trader.model.identifiers import AccountId
 from nautilus_trader.model.identifiers import Venue
 from nautilus_trader.model.objects import Money
 from nautilus_trader.model.objects import Price
@@ -212,3 +213,44 @@ def test_a_take_profit_fill_cancels_the_stop():
     markets = [(o.side, o.status) for o in orders if o.order_type == OrderType.MARKET]
     assert markets == [(OrderSide.BUY, OrderStatus.FILLED)]  # the take-profit sold it
     assert strategy.position_quantity() == 0
+
+
+def test_a_stop_with_the_closing_order_in_flight_sends_no_second_close(live_node):
+    """
+    Issue 11 fault 3 (strategy side): a strategy holding 0.5 BTC sends its closing SELL on a
+    bar, and the node stops before any venue has answered. Stopping closes what the position
+    and the unfinished orders together still hold: nothing, so no second SELL (before the fix
+    ``close_all_positions`` sold the position again and the venue ended short).
+    """
+    from nautilus_trader.test_kit.stubs.events import TestEventStubs
+
+    node, loop = live_node
+    kernel = node.kernel
+    instrument = instrument_for("BTC/USD")
+    kernel.cache.add_instrument(instrument)
+    strategy = node.trader.strategies()[0]
+    for engine in (kernel.data_engine, kernel.risk_engine, kernel.exec_engine):
+        engine.start()
+    strategy.start()
+    for i, close in enumerate([100.0, 101.0, 110.0]):  # the cross up: BUY 0.5
+        kernel.data_engine.process(make_bar(i, close))
+    wait_until(loop, lambda: len(kernel.cache.orders(strategy_id=strategy.id)) == 1)
+    (buy,) = kernel.cache.orders(strategy_id=strategy.id)
+    account_id = AccountId("KRAKEN-001")  # the venue's answers, as an execution client gives them
+    kernel.portfolio.update_account(TestEventStubs.cash_account_state(account_id))
+    for event in (
+        TestEventStubs.order_submitted(buy, account_id),
+        TestEventStubs.order_accepted(buy, account_id),
+        TestEventStubs.order_filled(
+            buy, instrument, account_id=account_id, last_px=Price(110.0, 1)
+        ),
+    ):
+        kernel.exec_engine.process(event)
+    wait_until(loop, lambda: strategy.position_quantity() == Decimal("0.5"))
+    for i, close in enumerate([90.0, 80.0], start=3):  # the cross down: SELL 0.5, unanswered
+        kernel.data_engine.process(make_bar(i, close))
+    wait_until(loop, lambda: len(kernel.cache.orders(strategy_id=strategy.id)) == 2)
+    strategy.stop()
+    wait_until(loop, lambda: kernel.risk_engine.command_count >= 2)
+    sells = [o for o in kernel.cache.orders(strategy_id=strategy.id) if o.side == OrderSide.SELL]
+    assert [o.quantity.as_decimal() for o in sells] == [Decimal("0.5")]
