@@ -104,10 +104,8 @@ def run_backtest(
         if on_bars is not None:
             engine.kernel.msgbus.subscribe("data.bars.*", _BarCounter(on_bars))
         results: list[BacktestResult] = node.run()
-        recorder = next(a for a in engine.trader.actors() if isinstance(a, EquityRecorder))
-        if recorder.equity:  # the final mark, after strategies flattened on stop
-            recorder.sample(recorder.equity[-1][0])
-        curves = curves_from_samples(recorder.equity)
+        recorder = equity_recorder(engine)
+        curves = final_curves(recorder)
         prices = {
             bar_type: pd.Series(
                 [p for _, p in rows],
@@ -138,11 +136,7 @@ def run_backtest(
             "end": curves.equity.index[-1].isoformat() if len(curves.equity) else None,
             "bars": int(sum(len(p) for p in prices.values())),
         },
-        **curve_metrics(curves),
-        **trade_metrics(fills),
-        "orders": len(orders),
-        "fills": len(fills),
-        "fees_paid": fees_paid(fills),
+        **performance_metrics(curves, fills, len(orders)),
         "denied_orders": risk.get("denied_orders", {}),
         "risk_events": risk.get("risk_events", []),
         "risk": {k: v for k, v in risk.items() if k not in ("denied_orders", "risk_events")},
@@ -166,6 +160,29 @@ def run_backtest(
         output=Path(spec.output),
     )
     return outcome
+
+
+def equity_recorder(engine) -> EquityRecorder:
+    """The run's equity recorder (every run config from ``build_run_config`` has one)."""
+    return next(a for a in engine.trader.actors() if isinstance(a, EquityRecorder))
+
+
+def final_curves(recorder: EquityRecorder) -> Curves:
+    """The equity curves, with the final mark taken after strategies flattened on stop."""
+    if recorder.equity:
+        recorder.sample(recorder.equity[-1][0])
+    return curves_from_samples(recorder.equity)
+
+
+def performance_metrics(curves: Curves, fills: pd.DataFrame, orders: int) -> dict:
+    """A run's metrics from its equity curves and nautilus's fills report."""
+    return {
+        **curve_metrics(curves),
+        **trade_metrics(fills),
+        "orders": orders,
+        "fills": len(fills),
+        "fees_paid": fees_paid(fills),
+    }
 
 
 PROGRESS_EVERY = 1_000

@@ -28,11 +28,12 @@ from seraphim.backtest.config import build_run_config
 from seraphim.backtest.metrics import Curves
 from seraphim.backtest.metrics import curve_metrics
 from seraphim.backtest.metrics import curves_from_samples
-from seraphim.backtest.metrics import fees_paid
 from seraphim.backtest.metrics import round_trips
-from seraphim.backtest.metrics import trade_metrics
 from seraphim.backtest.recorder import EquityRecorder
 from seraphim.backtest.runner import check_catalog_has_data
+from seraphim.backtest.runner import equity_recorder
+from seraphim.backtest.runner import final_curves
+from seraphim.backtest.runner import performance_metrics
 from seraphim.research.params import Params
 from seraphim.research.params import strategy_params
 
@@ -145,7 +146,7 @@ class TrialRunner:
         try:
             node.build()  # seeds the fill model's RNG, as a fresh run_backtest does
             engine = node.get_engine(run_config.id)
-            recorder = next(a for a in engine.trader.actors() if isinstance(a, EquityRecorder))
+            recorder = equity_recorder(engine)
             bars = self._window(spec)
             if checkpoint is None:
                 engine.add_data(bars, sort=False)
@@ -162,9 +163,7 @@ class TrialRunner:
                         engine.end()
                         raise _Stopped(part)
                 engine.end()
-            if recorder.equity:  # the final mark, after strategies flattened on stop
-                recorder.sample(recorder.equity[-1][0])
-            curves = curves_from_samples(recorder.equity)
+            curves = final_curves(recorder)
             fills = engine.trader.generate_fills_report()
             orders = sorted(
                 (o.ts_init, o.strategy_id.value, o.instrument_id.value, o.side_string())
@@ -172,14 +171,7 @@ class TrialRunner:
             )
         finally:
             node.dispose()
-        metrics = {
-            **curve_metrics(curves),
-            **trade_metrics(fills),
-            "orders": len(orders),
-            "fills": len(fills),
-            "fees_paid": fees_paid(fills),
-        }
-        return metrics, curves, fills, orders
+        return performance_metrics(curves, fills, len(orders)), curves, fills, orders
 
 
 CHECKPOINTS = 4  # parts of a window a checkpointed (prunable) trial reports after
