@@ -183,9 +183,14 @@ def decode_benchmark() -> None:
 # ---------------------------------------------------------------------- tick-to-order
 
 
-def latency_benchmark(seconds: float = 25.0) -> None:
-    """Trade on the exchange -> strategy reacts -> order received by the exchange."""
+def latency_run(seconds: float, operations: bool) -> list[float]:
+    """
+    One node run against a fresh local exchange: milliseconds from each trade print to the
+    strategy's order at the exchange. ``operations`` adds the control channel and the monitor
+    (with Prometheus metrics), as ``--metrics-port`` and an operator secret do.
+    """
     import base64
+    import socket
     import tempfile
 
     import yaml
@@ -200,6 +205,14 @@ def latency_benchmark(seconds: float = 25.0) -> None:
 
     key, secret = "bench-key", base64.b64encode(b"bench-secret-" * 4).decode()
     os.environ["KRAKEN_API_KEY"], os.environ["KRAKEN_API_SECRET"] = key, secret
+    metrics_port = None
+    if operations:
+        os.environ["SERAPHIM_OPERATOR_SECRET"] = "bench-operator-secret"
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            metrics_port = probe.getsockname()[1]
+    else:
+        os.environ.pop("SERAPHIM_OPERATOR_SECRET", None)
     market = {
         "warmup_seconds": 1800,
         "step_seconds": 0.05,
@@ -212,6 +225,7 @@ def latency_benchmark(seconds: float = 25.0) -> None:
         tick_interval=0.02,
         pairs=["BTC/USD"],
     )
+    LATENCY_SAMPLES.clear()
     with ThreadedSim(config) as tsim, tempfile.TemporaryDirectory() as tmp:
         sim = tsim.sim
         node_file = Path(tmp) / "latency.yaml"
@@ -219,6 +233,7 @@ def latency_benchmark(seconds: float = 25.0) -> None:
             yaml.safe_dump(
                 {
                     "name": "latency",
+                    "trader_id": f"LATENCY-{'OPS' if operations else 'BARE'}",
                     "kraken": {
                         "rest_url": sim.rest_url,
                         "ws_public_url": sim.ws_public_url,
@@ -238,32 +253,41 @@ def latency_benchmark(seconds: float = 25.0) -> None:
             config_path=f"{LatencyProbeConfig.__module__}:LatencyProbeConfig",
             config={"instrument_id": "BTC/USD.KRAKEN", "every": 4, "max_orders": 120},
         )
-        run_node(node_file, duration=seconds, extra_strategies=[strategy])
+        run_node(
+            node_file, duration=seconds, extra_strategies=[strategy], metrics_port=metrics_port
+        )
         orders = list(sim.exchange.accounts[key].orders.values())
+    os.environ.pop("SERAPHIM_OPERATOR_SECRET", None)
     by_cl = {o.cl_ord_id: o for o in orders}
-    samples = []
-    for cl_ord_id, trade_ts in LATENCY_SAMPLES:
-        order = by_cl.get(cl_ord_id)
-        if order is not None:
-            samples.append((order.opentm - trade_ts) * 1000)
-    if len(samples) < 10:
-        print(f"tick-to-order: too few samples ({len(samples)})")
-        return
-    samples.sort()
-    p50 = statistics.median(samples)
-    p99 = samples[min(len(samples) - 1, round(0.99 * (len(samples) - 1)))]
+    return sorted(
+        (by_cl[cl_ord_id].opentm - trade_ts) * 1000
+        for cl_ord_id, trade_ts in LATENCY_SAMPLES
+        if cl_ord_id in by_cl
+    )
+
+
+def latency_benchmark(seconds: float = 20.0, rounds: int = 2) -> None:
+    """Tick-to-order without and with the operations actors, alternating in one run."""
+    samples: dict[bool, list[float]] = {False: [], True: []}
+    for _ in range(rounds):
+        for operations in (False, True):
+            samples[operations] += latency_run(seconds, operations)
+    rows = []
+    for operations, label in ((False, "node"), (True, "node + control channel + monitor")):
+        values = sorted(samples[operations])
+        if len(values) < 10:
+            print(f"tick-to-order ({label}): too few samples ({len(values)})")
+            return
+        p99 = values[min(len(values) - 1, round(0.99 * (len(values) - 1)))]
+        rows.append([label, str(len(values)), statistics.median(values), p99, values[0]])
+    base = rows[0][2]
     print_table(
-        "Tick-to-order in a TradingNode against the local exchange (127.0.0.1, real sockets)",
-        ["measure", "samples", "p50 ms", "p99 ms", "min ms", "max ms"],
+        "Tick-to-order in a TradingNode against the local exchange (127.0.0.1, real sockets): "
+        "exchange trade print -> strategy's order received by the exchange",
+        ["node", "samples", "p50 ms", "p99 ms", "min ms", "p50 vs bare node"],
         [
-            [
-                "exchange trade print -> strategy's order received by the exchange",
-                str(len(samples)),
-                f"{p50:.2f}",
-                f"{p99:.2f}",
-                f"{samples[0]:.2f}",
-                f"{samples[-1]:.2f}",
-            ]
+            [r[0], r[1], f"{r[2]:.2f}", f"{r[3]:.2f}", f"{r[4]:.2f}", f"{r[2] / base:.3f}"]
+            for r in rows
         ],
     )
 
