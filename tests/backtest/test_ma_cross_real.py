@@ -5,6 +5,7 @@ import pytest
 from nautilus_trader.model.data import Bar
 
 from seraphim.backtest.config import parse_spec
+from seraphim.backtest.outputs import write_outputs
 from seraphim.backtest.runner import run_backtest
 from seraphim.catalog.ingest import ingest_kraken_ohlcvt
 from seraphim.catalog.store import SeraphimCatalog
@@ -55,7 +56,9 @@ def run(catalog, tmp_path, params, venue=None, start=None, end=None):
             "strategies": [{"name": "ma_cross", "params": params}],
         },
     )
-    return run_backtest(spec)
+    outcome = run_backtest(spec)
+    write_outputs(outcome)
+    return outcome
 
 
 def actual_position(outcome, index: pd.DatetimeIndex, unit: float) -> pd.Series:
