@@ -35,12 +35,14 @@ def node_config_for(
     journal: bool | None = None,
     metrics_port: int | None = None,
     alerts: Path | None = None,
+    operations: list | None = None,
 ):
     """
     The ``TradingNodeConfig`` (with the state, journal and operations options) and the
     factories. The operations actors (``seraphim.ops``: control channel, monitor, metrics,
     alerts) join when an operator secret is configured, metrics or alerts are asked for, or the
-    state is in Redis, where the monitor publishes the node's health.
+    state is in Redis, where the monitor publishes the node's health; ``operations`` (from
+    ``seraphim.ops.node_actors``) replaces them with components configured by the caller.
     """
     from seraphim.ops import node_actors
     from seraphim.ops.secret import operator_secret_configured
@@ -54,16 +56,17 @@ def node_config_for(
     strategies = [*config.strategies, *(extra_strategies or [])]
     actors = list(config.actors)
     redis_state = config.cache is not None and config.cache.database is not None
-    if control or metrics_port is not None or alerts is not None or redis_state:
-        for component in node_actors(
+    if operations is None and (
+        control or metrics_port is not None or alerts is not None or redis_state
+    ):
+        operations = node_actors(
             control=control,
             metrics_port=metrics_port,
             alerts_file=alerts,
             journal=journal_enabled(journal),
-        ):
-            (actors if isinstance(component, ImportableActorConfig) else strategies).append(
-                component
-            )
+        )
+    for component in operations or []:
+        (actors if isinstance(component, ImportableActorConfig) else strategies).append(component)
     config = msgspec.structs.replace(config, strategies=strategies, actors=actors)
     return config, data_factories, exec_factories
 

@@ -59,10 +59,14 @@ def run_with_script(
     controller: Any = None,
     state: str | None = None,
 ) -> None:
-    """Run the node until ``script(node)`` (on a thread) returns; re-raise what it raised."""
+    """
+    Run the node until ``script(node)`` (on a thread) returns; re-raise what it raised.
+    ``actors`` (the operations actors, configured by the test) replace the node's own.
+    """
     spec, base = load_node_spec(path)
-    config, _, _ = node_config_for(spec, base, extra_strategies=strategies, state=state)
-    config = msgspec.structs.replace(config, actors=[*config.actors, *actors])
+    config, _, _ = node_config_for(
+        spec, base, extra_strategies=strategies, state=state, operations=actors
+    )
     if controller is not None:
         config = msgspec.structs.replace(config, controller=controller)
     node, spec = build_node(path, config=config)

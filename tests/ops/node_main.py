@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import sys
 
-import msgspec
-
 from seraphim.node.config import load_node_spec
 from seraphim.node.lifecycle import NodeLifecycle
 from seraphim.node.runner import build_node
@@ -18,9 +16,9 @@ from .harness import ticker
 
 def main(path: str) -> None:
     spec, base = load_node_spec(path)
-    config, _, _ = node_config_for(spec, base, extra_strategies=[ticker()])
-    actors = node_actors(heartbeat_secs=0.5)[:2]
-    config = msgspec.structs.replace(config, actors=[*config.actors, *actors])
+    config, _, _ = node_config_for(
+        spec, base, extra_strategies=[ticker()], operations=node_actors(heartbeat_secs=0.5)[:2]
+    )
     node, spec = build_node(path, config=config)
     try:
         node.get_event_loop().run_until_complete(NodeLifecycle(node, spec).run())
