@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import os
+import signal
 from pathlib import Path
 
 import pytest
@@ -28,3 +29,19 @@ def shared_data() -> Path:
             pytest.fail(f"shared data missing in CI: {path}")
         pytest.skip(f"real data not found at {path} (set SERAPHIM_SHARED_DATA)")
     return path
+
+
+@pytest.fixture(autouse=True)
+def _restore_signal_handlers():
+    """
+    A TradingNode built in the test process installs SIGINT/SIGTERM handlers on its event loop
+    and nautilus never removes them: later tests would find Ctrl-C swallowed. Put back what was
+    there before each test.
+    """
+    saved = {sig: signal.getsignal(sig) for sig in (signal.SIGINT, signal.SIGTERM)}
+    yield
+    changed = [sig for sig, handler in saved.items() if signal.getsignal(sig) is not handler]
+    for sig in changed:
+        signal.signal(sig, saved[sig])
+    if changed:
+        signal.set_wakeup_fd(-1)  # the node's closed loop no longer reads it
