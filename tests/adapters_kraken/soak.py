@@ -34,6 +34,9 @@ class SoakStrategy(SeraphimStrategy):
 
     def on_start(self) -> None:
         super().on_start()
+        # Prices for the risk gate, which values every order a CASH account must pay for.
+        self.subscribe_quote_ticks(self.params.instrument_id)
+        self.subscribe_trade_ticks(self.params.instrument_id)
         interval = timedelta(milliseconds=self.params.interval_ms)
         self.clock.set_timer("soak-target", interval, callback=self._new_target)
         self.clock.set_timer(
