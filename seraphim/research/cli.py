@@ -63,6 +63,14 @@ def _progress(total: int, what: str) -> Iterator[Callable[..., None]]:
         yield lambda *_: progress.advance(task)
 
 
+def _axes_and_rules(grids, constraints) -> tuple[list, list]:
+    """The parameter axes (``--grid``) and the constraints over them; ParamError when none."""
+    axes = [parse_axis(g) for g in grids]
+    if not axes:
+        raise ParamError("give at least one --grid NAME=start:stop:step (or a,b or low~high)")
+    return axes, [parse_constraint(c, {a.name for a in axes}) for c in constraints]
+
+
 def _print_top(frame, goal: Objective, top: int) -> None:
     done = frame[frame["status"] == "ok"]
     if done.empty:
@@ -163,10 +171,7 @@ def sweep(
 
     spec = _load(config, start, end)
     try:
-        axes = [parse_axis(g) for g in grids]
-        if not axes:
-            raise ParamError("give at least one --grid NAME=...")
-        rules = [parse_constraint(c, {a.name for a in axes}) for c in constraints]
+        axes, rules = _axes_and_rules(grids, constraints)
         points = candidates(axes, rules, samples, seed)
         goal = parse_objective(objective)
         if goal.metric not in METRIC_COLUMNS:
@@ -262,10 +267,7 @@ def optimize(
 
     spec = _load(config, start, end)
     try:
-        axes = [parse_axis(g) for g in grids]
-        if not axes:
-            raise ParamError("give at least one --grid NAME=start:stop:step (or a,b or low~high)")
-        rules = [parse_constraint(c, {a.name for a in axes}) for c in constraints]
+        axes, rules = _axes_and_rules(grids, constraints)
         goals = [parse_objective(o) for o in objectives]
         storage = open_storage(storage_url(storage))
         runner = TrialRunner(spec)
@@ -355,10 +357,7 @@ def walk_forward_command(
         fail("walk-forward needs a start and an end (in the config or --start/--end)")
     executor = None
     try:
-        axes = [parse_axis(g) for g in grids]
-        if not axes:
-            raise ParamError("give at least one --grid NAME=...")
-        rules = [parse_constraint(c, {a.name for a in axes}) for c in constraints]
+        axes, rules = _axes_and_rules(grids, constraints)
         space = candidates(axes, rules)
         goal = parse_objective(objective)
         folds = make_folds(
