@@ -803,6 +803,17 @@ class Exchange:
             self.books[order.pair.key].side(order.is_buy).remove_order(order)
             self._dirty.add(order.pair.key)
 
+    def cancel_orders(self, account: Account, idents: list[str | int]) -> int:
+        """A batch cancel: each of ``idents`` that names an order is cancelled; returns the count
+        (unknown ones are skipped, as Kraken's CancelOrderBatch does)."""
+        count = 0
+        for ident in idents:
+            try:
+                count += self.cancel_order(account, ident)
+            except KrakenError:
+                continue
+        return count
+
     def cancel_order(self, account: Account, ident: str | int) -> int:
         """Cancel by txid, cl_ord_id or userref; returns the count (``EOrder:Unknown order``)."""
         if self.status == "maintenance":

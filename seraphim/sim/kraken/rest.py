@@ -675,13 +675,7 @@ class RestApi:
         idents.extend(str(c) for c in cl_ord_ids)
         if not 1 <= len(idents) <= 50:
             raise KrakenError("EGeneral:Invalid arguments:orders")
-        count = 0
-        for ident in idents:
-            try:
-                count += self.exchange.cancel_order(account, ident)
-            except KrakenError:
-                continue
-        return {"count": count}
+        return {"count": self.exchange.cancel_orders(account, idents)}
 
     def amend_order(self, account: Account, params: Params) -> dict:
         """``/0/private/AmendOrder`` (JSON or form body)."""

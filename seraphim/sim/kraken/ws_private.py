@@ -281,12 +281,7 @@ class PrivateSession(WsSession):
         idents = list(params.get("orders") or []) + list(params.get("cl_ord_id") or [])
         if not 2 <= len(idents) <= 50:
             raise KrakenError("EGeneral:Invalid arguments:orders")
-        count = 0
-        for ident in idents:
-            try:
-                count += self.exchange.cancel_order(account, ident)
-            except KrakenError:
-                continue
+        count = self.exchange.cancel_orders(account, idents)
         self.reply("batch_cancel", req_id, {"count": count}, time_in)
 
     # ------------------------------------------------------------ channel messages
