@@ -20,6 +20,8 @@ _COMMANDS: dict[str, str] = {
     "control": "seraphim.ops.cli:control",
     "monitor": "seraphim.ops.monitor_cli:monitor",
     "research": "seraphim.research.cli:research",
+    "dashboard": "seraphim.dashboard.cli:dashboard",
+    "parity": "seraphim.parity.cli:parity",
 }
 
 
