@@ -17,7 +17,6 @@ from typing import Any
 
 import msgspec
 from nautilus_trader.config import ImportableStrategyConfig
-from nautilus_trader.config import InstrumentProviderConfig
 from nautilus_trader.config import LiveDataEngineConfig
 from nautilus_trader.config import LiveExecEngineConfig
 from nautilus_trader.config import LiveRiskEngineConfig
@@ -25,14 +24,12 @@ from nautilus_trader.config import LoggingConfig
 from nautilus_trader.config import TradingNodeConfig
 from nautilus_trader.model.identifiers import TraderId
 
-from seraphim.adapters.kraken.config import KrakenDataClientConfig
-from seraphim.adapters.kraken.config import KrakenExecClientConfig
 from seraphim.adapters.kraken.constants import KRAKEN
-from seraphim.adapters.kraken.credentials import DEFAULT_KEY_ENV
-from seraphim.adapters.kraken.credentials import DEFAULT_SECRET_ENV
-from seraphim.adapters.kraken.http.client import DEFAULT_REST_URL
-from seraphim.adapters.kraken.websocket.client import DEFAULT_WS_PRIVATE_URL
-from seraphim.adapters.kraken.websocket.client import DEFAULT_WS_PUBLIC_URL
+from seraphim.adapters.kraken.node import ACCOUNT_TYPE as KRAKEN_ACCOUNT_TYPE
+from seraphim.adapters.kraken.node import KrakenSectionError
+from seraphim.adapters.kraken.node import KrakenSpec
+from seraphim.adapters.kraken.node import kraken_node_clients
+from seraphim.adapters.kraken.node import refuse_secrets
 from seraphim.assembly import Assembly
 from seraphim.assembly import AssemblyError
 from seraphim.assembly import DataEntry
@@ -51,27 +48,6 @@ EXECUTION_MODES = ("kraken", "sandbox", "none")
 
 class NodeConfigError(ValueError):
     """A node file that cannot run; the message names the field and the problem."""
-
-
-class KrakenSpec(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
-    """Where the Kraken adapter connects and how it behaves."""
-
-    rest_url: str = DEFAULT_REST_URL
-    ws_public_url: str = DEFAULT_WS_PUBLIC_URL
-    ws_private_url: str = DEFAULT_WS_PRIVATE_URL
-    api_key_env: str = DEFAULT_KEY_ENV
-    api_secret_env: str = DEFAULT_SECRET_ENV
-    tier: str = "starter"
-    pairs: list[str] | None = None
-    public_rate_per_sec: float = 1.0
-    use_ws_trading: bool = True
-    book_depth: int = 10
-    quotes_from: str = "ticker"
-    reconcile_interval_secs: float | None = 30.0
-    spot_position_source: str = "fills"
-    ws_request_timeout_secs: float = 5.0
-    http_timeout_secs: float = 10.0
-    max_retries: int = 3
 
 
 class SandboxSpec(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
@@ -129,12 +105,11 @@ def parse_node_spec(raw: Any, source: str = "node config") -> NodeSpec:
     """Validate a node file's contents."""
     if not isinstance(raw, dict):
         raise NodeConfigError(f"{source}: expected a mapping at the top level")
-    for forbidden in ("api_secret", "secret", "api_key_secret"):
-        if forbidden in raw or forbidden in (raw.get("kraken") or {}):
-            raise NodeConfigError(
-                f"{source}: secrets never go in a config file; set "
-                f"{DEFAULT_SECRET_ENV} in the environment instead"
-            )
+    try:
+        refuse_secrets(raw)
+        refuse_secrets(raw.get("kraken"))
+    except KrakenSectionError as e:
+        raise NodeConfigError(f"{source}: {e}") from None
     try:
         spec = msgspec.convert(raw, NodeSpec, strict=False)
     except msgspec.ValidationError as e:
@@ -144,12 +119,6 @@ def parse_node_spec(raw: Any, source: str = "node config") -> NodeSpec:
             f"{source}: execution must be one of {', '.join(EXECUTION_MODES)}, "
             f"was {spec.execution!r}"
         )
-    if spec.kraken is None:
-        return spec
-    if spec.kraken.spot_position_source not in ("fills", "balances", "none"):
-        raise NodeConfigError(f"{source}: kraken.spot_position_source must be fills|balances|none")
-    if spec.kraken.quotes_from not in ("ticker", "book"):
-        raise NodeConfigError(f"{source}: kraken.quotes_from must be ticker or book")
     return spec
 
 
@@ -162,8 +131,11 @@ def node_sections(spec: NodeSpec, base: Path) -> Sections:
         data=spec.data,
         strategies=spec.strategies,
         risk=spec.risk,
-        # Kraken spot accounts are CASH; IB accounts (stocks, options) are MARGIN.
-        venues=[VenueAccount(v, "CASH" if v == KRAKEN else "MARGIN") for v in sorted(venues)],
+        # IB accounts (stocks, options) are MARGIN.
+        venues=[
+            VenueAccount(v, KRAKEN_ACCOUNT_TYPE if v == KRAKEN else "MARGIN")
+            for v in sorted(venues)
+        ],
     )
 
 
@@ -224,83 +196,34 @@ def build_node_config(spec: NodeSpec, base: Path, *, log_level: str | None = Non
 
     Returns ``(config, data_factories, exec_factories)``.
     """
-    from seraphim.adapters.kraken.factories import KrakenLiveDataClientFactory
-    from seraphim.adapters.kraken.factories import KrakenLiveExecClientFactory
-
     assembly = node_assembly(spec, base)
     strategies = strategy_configs_for(spec, assembly)
-    k = spec.kraken or KrakenSpec()
-    pairs = k.pairs
-    if pairs is None:
-        ids = [i for i in instrument_ids_for(strategies) if i.endswith(f".{KRAKEN}")]
-        pairs = [i.removesuffix(f".{KRAKEN}") for i in ids] or None
-    provider = InstrumentProviderConfig(load_all=True)
-    data_config = KrakenDataClientConfig(
-        base_url_http=k.rest_url,
-        base_url_ws=k.ws_public_url,
-        api_key_env=k.api_key_env,
-        api_secret_env=k.api_secret_env,
-        pairs=pairs,
-        tier=k.tier,
-        book_depth=k.book_depth,
-        quotes_from=k.quotes_from,
-        public_rate_per_sec=k.public_rate_per_sec,
-        http_timeout_secs=k.http_timeout_secs,
-        max_retries=k.max_retries,
-        instrument_provider=provider,
-    )
-    data_clients: dict[str, Any] = {KRAKEN: data_config} if spec.kraken else {}
-    data_factories: dict[str, Any] = {KRAKEN: KrakenLiveDataClientFactory} if spec.kraken else {}
-    exec_clients: dict[str, Any] = {}
-    exec_factories: dict[str, Any] = {}
-    reconcile = spec.kraken is not None and spec.execution == "kraken"  # real venue orders
+    instrument_ids = instrument_ids_for(strategies)
+    venues: list[Any] = []  # each venue's client configs and factories (KrakenClients, ...)
+    if spec.kraken is not None:
+        venues.append(
+            kraken_node_clients(
+                spec.kraken,
+                instrument_ids,
+                trading=spec.execution == "kraken",
+                settle_timeout_secs=max(1.0, spec.timeout_disconnection - 1.0),
+            )
+        )
     if spec.ibkr is not None:  # nautilus's IB adapter (seraphim/adapters/ibkr)
         from seraphim.adapters.ibkr.config import IbkrConfigError
         from seraphim.adapters.ibkr.node import ibkr_node_clients
 
         try:
-            ib = ibkr_node_clients(spec.ibkr, instrument_ids_for(strategies))
+            venues.append(ibkr_node_clients(spec.ibkr, instrument_ids))
         except IbkrConfigError as e:
             raise NodeConfigError(f"{spec.name}: {e}") from None
-        data_clients.update(ib.data_clients)
-        data_factories.update(ib.data_factories)
-        exec_clients.update(ib.exec_clients)
-        exec_factories.update(ib.exec_factories)
-        reconcile = reconcile or bool(ib.exec_clients)
-    if spec.kraken is None:
-        pass
-    elif spec.execution == "kraken":
-        exec_clients[KRAKEN] = KrakenExecClientConfig(
-            base_url_http=k.rest_url,
-            base_url_ws_private=k.ws_private_url,
-            api_key_env=k.api_key_env,
-            api_secret_env=k.api_secret_env,
-            pairs=pairs,
-            tier=k.tier,
-            use_ws_trading=k.use_ws_trading,
-            reconcile_interval_secs=k.reconcile_interval_secs,
-            spot_position_source=k.spot_position_source,
-            ws_request_timeout_secs=k.ws_request_timeout_secs,
-            public_rate_per_sec=k.public_rate_per_sec,
-            http_timeout_secs=k.http_timeout_secs,
-            max_retries=k.max_retries,
-            settle_timeout_secs=max(1.0, spec.timeout_disconnection - 1.0),
-            instrument_provider=provider,
-        )
-        exec_factories[KRAKEN] = KrakenLiveExecClientFactory
-    elif spec.execution == "sandbox":
-        from nautilus_trader.adapters.sandbox.config import SandboxExecutionClientConfig
-        from nautilus_trader.adapters.sandbox.factory import SandboxLiveExecClientFactory
-
-        exec_clients[KRAKEN] = SandboxExecutionClientConfig(
-            venue=KRAKEN,
-            starting_balances=list(spec.sandbox.starting_balances),
-            account_type=spec.sandbox.account_type,
-            oms_type="NETTING",
-            bar_execution=spec.sandbox.bar_execution,
-            trade_execution=spec.sandbox.trade_execution,
-        )
-        exec_factories[KRAKEN] = SandboxLiveExecClientFactory
+    data_clients = {k: v for venue in venues for k, v in venue.data_clients.items()}
+    data_factories = {k: v for venue in venues for k, v in venue.data_factories.items()}
+    exec_clients = {k: v for venue in venues for k, v in venue.exec_clients.items()}
+    exec_factories = {k: v for venue in venues for k, v in venue.exec_factories.items()}
+    reconcile = bool(exec_clients)  # only real venue orders are reconciled
+    if spec.kraken is not None and spec.execution == "sandbox":
+        exec_clients[KRAKEN], exec_factories[KRAKEN] = sandbox_client(spec.sandbox)
     level = (log_level or spec.log_level).upper()
     logging_config = LoggingConfig(
         log_level=level,
@@ -335,3 +258,19 @@ def build_node_config(spec: NodeSpec, base: Path, *, log_level: str | None = Non
         timeout_post_stop=spec.timeout_post_stop,
     )
     return config, data_factories, exec_factories
+
+
+def sandbox_client(sandbox: SandboxSpec) -> tuple[Any, type]:
+    """nautilus's paper execution for the Kraken venue, on the Kraken data client's prices."""
+    from nautilus_trader.adapters.sandbox.config import SandboxExecutionClientConfig
+    from nautilus_trader.adapters.sandbox.factory import SandboxLiveExecClientFactory
+
+    config = SandboxExecutionClientConfig(
+        venue=KRAKEN,
+        starting_balances=list(sandbox.starting_balances),
+        account_type=sandbox.account_type,
+        oms_type="NETTING",
+        bar_execution=sandbox.bar_execution,
+        trade_execution=sandbox.trade_execution,
+    )
+    return config, SandboxLiveExecClientFactory
