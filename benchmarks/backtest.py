@@ -31,9 +31,9 @@ from benchmarks.common import SAMPLE_CATALOG
 from benchmarks.common import median_seconds
 from benchmarks.common import print_table
 from benchmarks.common import real_or_sample_csv
+from seraphim.adapters.kraken.ingest import ingest_kraken_ohlcvt
 from seraphim.backtest.config import parse_spec
 from seraphim.backtest.runner import run_backtest
-from seraphim.catalog.ingest import ingest_kraken_ohlcvt
 from seraphim.catalog.store import SeraphimCatalog
 from seraphim.strategies.ma_cross import MACross
 from seraphim.strategies.ma_cross import MACrossConfig

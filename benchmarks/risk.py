@@ -22,9 +22,9 @@ from nautilus_trader.model.identifiers import StrategyId
 from benchmarks.common import SAMPLE_CATALOG
 from benchmarks.common import print_table
 from benchmarks.common import real_or_sample_csv
+from seraphim.adapters.kraken.ingest import ingest_kraken_ohlcvt
 from seraphim.backtest.config import parse_spec
 from seraphim.backtest.runner import run_backtest
-from seraphim.catalog.ingest import ingest_kraken_ohlcvt
 from seraphim.catalog.store import SeraphimCatalog
 from seraphim.risk.rules import NoMarketFacts
 from seraphim.risk.rules import RuleSet

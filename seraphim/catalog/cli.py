@@ -1,4 +1,9 @@
-"""``seraphim catalog``: ingest, list, check and sample the Parquet data catalog."""
+"""
+``seraphim catalog``: ingest, list, check and sample the Parquet data catalog.
+
+The catalog package stores; the venues' formats are read by their adapters, which this CLI
+(and only this module) imports directly, inside each command, for the command it runs.
+"""
 
 from __future__ import annotations
 
@@ -97,7 +102,7 @@ def ingest() -> None:
 @catalog_option
 def ingest_ohlcvt(file, pair, interval, replace, asset_pairs, catalog_path) -> None:
     """Kraken's downloadable OHLCVT CSV (time,open,high,low,close,volume,count)."""
-    from seraphim.catalog.ingest import ingest_kraken_ohlcvt
+    from seraphim.adapters.kraken.ingest import ingest_kraken_ohlcvt
 
     def job():
         store = open_catalog(catalog_path)
@@ -123,7 +128,7 @@ def ingest_ohlcvt(file, pair, interval, replace, asset_pairs, catalog_path) -> N
 @catalog_option
 def ingest_rest(file, interval, replace, asset_pairs, catalog_path) -> None:
     """A saved /0/public/OHLC (bars) or /0/public/Trades (trade ticks) response."""
-    from seraphim.catalog.ingest import ingest_kraken_rest
+    from seraphim.adapters.kraken.ingest import ingest_kraken_rest
 
     def job():
         store = open_catalog(catalog_path)
@@ -329,12 +334,14 @@ def _chunk_progress(label: str):
 @catalog_option
 def sample(days, seed, start, catalog_path) -> None:
     """Write the synthetic BTC/USD and ETH/USD sample (GBM + GARCH volatility clustering)."""
+    from seraphim.adapters.kraken.ingest import sample_instruments
     from seraphim.catalog.ingest import ingest_sample
     from seraphim.catalog.sample import SampleMarket
 
     def job():
         store = open_catalog(catalog_path)
-        for result in ingest_sample(store, SampleMarket(days=days, seed=seed, start=start)):
+        market = SampleMarket(days=days, seed=seed, start=start)
+        for result in ingest_sample(store, market, sample_instruments(market)):
             _report_ingest(result, store)
         console.print("[yellow]sample data is SYNTHETIC[/] (see seraphim/catalog/sample.py)")
 

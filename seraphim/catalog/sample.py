@@ -13,10 +13,13 @@ Model (documented so results can be reasoned about):
 
 Everything is drawn from one ``numpy.random.Generator(PCG64(seed))``: the same seed gives the same
 bars on every machine. The data is labelled synthetic in the catalog manifest and the instrument.
+The caller brings the instruments (a venue's, carrying ``SampleMarket.instrument_info``), so the
+catalog knows no venue.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import numpy as np
@@ -26,7 +29,6 @@ from nautilus_trader.model.data import BarType
 from nautilus_trader.model.instruments import Instrument
 from nautilus_trader.serialization.arrow.serializer import ArrowSerializer
 
-from seraphim.adapters.kraken.pairs import instrument_for
 from seraphim.catalog.arrow_rows import SeriesRows
 from seraphim.catalog.arrow_rows import bar_rows
 
@@ -67,6 +69,10 @@ class SampleMarket:
             "alpha": self.alpha,
             "beta": self.beta,
         }
+
+    def instrument_info(self) -> dict:
+        """What a sample instrument's ``info`` carries: synthetic, and how it was made."""
+        return {"synthetic": True, "source": SAMPLE_SOURCE, **self.describe()}
 
 
 def simulate_ohlcv(market: SampleMarket) -> dict[str, pd.DataFrame]:
@@ -123,17 +129,13 @@ def simulate_ohlcv(market: SampleMarket) -> dict[str, pd.DataFrame]:
     return frames
 
 
-def sample_instrument(pair: str, market: SampleMarket) -> Instrument:
-    return instrument_for(
-        pair, info={"synthetic": True, "source": SAMPLE_SOURCE, **market.describe()}
-    )
-
-
-def sample_rows(market: SampleMarket) -> dict[Instrument, SeriesRows]:
-    """The sample as nautilus instruments and their 1-hour bars in nautilus's Parquet schema."""
+def sample_rows(
+    market: SampleMarket, instruments: Mapping[str, Instrument]
+) -> dict[Instrument, SeriesRows]:
+    """The sample's 1-hour bars in nautilus's Parquet schema, by instrument (``pair -> it``)."""
     result = {}
     for pair, frame in simulate_ohlcv(market).items():
-        instrument = sample_instrument(pair, market)
+        instrument = instruments[pair]
         bar_type = BarType.from_str(f"{instrument.id}-1-HOUR-LAST-EXTERNAL")
         columns = {name: frame[name].to_numpy() for name in frame.columns}
         close_times = frame.index.as_unit("ns").asi8
@@ -141,9 +143,11 @@ def sample_rows(market: SampleMarket) -> dict[Instrument, SeriesRows]:
     return result
 
 
-def sample_bars(market: SampleMarket) -> dict[Instrument, list[Bar]]:
+def sample_bars(
+    market: SampleMarket, instruments: Mapping[str, Instrument]
+) -> dict[Instrument, list[Bar]]:
     """The sample as nautilus instruments and 1-hour bars."""
     return {
         instrument: Bar.from_pyo3_list(ArrowSerializer.deserialize(Bar, rows.table))
-        for instrument, rows in sample_rows(market).items()
+        for instrument, rows in sample_rows(market, instruments).items()
     }

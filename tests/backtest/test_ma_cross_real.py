@@ -4,10 +4,10 @@ import pandas as pd
 import pytest
 from nautilus_trader.model.data import Bar
 
+from seraphim.adapters.kraken.ingest import ingest_kraken_ohlcvt
 from seraphim.backtest.config import parse_spec
 from seraphim.backtest.outputs import write_outputs
 from seraphim.backtest.runner import run_backtest
-from seraphim.catalog.ingest import ingest_kraken_ohlcvt
 from seraphim.catalog.store import SeraphimCatalog
 
 BAR_TYPE = "BTC/USD.KRAKEN-1-HOUR-LAST-EXTERNAL"

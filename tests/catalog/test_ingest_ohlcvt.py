@@ -3,8 +3,8 @@ import pandas as pd
 import pytest
 from nautilus_trader.model.data import Bar
 
+from seraphim.adapters.kraken.ingest import ingest_kraken_ohlcvt
 from seraphim.catalog.errors import MalformedInputError
-from seraphim.catalog.ingest import ingest_kraken_ohlcvt
 from seraphim.catalog.inventory import list_series
 from seraphim.catalog.quality import check_catalog
 from seraphim.catalog.store import SeraphimCatalog

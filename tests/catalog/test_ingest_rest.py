@@ -5,8 +5,8 @@ from nautilus_trader.model.data import Bar
 from nautilus_trader.model.data import TradeTick
 from nautilus_trader.model.enums import AggressorSide
 
+from seraphim.adapters.kraken.ingest import ingest_kraken_rest
 from seraphim.catalog.errors import MalformedInputError
-from seraphim.catalog.ingest import ingest_kraken_rest
 from seraphim.catalog.store import SeraphimCatalog
 
 

@@ -9,9 +9,9 @@ from nautilus_trader.model.objects import Quantity
 from nautilus_trader.persistence.catalog import ParquetDataCatalog
 from nautilus_trader.persistence.wranglers import BarDataWrangler
 
+from seraphim.adapters.kraken.ingest import ingest_kraken_ohlcvt
 from seraphim.adapters.kraken.pairs import instrument_for
 from seraphim.catalog.fixed import encode_fixed
-from seraphim.catalog.ingest import ingest_kraken_ohlcvt
 from seraphim.catalog.store import SeraphimCatalog
 
 BAR_TYPE = "{pair}.KRAKEN-1-HOUR-LAST-EXTERNAL"

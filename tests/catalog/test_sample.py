@@ -4,8 +4,9 @@ import pytest
 from click.testing import CliRunner
 from nautilus_trader.model.data import Bar
 
+from seraphim.adapters.kraken.ingest import ingest_kraken_ohlcvt
+from seraphim.adapters.kraken.ingest import sample_instruments
 from seraphim.catalog.cli import catalog as catalog_cli
-from seraphim.catalog.ingest import ingest_kraken_ohlcvt
 from seraphim.catalog.ingest import ingest_sample
 from seraphim.catalog.quality import check_catalog
 from seraphim.catalog.sample import SampleMarket
@@ -40,7 +41,8 @@ def test_model_properties():
 
 def test_embedded_catalog_is_the_default_sample(tmp_path):
     catalog = SeraphimCatalog(tmp_path)
-    ingest_sample(catalog, SampleMarket())
+    market = SampleMarket()
+    ingest_sample(catalog, market, sample_instruments(market))
     embedded = SeraphimCatalog(REPO_ROOT / "catalog")
     for bar_type in ("BTC/USD.KRAKEN-1-HOUR-LAST-EXTERNAL", "ETH/USD.KRAKEN-1-HOUR-LAST-EXTERNAL"):
         fresh = catalog.nautilus.query(Bar, identifiers=[bar_type])
@@ -53,8 +55,9 @@ def test_embedded_catalog_is_the_default_sample(tmp_path):
 def test_sample_bars_are_the_bars_the_catalog_holds(tmp_path):
     market = SampleMarket(days=3)
     catalog = SeraphimCatalog(tmp_path)
-    ingest_sample(catalog, market)
-    for instrument, bars in sample_bars(market).items():
+    instruments = sample_instruments(market)
+    ingest_sample(catalog, market, instruments)
+    for instrument, bars in sample_bars(market, instruments).items():
         assert all(type(bar) is Bar for bar in bars)  # nautilus's engine takes only these
         bar_type = str(bars[0].bar_type)
         assert bar_type == f"{instrument.id}-1-HOUR-LAST-EXTERNAL"
@@ -72,7 +75,8 @@ def test_sample_is_labelled_synthetic_in_list(tmp_path):
 
 def test_real_and_synthetic_rows_never_mix(tmp_path):
     catalog = SeraphimCatalog(tmp_path)
-    ingest_sample(catalog, SampleMarket(days=2))
+    market = SampleMarket(days=2)
+    ingest_sample(catalog, market, sample_instruments(market))
     real = tmp_path / "real.csv"
     real.write_text("1381093200,122.0,122.0,122.0,122.0,0.1,1\n")
     with pytest.raises(CatalogError, match="synthetic sample"):

@@ -2,8 +2,8 @@ from pathlib import Path
 
 import pytest
 
+from seraphim.adapters.kraken.ingest import ingest_kraken_ohlcvt
 from seraphim.backtest.config import parse_spec
-from seraphim.catalog.ingest import ingest_kraken_ohlcvt
 from seraphim.catalog.store import SeraphimCatalog
 
 BTC = "BTC/USD.KRAKEN-1-HOUR-LAST-EXTERNAL"

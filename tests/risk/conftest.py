@@ -1,6 +1,6 @@
 import pytest
 
-from seraphim.catalog.ingest import ingest_kraken_ohlcvt
+from seraphim.adapters.kraken.ingest import ingest_kraken_ohlcvt
 from seraphim.catalog.store import SeraphimCatalog
 
 

@@ -29,6 +29,7 @@ from nautilus_trader.model.objects import Money
 from nautilus_trader.model.orders import OrderList
 from nautilus_trader.trading.strategy import Strategy
 
+from seraphim.adapters.kraken.ingest import sample_instruments
 from seraphim.assembly import risk_controller_config
 from seraphim.catalog.sample import SampleMarket
 from seraphim.catalog.sample import sample_bars
@@ -121,7 +122,8 @@ def build_engine(seed: int, risk: RiskConfig, traders: list[RandomTrader]) -> Ba
         )
     )
     engine.add_venue(Venue("KRAKEN"), OmsType.NETTING, AccountType.MARGIN, [Money(10**8, USD)])
-    for instrument, bars in sample_bars(SampleMarket(days=3, seed=seed)).items():
+    market = SampleMarket(days=3, seed=seed)
+    for instrument, bars in sample_bars(market, sample_instruments(market)).items():
         engine.add_instrument(instrument)
         engine.add_data(bars)
     for trader in traders:

@@ -1,4 +1,7 @@
-"""``seraphim catalog ingest kraken``: history from Kraken's REST API into the catalog."""
+"""
+Kraken history into the catalog: ``seraphim catalog ingest kraken`` (the REST API),
+``ingest ohlcvt`` (Kraken's downloadable CSVs) and ``ingest kraken-rest`` (saved responses).
+"""
 
 from __future__ import annotations
 
@@ -6,15 +9,25 @@ import asyncio
 import time
 from datetime import UTC
 from datetime import datetime
+from pathlib import Path
 
 from nautilus_trader.model.data import BarType
+from nautilus_trader.model.instruments import CurrencyPair
 
 from seraphim.adapters.kraken.constants import bar_spec_for_interval
 from seraphim.adapters.kraken.http.client import KrakenHttpClient
 from seraphim.adapters.kraken.http.endpoints import KrakenSpotApi
+from seraphim.adapters.kraken.loaders.ohlcvt import ohlcvt_rows
+from seraphim.adapters.kraken.loaders.ohlcvt import read_ohlcvt
+from seraphim.adapters.kraken.loaders.responses import infer_interval_minutes
+from seraphim.adapters.kraken.loaders.responses import ohlc_to_bars
+from seraphim.adapters.kraken.loaders.responses import read_response
+from seraphim.adapters.kraken.loaders.responses import trades_to_ticks
 from seraphim.adapters.kraken.pairs import find_pair
+from seraphim.adapters.kraken.pairs import instrument_for
 from seraphim.adapters.kraken.pairs import pair_to_instrument
 from seraphim.adapters.kraken.parsing import NANOS
+from seraphim.catalog.sample import SampleMarket
 from seraphim.catalog.store import IngestResult
 from seraphim.catalog.store import Provenance
 from seraphim.catalog.store import SeraphimCatalog
@@ -117,3 +130,59 @@ def ingest_from_kraken(
         details={"rest_url": rest_url, "since": since, **details},
     )
     return catalog.ingest(instrument, data, source)
+
+
+def ingest_kraken_ohlcvt(
+    catalog: SeraphimCatalog,
+    path: str | Path,
+    pair: str,
+    interval_minutes: int,
+    asset_pairs_file: str | Path | None = None,
+    show_progress: bool = False,
+    replace: bool = False,
+) -> IngestResult:
+    """
+    Ingest one of Kraken's downloadable OHLCVT CSV files as 'EXTERNAL, LAST' bars.
+
+    Rows that would change stored bars are an error unless ``replace``.
+    """
+    instrument = instrument_for(pair, asset_pairs_file)
+    bar_type = BarType.from_str(
+        f"{instrument.id}-{bar_spec_for_interval(interval_minutes)}-EXTERNAL"
+    )
+    frame = read_ohlcvt(path, show_progress=show_progress)
+    rows = ohlcvt_rows(frame, path, instrument, bar_type, interval_minutes * 60)
+    source = Provenance("kraken-ohlcvt", details={"file": Path(path).name})
+    return catalog.ingest_rows(instrument, [rows], source, replace=replace)
+
+
+def ingest_kraken_rest(
+    catalog: SeraphimCatalog,
+    path: str | Path,
+    interval_minutes: int | None = None,
+    asset_pairs_file: str | Path | None = None,
+    replace: bool = False,
+) -> IngestResult:
+    """
+    Ingest a saved /0/public/OHLC (bars) or /0/public/Trades (trade ticks) response.
+
+    Rows that would change stored rows are an error unless ``replace``.
+    """
+    path = Path(path)
+    response = read_response(path)
+    instrument = instrument_for(response.pair, asset_pairs_file)
+    if response.kind == "ohlc":
+        interval = interval_minutes or infer_interval_minutes(response)
+        data = ohlc_to_bars(response, instrument, interval, path)
+    else:
+        data = trades_to_ticks(response, instrument, path)
+    source = Provenance(f"kraken-rest-{response.kind}", details={"file": path.name})
+    return catalog.ingest(instrument, data, source, replace=replace)
+
+
+def sample_instruments(market: SampleMarket) -> dict[str, CurrencyPair]:
+    """The sample market's pairs as Kraken instruments, labelled synthetic."""
+    return {
+        asset.pair: instrument_for(asset.pair, info=market.instrument_info())
+        for asset in market.assets
+    }

@@ -17,11 +17,11 @@ import pandas as pd
 from nautilus_trader.model.data import BarType
 from nautilus_trader.model.instruments import Instrument
 
+from seraphim.adapters.kraken.loaders.spacing import check_spacing
 from seraphim.catalog.arrow_rows import SeriesRows
 from seraphim.catalog.arrow_rows import bar_rows
 from seraphim.catalog.errors import MalformedInputError
 from seraphim.catalog.progress import file_progress
-from seraphim.catalog.spacing import check_spacing
 
 COLUMNS = ["time", "open", "high", "low", "close", "volume", "trades"]
 _CHUNK_ROWS = 250_000

@@ -22,10 +22,11 @@ from nautilus_trader.model.instruments import Instrument
 
 from seraphim.adapters.kraken.constants import OHLC_INTERVALS
 from seraphim.adapters.kraken.constants import bar_spec_for_interval
+from seraphim.adapters.kraken.loaders.spacing import check_spacing
+from seraphim.adapters.kraken.parsing import NANOS
+from seraphim.adapters.kraken.parsing import make_bar
 from seraphim.catalog.errors import MalformedInputError
-from seraphim.catalog.spacing import check_spacing
 
-_NANOS = 1_000_000_000
 _AGGRESSOR = {"b": AggressorSide.BUYER, "s": AggressorSide.SELLER}
 
 
@@ -85,30 +86,23 @@ def ohlc_to_bars(
     bar_type = BarType.from_str(
         f"{instrument.id}-{bar_spec_for_interval(interval_minutes)}-EXTERNAL"
     )
-    interval_ns = interval_minutes * 60 * _NANOS
+    interval_ns = interval_minutes * 60 * NANOS
     bars = []
     for index, row in enumerate(response.rows):
         if row[0] > response.last:
             continue  # the uncommitted candle
         try:
             time, open_, high, low, close, _vwap, volume, _count = row
-            ts = int(time) * _NANOS + interval_ns
+            begin = int(time) * NANOS
             bars.append(
-                Bar(
-                    bar_type,
-                    instrument.make_price(Decimal(open_)),
-                    instrument.make_price(Decimal(high)),
-                    instrument.make_price(Decimal(low)),
-                    instrument.make_price(Decimal(close)),
-                    instrument.make_qty(Decimal(volume)),
-                    ts,
-                    ts,
-                ),
+                make_bar(
+                    bar_type, instrument, begin, interval_ns, open_, high, low, close, volume, 0
+                )
             )
         except (ValueError, TypeError, ArithmeticError) as e:
             raise MalformedInputError(path, None, f"OHLC row {index}: {e}: {row}") from None
     # The forming candle is the last row only, so the committed rows' indexes are the response's.
-    open_times = [bar.ts_event // _NANOS - interval_minutes * 60 for bar in bars]
+    open_times = [bar.ts_event // NANOS - interval_minutes * 60 for bar in bars]
     check_spacing(open_times, interval_minutes * 60, path, lambda row: f"OHLC row {row}")
     return bars
 
