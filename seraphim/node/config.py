@@ -41,6 +41,7 @@ from seraphim.assembly import load_sections
 from seraphim.assembly import parse_bar_types
 from seraphim.assembly import risk_controller_config
 from seraphim.config_files import read_config_file
+from seraphim.execution import exec_algorithm_configs
 from seraphim.risk.config import RiskConfig
 
 EXECUTION_MODES = ("kraken", "sandbox", "none")
@@ -250,6 +251,7 @@ def build_node_config(spec: NodeSpec, base: Path, *, log_level: str | None = Non
         data_clients=data_clients,
         exec_clients=exec_clients,
         strategies=strategies,
+        exec_algorithms=exec_algorithm_configs(),
         # Seraphim's risk layer guards every node, whatever its strategies.
         controller=assembly.controller if assembly else risk_controller_config(spec.risk),
         timeout_connection=spec.timeout_connection,
