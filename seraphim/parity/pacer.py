@@ -1,0 +1,188 @@
+"""
+Lockstep between the local exchange's clock and a running TradingNode.
+
+The exchange time moves one market print at a time, and only once the node has caught up with
+the previous one: every bar the print completed has reached the node (its strategies have run
+on it), every order the node sent is settled (a market order filled, cancelled, denied or
+rejected; a resting order acknowledged) and every fill the venue made has reached the node. The
+node's latency then cannot change what the market looked like when its orders arrived, which is
+what a backtest assumes; what remains between the two are the fill model and fee arithmetic.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from decimal import Decimal
+from collections.abc import Callable
+from dataclasses import dataclass
+from dataclasses import field
+from typing import Any
+
+from nautilus_trader.model.currencies import Currency
+from nautilus_trader.model.enums import OrderStatus
+from nautilus_trader.model.enums import OrderType
+from nautilus_trader.model.events import OrderFilled
+from nautilus_trader.model.identifiers import Venue
+
+from seraphim.parity.exchange import LockstepExchange
+
+KRAKEN_VENUE = Venue("KRAKEN")
+# Order states where an order waits on the node alone (nothing is on its way to the venue).
+_RESTING = (
+    OrderStatus.ACCEPTED,
+    OrderStatus.TRIGGERED,
+    OrderStatus.PARTIALLY_FILLED,
+    OrderStatus.EMULATED,
+)
+
+
+class PacerError(RuntimeError):
+    """The node did not catch up with the exchange in time; the message says on what."""
+
+
+@dataclass(frozen=True)
+class Step:
+    """One exchange time and the bars (bar type -> how many so far) it completes."""
+
+    at: float
+    bars_due: dict[str, int]
+
+
+@dataclass
+class PacerLog:
+    """What the pacer saw: the wall time each step began (to date the node's orders)."""
+
+    steps: list[tuple[int, float]] = field(default_factory=list)  # (wall ns, exchange time)
+    bars: dict[str, int] = field(default_factory=dict)
+    fills: int = 0
+
+    def exchange_time(self, wall_ns: int) -> float | None:
+        """The exchange time of the step during which ``wall_ns`` fell."""
+        found = None
+        for started, at in self.steps:
+            if started > wall_ns:
+                break
+            found = at
+        return found
+
+
+class Pacer:
+    """Runs on the node's loop next to ``NodeLifecycle.run()``; asks it to stop when done."""
+
+    def __init__(
+        self,
+        node: Any,
+        exchange: LockstepExchange,
+        steps: list[Step],
+        symbols: list[str],
+        request_stop: Callable[[str], None],
+        step_timeout: float = 60.0,
+        start_timeout: float = 120.0,
+    ) -> None:
+        self.node = node
+        self.kernel = node.kernel
+        self.exchange = exchange
+        self.steps = steps
+        self.symbols = symbols
+        self.request_stop = request_stop
+        self.step_timeout = step_timeout
+        self.start_timeout = start_timeout
+        self.log = PacerLog(bars={b: 0 for s in steps for b in s.bars_due})
+        self.error: PacerError | None = None
+        self._changed = asyncio.Event()
+
+    # ------------------------------------------------------------------ node events
+
+    def _on_bar(self, bar: Any) -> None:
+        key = str(bar.bar_type)
+        if key in self.log.bars:
+            self.log.bars[key] += 1
+        self._changed.set()
+
+    def _on_order_event(self, event: Any) -> None:
+        if isinstance(event, OrderFilled):
+            self.log.fills += 1
+        self._changed.set()
+
+    def _on_account_event(self, event: Any) -> None:
+        self._changed.set()
+
+    # ------------------------------------------------------------------ run
+
+    async def run(self) -> None:
+        """Replay every step, then ask the node to stop (also when something failed)."""
+        try:
+            await self._wait_ready()
+            msgbus = self.kernel.msgbus
+            for bar_type in self.log.bars:
+                msgbus.subscribe(f"data.bars.{bar_type}", self._on_bar)
+            msgbus.subscribe("events.order.*", self._on_order_event)
+            msgbus.subscribe("events.account.*", self._on_account_event)
+            for step in self.steps:
+                self.log.steps.append((time.time_ns(), step.at))
+                venue_fills, balances = await self.exchange.step(step.at)
+                await self._settle(step, venue_fills, balances)
+            self.request_stop("parity replay over")
+        except PacerError as e:
+            self.error = e
+            self.request_stop(str(e))
+        except asyncio.CancelledError:
+            raise
+
+    async def _wait_ready(self) -> None:
+        # Start-up has no event to wait on: the trader's state and the exchange's subscriptions
+        # are polled, bounded by start_timeout.
+        deadline = time.monotonic() + self.start_timeout
+        while not (self.kernel.trader.is_running and await self.exchange.subscribed(self.symbols)):
+            if time.monotonic() > deadline:
+                raise PacerError(
+                    f"the node was not trading and subscribed to {', '.join(self.symbols)} "
+                    f"within {self.start_timeout:g} s"
+                )
+            await asyncio.sleep(0.05)
+
+    def _unsettled(self) -> list[str]:
+        waiting = []
+        for bar_type, due in self._bars_due.items():
+            if self.log.bars[bar_type] < due:
+                waiting.append(f"bar {bar_type} #{due}")
+        if self.log.fills < self._venue_fills:
+            waiting.append(f"fills ({self.log.fills} of {self._venue_fills})")
+        waiting.extend(self._balances_behind())
+        for order in self.kernel.cache.orders():
+            if order.is_closed:
+                continue
+            if order.order_type == OrderType.MARKET or order.status not in _RESTING:
+                waiting.append(f"order {order.client_order_id} {order.status_string()}")
+        return waiting
+
+    def _balances_behind(self) -> list[str]:
+        """Currencies whose balance at the node is not yet the venue's (to its precision)."""
+        account = self.kernel.cache.account_for_venue(KRAKEN_VENUE)
+        if account is None:
+            return ["the account"]
+        behind = []
+        for code, amount in self._venue_balances.items():
+            currency = Currency.from_str(code)
+            held = account.balance_total(currency)
+            unit = Decimal(1).scaleb(-currency.precision)
+            if abs((held.as_decimal() if held is not None else Decimal(0)) - amount) > unit:
+                behind.append(f"{code} balance")
+        return behind
+
+    async def _settle(self, step: Step, venue_fills: int, balances: dict[str, Decimal]) -> None:
+        self._bars_due = step.bars_due
+        self._venue_fills = venue_fills
+        self._venue_balances = balances
+        deadline = time.monotonic() + self.step_timeout
+        while waiting := self._unsettled():
+            self._changed.clear()
+            remaining = deadline - time.monotonic()
+            try:
+                await asyncio.wait_for(self._changed.wait(), max(remaining, 0.0))
+            except TimeoutError:
+                raise PacerError(
+                    f"node did not catch up with the exchange at {step.at:.0f} within "
+                    f"{self.step_timeout:g} s: waiting for {', '.join(waiting)}"
+                ) from None
