@@ -13,10 +13,10 @@ from __future__ import annotations
 
 import asyncio
 import time
-from decimal import Decimal
 from collections.abc import Callable
 from dataclasses import dataclass
 from dataclasses import field
+from decimal import Decimal
 from typing import Any
 
 from nautilus_trader.model.currencies import Currency
