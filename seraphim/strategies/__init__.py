@@ -1,5 +1,7 @@
 """Seraphim strategies: a shared base, a registry by name, and the strategy library."""
 
+# Registers the bundled strategies: the registry is complete once the package is loaded.
+import seraphim.strategies.library  # noqa: F401
 from seraphim.strategies.base import SeraphimStrategy
 from seraphim.strategies.base import SeraphimStrategyConfig
 from seraphim.strategies.control import StrategyControl

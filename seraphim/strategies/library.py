@@ -1,9 +1,12 @@
-"""The strategy library: importing this module registers every bundled strategy."""
+"""
+The strategy library: importing this module registers every bundled strategy. The package
+imports it, so the registry is complete whenever anything of ``seraphim.strategies`` is in use.
+"""
 
-from seraphim.strategies import bollinger  # noqa: F401
-from seraphim.strategies import cross_venue_arb  # noqa: F401
-from seraphim.strategies import ma_cross  # noqa: F401
-from seraphim.strategies import mean_reversion  # noqa: F401
-from seraphim.strategies import momentum  # noqa: F401
-from seraphim.strategies import pairs  # noqa: F401
-from seraphim.strategies import rsi_reversal  # noqa: F401
+import seraphim.strategies.bollinger
+import seraphim.strategies.cross_venue_arb
+import seraphim.strategies.ma_cross
+import seraphim.strategies.mean_reversion
+import seraphim.strategies.momentum
+import seraphim.strategies.pairs
+import seraphim.strategies.rsi_reversal  # noqa: F401

@@ -1,4 +1,9 @@
-"""Strategies registered by name, so configs and the command line can refer to them."""
+"""
+Strategies registered by name, so configs and the command line can refer to them.
+
+The bundled ones register when the package loads its library (``seraphim/strategies/__init__``);
+this module imports none of them, so they can import it.
+"""
 
 from __future__ import annotations
 
@@ -82,7 +87,6 @@ def get_strategy(name: str) -> StrategySpec:
     A registered strategy by name. ``module:name`` first imports ``module`` (from the current
     folder or the Python path), so a user's own strategies need no change to Seraphim.
     """
-    _load_library()
     if ":" in name:
         module, name = name.rsplit(":", 1)
         _import_user_module(module)
@@ -103,10 +107,4 @@ def _import_user_module(module: str) -> None:
 
 
 def all_strategies() -> list[StrategySpec]:
-    _load_library()
     return [_REGISTRY[name] for name in sorted(_REGISTRY)]
-
-
-def _load_library() -> None:
-    # Importing the library modules runs their @register_strategy decorators.
-    import seraphim.strategies.library  # noqa: F401
