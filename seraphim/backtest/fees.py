@@ -43,6 +43,11 @@ class KrakenFeeModel(FeeModel):
         self._fills: deque[tuple[int, float]] = deque()
         self._window_volume = 0.0
 
+    def reset(self) -> None:
+        """Forget the rolling window's fills (a reused backtest engine starts another run)."""
+        self._fills.clear()
+        self._window_volume = 0.0
+
     def rates(self, instrument: Instrument, ts: int) -> tuple[Decimal, Decimal]:
         """The (maker, taker) rates in force for ``instrument`` at time ``ts``."""
         maker, taker = instrument.maker_fee, instrument.taker_fee

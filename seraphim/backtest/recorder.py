@@ -37,6 +37,12 @@ class EquityRecorder(Actor):
         for bar_type in self.config.bar_types:
             self.subscribe_bars(bar_type)
 
+    def on_reset(self) -> None:
+        # A reused engine (research sweeps) runs again: its curve starts empty.
+        self.equity = []
+        self.prices = {bar_type: [] for bar_type in self.prices}
+        self.marks = {}
+
     def on_bar(self, bar: Bar) -> None:
         close = bar.close.as_double()
         self.prices[str(bar.bar_type)].append((bar.ts_event, close))

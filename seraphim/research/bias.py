@@ -66,7 +66,8 @@ def _without_stop_flattening(spec: BacktestSpec) -> BacktestSpec:
 
 
 def _run(spec: BacktestSpec) -> TrialResult:
-    result = TrialRunner(spec).run(0, {}, keep_detail=True)
+    with TrialRunner(spec) as runner:
+        result = runner.run(0, {}, keep_detail=True)
     if result.status != "ok":
         raise BiasCheckError(f"the strategy failed: {result.reason}")
     return result

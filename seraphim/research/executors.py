@@ -2,7 +2,7 @@
 Where trials run: in this process, in a local process pool (each worker loads the spec's bars
 once), or on a Ray cluster (one actor per CPU, each loading the bars once). Every executor
 yields results as they finish; trial results depend only on the spec and the parameters
-(each trial's engine is built and seeded afresh), so all three give the same numbers.
+(each trial's engine is built, or reset, and seeded afresh), so all three give the same numbers.
 """
 
 from __future__ import annotations
@@ -55,7 +55,7 @@ class InProcess:
             yield _run(self._runner, task)
 
     def close(self) -> None:
-        pass
+        self._runner.close()
 
     terminate = close
 

@@ -33,7 +33,8 @@ def study_report(
         report.notes.append(f"SYNTHETIC DATA: {', '.join(synthetic)}")
     winner = best(frame, objective, minimize)
     if winner is not None:
-        rerun = TrialRunner(spec).run(int(winner.name), _params(winner, params), keep_detail=True)
+        with TrialRunner(spec) as runner:
+            rerun = runner.run(int(winner.name), _params(winner, params), keep_detail=True)
         report.best = int(winner.name)
         report.best_curves = rerun.curves
         sharpes = frame.loc[frame["status"] == "ok", "sharpe"].dropna().tolist()

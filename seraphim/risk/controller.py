@@ -59,23 +59,52 @@ class RiskController(Controller):
 
     def register_base(self, portfolio, msgbus, cache, clock) -> None:
         super().register_base(portfolio, msgbus, cache, clock)
-        gate = RiskGate(self.config.risk, cache, portfolio, clock, msgbus, self.log)
-        gate.on_guard_event = self._on_guard_event
-        self.gate = gate
+        self._add_gate()
         if not self.config.risk.enabled:
             self.log.warning("Seraphim risk rules DISABLED: orders go straight to the RiskEngine")
             return
-        gate.install()  # finds the kernel's RiskEngine and OrderEmulator on the bus
         msgbus.register(RISK_COMMAND_ENDPOINT, self.execute_risk_command)
         msgbus.register(RISK_HEADROOM_ENDPOINT, self._answer_headroom)
-        # Priority 5: after nautilus's Portfolio (10) has marked positions to the new bar or
-        # applied the fill, before strategies (0) act on it.
-        if gate.needs_bars:
-            msgbus.subscribe("data.bars.*", gate.on_bar, priority=5)
         msgbus.subscribe("events.order.*", self._on_order_event, priority=5)
+
+    def on_reset(self) -> None:
+        # A reused backtest engine (research sweeps) runs again: a fresh gate takes the old
+        # one's place in front of the same RiskEngine and OrderEmulator, and nautilus's reset
+        # leaves the RiskEngine's trading state alone, so the guard's last decision is undone.
+        old = self.gate
+        self._halt_when_flat = False
+        if not self.config.risk.enabled:
+            self._add_gate()
+            return
+        old.uninstall()
+        for topic, handler in self._gate_subscriptions(old):
+            self.msgbus.unsubscribe(topic, handler)
+        self._add_gate(old.risk_engine, old.emulator)
+        if old.risk_engine.trading_state != TradingState.ACTIVE:
+            old.risk_engine.set_trading_state(TradingState.ACTIVE)
+
+    def _add_gate(self, risk_engine=None, emulator=None) -> None:
+        gate = RiskGate(
+            self.config.risk, self.cache, self.portfolio, self.clock, self.msgbus, self.log
+        )
+        gate.on_guard_event = self._on_guard_event
+        self.gate = gate
+        if not self.config.risk.enabled:
+            return
+        gate.install(risk_engine, emulator)  # None: found on the bus
+        for topic, handler in self._gate_subscriptions(gate):
+            # Priority 5: after nautilus's Portfolio (10) has marked positions to the new bar or
+            # applied the fill, before strategies (0) act on it.
+            self.msgbus.subscribe(topic, handler, priority=5)
+
+    @staticmethod
+    def _gate_subscriptions(gate: RiskGate) -> list[tuple[str, object]]:
         # Balances and positions change after a fill's event: re-read them on these too.
-        msgbus.subscribe("events.account.*", gate.on_account_event, priority=5)
-        msgbus.subscribe("events.position.*", gate.on_account_event, priority=5)
+        topics = [
+            ("events.account.*", gate.on_account_event),
+            ("events.position.*", gate.on_account_event),
+        ]
+        return [("data.bars.*", gate.on_bar), *topics] if gate.needs_bars else topics
 
     def on_start(self) -> None:
         # The gate is already wired (in register_base, before any strategy can send an order).

@@ -196,6 +196,7 @@ class RiskGate:
             referrers = gc.get_referrers(self.msgbus)
             emulator = next((c for c in referrers if isinstance(c, OrderEmulator)), None)
         self.risk_engine = risk_engine
+        self.emulator = emulator
         self._take_over("RiskEngine.execute", risk_engine.execute, self.execute)
         if emulator is not None:
             self._take_over("OrderEmulator.execute", emulator.execute, self.execute_emulated)
