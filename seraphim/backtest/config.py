@@ -31,6 +31,7 @@ from seraphim.assembly import StrategyEntry
 from seraphim.assembly import assemble
 from seraphim.assembly import parse_bar_types
 from seraphim.config_files import read_config_file
+from seraphim.execution import exec_algorithm_configs
 from seraphim.risk.config import RiskConfig
 
 
@@ -175,6 +176,7 @@ def build_run_config(spec: BacktestSpec) -> BacktestRunConfig:
     engine = BacktestEngineConfig(
         trader_id=spec.trader_id,
         strategies=assembly.strategies,
+        exec_algorithms=exec_algorithm_configs(),
         actors=[recorder],
         logging=LoggingConfig(log_level=spec.log_level, bypass_logging=spec.log_level == "OFF"),
         risk_engine=RiskEngineConfig(bypass=spec.bypass_risk_engine),

@@ -32,6 +32,7 @@ from __future__ import annotations
 import json
 from datetime import timedelta
 from decimal import Decimal
+from typing import Any
 
 import msgspec
 from nautilus_trader.config import PositiveInt
@@ -42,6 +43,8 @@ from nautilus_trader.model.data import BarType
 from nautilus_trader.model.enums import OrderSide
 from nautilus_trader.model.enums import OrderType
 from nautilus_trader.model.enums import TimeInForce
+from nautilus_trader.model.events import OrderInitialized
+from nautilus_trader.model.identifiers import ExecAlgorithmId
 from nautilus_trader.model.identifiers import InstrumentId
 from nautilus_trader.model.instruments import Instrument
 from nautilus_trader.model.orders import Order
@@ -103,6 +106,11 @@ class SeraphimStrategyConfig(StrategyConfig, frozen=True):
     clip_to_risk : bool, default True
         Ask the risk layer how much may still be traded and trade at most that (scaling every
         leg of a multi-leg target alike) instead of sending orders it would deny.
+    exec_algorithm_id : str, optional
+        Work each target change through this execution algorithm (TWAP, VWAP, POV, ICEBERG;
+        see docs/EXECUTION.md) instead of sending it as one market order.
+    exec_algorithm_params : dict, optional
+        The algorithm's parameters, e.g. ``{duration_secs: 600, slices: 10}``.
 
     """
 
@@ -120,6 +128,8 @@ class SeraphimStrategyConfig(StrategyConfig, frozen=True):
     close_positions_on_stop: bool = True
     rebalance_band: float = 0.05
     clip_to_risk: bool = True
+    exec_algorithm_id: str | None = None
+    exec_algorithm_params: dict[str, Any] | None = None
 
     def __post_init__(self) -> None:
         if self.trade_size is not None and self.trade_size <= 0:
@@ -460,6 +470,16 @@ class SeraphimStrategy(Strategy):
             self._unfinished.add(order)
         super().submit_order_list(order_list, *args, **kwargs)
 
+    def on_order_initialized(self, event: OrderInitialized) -> None:
+        """
+        An execution algorithm's child counts as unfinished from its creation, as the parent
+        it came from shrank by its quantity (subclasses overriding this call ``super()``).
+        """
+        if event.exec_spawn_id is not None and event.exec_spawn_id != event.client_order_id:
+            order = self.cache.order(event.client_order_id)
+            if order is not None:
+                self._unfinished.add(order)
+
     def pending_quantity(self, instrument_id: InstrumentId | None = None) -> Decimal:
         """
         Signed quantity still to fill on this strategy's orders working toward its target:
@@ -556,7 +576,8 @@ class SeraphimStrategy(Strategy):
         time_in_force: TimeInForce = TimeInForce.GTC,
     ) -> Order | None:
         """
-        Trade towards a signed target position with one market order for the difference
+        Trade towards a signed target position with one market order (worked by the
+        ``exec_algorithm_id`` algorithm when one is set) for the difference
         between the target and this strategy's position plus its unfilled orders.
 
         Quantities are rounded down to the instrument's size increment; a difference smaller
@@ -603,11 +624,14 @@ class SeraphimStrategy(Strategy):
             quantity = _round_down(abs(delta), instrument.size_increment.as_decimal())
             if quantity <= 0 or (instrument.min_quantity and quantity < instrument.min_quantity):
                 continue
+            algorithm = self.params.exec_algorithm_id
             order = self.order_factory.market(
                 instrument_id=instrument.id,
                 order_side=OrderSide.BUY if delta > 0 else OrderSide.SELL,
                 quantity=instrument.make_qty(quantity),
                 time_in_force=time_in_force,
+                exec_algorithm_id=ExecAlgorithmId(algorithm) if algorithm else None,
+                exec_algorithm_params=self.params.exec_algorithm_params if algorithm else None,
             )
             self.submit_order(order)
             orders.append(order)
