@@ -12,7 +12,7 @@ from decimal import Decimal
 
 from benchmarks.common import median_seconds
 from benchmarks.common import print_table
-from seraphim.sim.kraken.matching import PublicTrade
+from seraphim.sim.kraken.stats import PublicTrade
 from seraphim.sim.kraken.stats import TapeStats
 from seraphim.sim.kraken.stats import candles
 

@@ -106,7 +106,7 @@ def test_limit_rests_with_hold_then_fills_as_maker_against_another_client() -> N
             # another account sells into it: our order is the maker (0.25%)
             other = Account("other", TEST_SECRET, balances={"XXBT": Decimal(5)})
             sim.exchange.add_account(other)
-            from seraphim.sim.kraken.matching import OrderRequest
+            from seraphim.sim.kraken.accounts import OrderRequest
 
             pair = sim.exchange.find_pair("XBTUSD")
             sim.exchange.add_order(

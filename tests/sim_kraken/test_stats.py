@@ -12,10 +12,10 @@ from hypothesis import given
 from hypothesis import settings
 from hypothesis import strategies as st
 
-from seraphim.sim.kraken.matching import PublicTrade
 from seraphim.sim.kraken.stats import OHLC_WINDOW
 from seraphim.sim.kraken.stats import Candle
 from seraphim.sim.kraken.stats import CandleSeries
+from seraphim.sim.kraken.stats import PublicTrade
 from seraphim.sim.kraken.stats import TapeStats
 from seraphim.sim.kraken.stats import Window
 

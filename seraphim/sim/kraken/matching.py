@@ -18,8 +18,13 @@ from decimal import Decimal
 
 from seraphim.adapters.kraken.rate_limits import amend_cost
 from seraphim.adapters.kraken.rate_limits import cancel_cost
+from seraphim.sim.kraken.accounts import LIMIT_TYPES
+from seraphim.sim.kraken.accounts import ORDER_TYPES
 from seraphim.sim.kraken.accounts import Account
 from seraphim.sim.kraken.accounts import LedgerEntry
+from seraphim.sim.kraken.accounts import Order
+from seraphim.sim.kraken.accounts import OrderRequest
+from seraphim.sim.kraken.accounts import PrivateTrade
 from seraphim.sim.kraken.book import BookSide
 from seraphim.sim.kraken.book import Level
 from seraphim.sim.kraken.book import OrderBook
@@ -31,25 +36,10 @@ from seraphim.sim.kraken.fmt import quantize
 from seraphim.sim.kraken.instruments import SimPair
 from seraphim.sim.kraken.ratelimit import OPEN_ORDER_LIMITS
 from seraphim.sim.kraken.ratelimit import TradingCounter
+from seraphim.sim.kraken.stats import PublicTrade
 from seraphim.sim.kraken.stats import TapeStats
 
 ZERO = Decimal(0)
-ORDER_TYPES = frozenset(
-    {
-        "market",
-        "limit",
-        "iceberg",
-        "stop-loss",
-        "take-profit",
-        "stop-loss-limit",
-        "take-profit-limit",
-        "trailing-stop",
-    }
-)
-LIMIT_TYPES = frozenset({"limit", "iceberg"})
-STOP_TYPES = frozenset(
-    {"stop-loss", "take-profit", "stop-loss-limit", "take-profit-limit", "trailing-stop"}
-)
 TIMES_IN_FORCE = ("GTC", "IOC", "GTD", "FOK")
 SYSTEM_STATUSES = ("online", "maintenance", "cancel_only", "post_only")
 FEE_VOLUME_ASSET = "ZUSD"  # AssetPairs ``fee_volume_currency``
@@ -61,188 +51,6 @@ class KrakenError(Exception):
     def __init__(self, message: str) -> None:
         super().__init__(message)
         self.message = message
-
-
-@dataclass
-class OrderRequest:
-    """A validated-shape order request, from REST AddOrder or WS add_order."""
-
-    pair: SimPair
-    side: str
-    ordertype: str
-    volume: Decimal
-    price: Decimal | None = None
-    price2: Decimal | None = None
-    post_only: bool = False
-    fee_in_base: bool = False
-    timeinforce: str = "GTC"
-    expiretm: float | None = None
-    userref: int | None = None
-    cl_ord_id: str | None = None
-    trigger: str = "last"
-    source: str = "rest"
-    offset_pct: bool = False  # trailing-stop: ``price`` is a percentage of the peak
-    displayvol: Decimal | None = None  # iceberg: the quantity the book shows
-
-
-@dataclass(eq=False)
-class Order:
-    """A client order and its execution state."""
-
-    txid: str
-    account: Account
-    pair: SimPair
-    side: str
-    ordertype: str
-    volume: Decimal
-    price: Decimal | None
-    price2: Decimal | None
-    post_only: bool
-    fee_in_base: bool
-    timeinforce: str
-    expiretm: float | None
-    userref: int | None
-    cl_ord_id: str | None
-    opentm: float
-    fee_reserve: Decimal  # taker rate reserved in the hold of a buy
-    trigger: str = "last"
-    status: str = "pending"
-    vol_exec: Decimal = ZERO
-    cost: Decimal = ZERO
-    fee: Decimal = ZERO
-    closetm: float | None = None
-    reason: str | None = None
-    triggered: bool = False
-    trade_ids: list[str] = field(default_factory=list)
-    resting_price: Decimal | None = None
-    amended: bool = False
-    offset_pct: bool = False
-    displayvol: Decimal | None = None
-    peak: Decimal | None = None  # trailing-stop: best last price since it was placed
-    amends: list[dict] = field(default_factory=list)  # OrderAmends history
-
-    @property
-    def is_buy(self) -> bool:
-        """True for buys."""
-        return self.side == "buy"
-
-    @property
-    def remaining(self) -> Decimal:
-        """Volume still to fill."""
-        return self.volume - self.vol_exec
-
-    @property
-    def is_stop(self) -> bool:
-        """A triggered order type (stop-loss, take-profit and -limit)."""
-        return self.ordertype in STOP_TYPES
-
-    @property
-    def displayed(self) -> Decimal:
-        """What the public book shows of it (an iceberg shows at most ``displayvol``)."""
-        if self.displayvol is None:
-            return self.remaining
-        return min(self.remaining, self.displayvol)
-
-    def trail_stop(self) -> Decimal | None:
-        """A trailing stop's current trigger price: the peak moved against by the offset."""
-        if self.peak is None or self.price is None:
-            return None
-        offset = self.peak * self.price / 100 if self.offset_pct else self.price
-        return self.peak + offset if self.is_buy else self.peak - offset
-
-    @property
-    def limit_price(self) -> Decimal | None:
-        """The price it rests or takes at once live (None: market)."""
-        if self.ordertype in LIMIT_TYPES:
-            return self.price
-        if self.ordertype.endswith("-limit"):
-            return self.price2
-        return None
-
-    @property
-    def book_price(self) -> Decimal:
-        """The price level it rests at."""
-        assert self.resting_price is not None
-        return self.resting_price
-
-    @property
-    def avg_price(self) -> Decimal:
-        """Average fill price."""
-        return self.cost / self.vol_exec if self.vol_exec else ZERO
-
-    @property
-    def oflags(self) -> str:
-        """Kraken's comma list of order flags."""
-        flags = ["fcib" if self.fee_in_base else "fciq"]
-        if self.post_only:
-            flags.append("post")
-        return ",".join(flags)
-
-    def hold(self) -> tuple[str, Decimal]:
-        """(asset, amount) this open order reserves."""
-        if self.is_buy:
-            ref = self.limit_price if self.limit_price is not None else self.price
-            if self.ordertype == "trailing-stop":
-                ref = self.trail_stop()
-            amount = self.remaining * (ref or ZERO)
-            if not self.fee_in_base:
-                amount *= 1 + self.fee_reserve
-            return self.pair.quote.asset_id, amount
-        amount = self.remaining
-        if self.fee_in_base:
-            amount *= 1 + self.fee_reserve
-        return self.pair.base.asset_id, amount
-
-    def describe(self) -> str:
-        """Kraken's ``descr.order`` text: ``buy 1.25000000 XBTUSD @ limit 37500.0``."""
-        vol = fixed(self.volume, self.pair.lot_decimals)
-        text = f"{self.side} {vol} {self.pair.altname} @ "
-        p = self.pair.price_decimals
-        if self.ordertype == "market":
-            return text + "market"
-        if self.ordertype in LIMIT_TYPES:
-            return text + f"{self.ordertype} {fixed(self.price or ZERO, p)}"
-        if self.ordertype == "trailing-stop":
-            offset = f"{self.price}%" if self.offset_pct else fixed(self.price or ZERO, p)
-            return text + f"trailing stop +{offset}"
-        kind = self.ordertype.replace("-limit", "").replace("-", " ")
-        text += f"{kind} {fixed(self.price or ZERO, p)}"
-        if self.ordertype.endswith("-limit"):
-            text += f" -> limit {fixed(self.price2 or ZERO, p)}"
-        return text
-
-
-@dataclass
-class PublicTrade:
-    """A trade on the public tape."""
-
-    trade_id: int
-    price: Decimal
-    qty: Decimal
-    time: float
-    side: str  # taker side: b | s
-    ord_type: str  # taker order type: m | l
-
-
-@dataclass
-class PrivateTrade:
-    """One side of a fill as the account sees it (TradesHistory)."""
-
-    txid: str
-    ordertxid: str
-    postxid: str
-    pair: SimPair
-    time: float
-    side: str
-    ordertype: str
-    price: Decimal
-    cost: Decimal
-    fee: Decimal
-    fee_asset: str
-    vol: Decimal
-    maker: bool
-    trade_id: int
-    ledgers: list[str] = field(default_factory=list)
 
 
 @dataclass

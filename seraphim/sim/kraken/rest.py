@@ -19,6 +19,9 @@ from aiohttp import web
 from seraphim.adapters.kraken.rate_limits import rest_cost
 from seraphim.sim.kraken.accounts import Account
 from seraphim.sim.kraken.accounts import LedgerEntry
+from seraphim.sim.kraken.accounts import Order
+from seraphim.sim.kraken.accounts import OrderRequest
+from seraphim.sim.kraken.accounts import PrivateTrade
 from seraphim.sim.kraken.auth import authenticate
 from seraphim.sim.kraken.fmt import fixed
 from seraphim.sim.kraken.fmt import parse_decimal
@@ -27,9 +30,6 @@ from seraphim.sim.kraken.fmt import rfc3339_seconds
 from seraphim.sim.kraken.instruments import SimPair
 from seraphim.sim.kraken.matching import FEE_VOLUME_ASSET
 from seraphim.sim.kraken.matching import KrakenError
-from seraphim.sim.kraken.matching import Order
-from seraphim.sim.kraken.matching import OrderRequest
-from seraphim.sim.kraken.matching import PrivateTrade
 from seraphim.sim.kraken.ratelimit import RestCounter
 from seraphim.sim.kraken.stats import OHLC_INTERVALS
 

@@ -12,15 +12,23 @@ from collections import deque
 from dataclasses import dataclass
 from dataclasses import replace
 from decimal import Decimal
-from typing import TYPE_CHECKING
-
-if TYPE_CHECKING:
-    from seraphim.sim.kraken.matching import PublicTrade
 
 ZERO = Decimal(0)
 OHLC_WINDOW = 720
 OHLC_INTERVALS = (1, 5, 15, 30, 60, 240, 1440, 10080, 21600)  # minutes
 DAY = 86400.0
+
+
+@dataclass
+class PublicTrade:
+    """A trade on the public tape."""
+
+    trade_id: int
+    price: Decimal
+    qty: Decimal
+    time: float
+    side: str  # taker side: b | s
+    ord_type: str  # taker order type: m | l
 
 
 @dataclass

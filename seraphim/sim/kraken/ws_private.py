@@ -6,6 +6,8 @@ from decimal import Decimal
 from typing import Any
 
 from seraphim.sim.kraken.accounts import Account
+from seraphim.sim.kraken.accounts import Order
+from seraphim.sim.kraken.accounts import OrderRequest
 from seraphim.sim.kraken.fmt import num
 from seraphim.sim.kraken.fmt import parse_decimal
 from seraphim.sim.kraken.fmt import parse_rfc3339
@@ -14,8 +16,6 @@ from seraphim.sim.kraken.matching import BalanceEvent
 from seraphim.sim.kraken.matching import Event
 from seraphim.sim.kraken.matching import ExecEvent
 from seraphim.sim.kraken.matching import KrakenError
-from seraphim.sim.kraken.matching import Order
-from seraphim.sim.kraken.matching import OrderRequest
 from seraphim.sim.kraken.ws_common import WsSession
 
 ZERO = Decimal(0)

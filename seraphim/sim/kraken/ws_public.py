@@ -13,10 +13,10 @@ from seraphim.sim.kraken.fmt import rfc3339
 from seraphim.sim.kraken.fmt import rfc3339_nanos
 from seraphim.sim.kraken.instruments import SimPair
 from seraphim.sim.kraken.matching import Event
-from seraphim.sim.kraken.matching import PublicTrade
 from seraphim.sim.kraken.matching import StatusEvent
 from seraphim.sim.kraken.matching import TradeEvent
 from seraphim.sim.kraken.stats import OHLC_INTERVALS
+from seraphim.sim.kraken.stats import PublicTrade
 from seraphim.sim.kraken.ws_common import WsSession
 
 BOOK_DEPTHS = (10, 25, 100, 500, 1000)
