@@ -6,6 +6,7 @@ Request dependencies: who is asking (their session) and may they. Every route bu
 
 from __future__ import annotations
 
+import contextlib
 import hmac
 from collections.abc import Callable
 from typing import Annotated
@@ -14,6 +15,7 @@ from fastapi import Depends
 from fastapi import HTTPException
 from fastapi import Request
 
+from seraphim.dashboard.audit import AuditUnavailable
 from seraphim.dashboard.services import Services
 from seraphim.dashboard.sessions import COOKIE_NAME
 from seraphim.dashboard.sessions import CSRF_HEADER
@@ -52,9 +54,14 @@ def role(needed: str) -> Callable[..., Session]:
 def acting(needed: str) -> Callable[..., Session]:
     """A state-changing dependency: CSRF checked and the role includes ``needed``."""
 
-    def check(current: Annotated[Session, Depends(csrf_checked)]) -> Session:
+    def check(request: Request, current: Annotated[Session, Depends(csrf_checked)]) -> Session:
         if not current.user.can(needed):
-            raise HTTPException(403, f"role {current.user.role} may not do this (needs {needed})")
+            detail = f"role {current.user.role} may not do this (needs {needed})"
+            with contextlib.suppress(AuditUnavailable):  # refused either way
+                services(request).audit.record(
+                    current.user, client_address(request), request.url.path, "refused", detail
+                )
+            raise HTTPException(403, detail)
         return current
 
     return check

@@ -10,6 +10,7 @@ import pytest
 import yaml
 from click.testing import CliRunner
 from fastapi.testclient import TestClient
+from starlette.websockets import WebSocketDisconnect
 
 from seraphim.cli import main
 from seraphim.dashboard.app import create_app
@@ -53,9 +54,9 @@ def test_every_route_but_login_and_health_refuses_the_unauthenticated(client):
     for page in ("/", "/alerts", "/nodes/X-1", "/backtests", "/catalog", "/audit"):
         assert client.get(page).status_code == 401
     assert client.get("/login").status_code == 200
-    with pytest.raises(Exception):  # noqa: B017 (the socket is closed before it opens)
-        with client.websocket_connect("/api/ws") as ws:
-            ws.receive_json()
+    with pytest.raises(WebSocketDisconnect) as closed, client.websocket_connect("/api/ws"):
+        pass
+    assert closed.value.code == 4401
 
 
 def test_sign_in_sets_a_strict_http_only_cookie_and_sign_out_ends_the_session(client, settings):
@@ -189,5 +190,5 @@ def test_a_missing_users_file_is_one_line(settings, tmp_path):
 
     from seraphim.dashboard.users import UsersError
 
-    with pytest.raises(UsersError, match="no dashboard users file at .*add-user"):
+    with pytest.raises(UsersError, match=r"no dashboard users file at .*add-user"):
         create_app(replace(settings, users_file=tmp_path / "none.yaml"))
