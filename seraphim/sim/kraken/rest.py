@@ -34,7 +34,7 @@ from seraphim.sim.kraken.ratelimit import RestCounter
 from seraphim.sim.kraken.stats import OHLC_INTERVALS
 
 if TYPE_CHECKING:
-    from seraphim.sim.kraken.server import KrakenSimServer
+    from seraphim.sim.kraken.venue import KrakenSimVenue
 
 log = logging.getLogger(__name__)
 ZERO = Decimal(0)
@@ -52,9 +52,9 @@ def _bool(value: Any) -> bool:
 class RestApi:
     """The REST handlers of one exchange."""
 
-    def __init__(self, server: KrakenSimServer) -> None:
-        self.server = server
-        self.exchange = server.exchange
+    def __init__(self, venue: KrakenSimVenue) -> None:
+        self.venue = venue
+        self.exchange = venue.exchange
         self.public: dict[str, Callable[[Params], Any]] = {
             "Time": self.time,
             "SystemStatus": self.system_status,
@@ -103,7 +103,7 @@ class RestApi:
     async def _with_faults(
         self, method: str, request: web.Request, run: Callable[[], Awaitable[web.StreamResponse]]
     ) -> web.StreamResponse:
-        fault = self.server.faults.take_rest(method)
+        fault = self.venue.faults.take_rest(method)
         if fault is not None:
             if fault.kind == "5xx":
                 status = int(fault.params["status"])
@@ -168,7 +168,7 @@ class RestApi:
             except Exception:
                 log.exception("private %s failed", method)
                 return _envelope(error=["EGeneral:Internal error"])
-            if method == "AddOrder" and self.server.faults.take_lost_ack(method):
+            if method == "AddOrder" and self.venue.faults.take_lost_ack(method):
                 if request.transport is not None:
                     request.transport.close()
                 raise asyncio.CancelledError
@@ -374,7 +374,7 @@ class RestApi:
     def balance(self, account: Account, params: Params) -> dict:
         """``/0/private/Balance``."""
         return {
-            asset: fixed(amount, self.server.asset_decimals(asset))
+            asset: fixed(amount, self.venue.asset_decimals(asset))
             for asset, amount in account.balances.items()
         }
 
@@ -382,7 +382,7 @@ class RestApi:
         """``/0/private/BalanceEx``."""
         out = {}
         for asset, amount in account.balances.items():
-            d = self.server.asset_decimals(asset)
+            d = self.venue.asset_decimals(asset)
             out[asset] = {"balance": fixed(amount, d), "hold_trade": fixed(account.hold(asset), d)}
         return out
 
@@ -414,7 +414,7 @@ class RestApi:
         entries = [
             e
             for e in reversed(account.ledger)
-            if (not assets or e.asset in assets or self.server.asset(e.asset).altname in assets)
+            if (not assets or e.asset in assets or self.venue.asset(e.asset).altname in assets)
             and kind in ("all", e.type)
             and (start is None or e.time > start)
             and (end is None or e.time <= end)
@@ -438,7 +438,7 @@ class RestApi:
         return {i: self._ledger_info(by_id[i]) for i in ids}
 
     def _ledger_info(self, entry: LedgerEntry) -> dict:
-        d = self.server.asset_decimals(entry.asset)
+        d = self.venue.asset_decimals(entry.asset)
         return {
             "refid": entry.refid,
             "time": round(entry.time, 4),
@@ -718,8 +718,8 @@ class RestApi:
 
     def ws_token(self, account: Account, params: Params) -> dict:
         """``/0/private/GetWebSocketsToken``."""
-        token = self.server.issue_token(account)
-        return {"token": token, "expires": int(self.server.config.token_ttl)}
+        token = self.venue.issue_token(account)
+        return {"token": token, "expires": int(self.venue.config.token_ttl)}
 
 
 # ---------------------------------------------------------------------- formatting

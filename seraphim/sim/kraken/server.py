@@ -1,8 +1,9 @@
 """
-The local Kraken exchange server: REST, WebSocket v2 public (``/v2``) and the ``/_sim/*``
-inspection and control endpoints on one listener; the private WebSocket at ``/v2`` on a second
-listener, as Kraken serves it on its own host (``wss://ws-auth.kraken.com/v2``). The first
-listener also keeps the private WebSocket at its former address ``/v2-auth``.
+The local Kraken exchange's listeners (the venue itself is ``venue.py``): REST, WebSocket v2
+public (``/v2``) and the ``/_sim/*`` inspection and control endpoints on one listener; the
+private WebSocket at ``/v2`` on a second listener, as Kraken serves it on its own host
+(``wss://ws-auth.kraken.com/v2``). The first listener also keeps the private WebSocket at its
+former address ``/v2-auth``.
 
     async with KrakenSimServer(SimConfig(accounts=[AccountConfig(key, secret)])) as sim:
         sim.rest_url, sim.ws_public_url, sim.ws_private_url
@@ -16,27 +17,19 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from decimal import Decimal
 from typing import Any
 
 from aiohttp import web
 
-from seraphim.sim.kraken.accounts import Account
 from seraphim.sim.kraken.clock import ManualClock
-from seraphim.sim.kraken.clock import WallClock
 from seraphim.sim.kraken.config import SimConfig
-from seraphim.sim.kraken.faults import Faults
 from seraphim.sim.kraken.fmt import fixed
-from seraphim.sim.kraken.instruments import AssetInfo
-from seraphim.sim.kraken.instruments import asset_info
-from seraphim.sim.kraken.instruments import load_sim_pairs
-from seraphim.sim.kraken.market import RandomWalkSource
 from seraphim.sim.kraken.matching import Event
-from seraphim.sim.kraken.matching import Exchange
 from seraphim.sim.kraken.matching import KrakenError
 from seraphim.sim.kraken.rest import RestApi
 from seraphim.sim.kraken.rest import order_info
 from seraphim.sim.kraken.rest import trade_info
+from seraphim.sim.kraken.venue import KrakenSimVenue
 from seraphim.sim.kraken.ws_common import WsSession
 from seraphim.sim.kraken.ws_private import PrivateSession
 from seraphim.sim.kraken.ws_public import PublicSession
@@ -47,8 +40,6 @@ WS_PATH = "/v2"
 WS_PRIVATE_LEGACY_PATH = "/v2-auth"  # the private WebSocket's address before it had a listener
 # Bounds of a stop: in-flight requests and WebSocket close handshakes get this long.
 SHUTDOWN_TIMEOUT = 2.0
-FIAT_DEFAULT = Decimal(100_000)
-CRYPTO_DEFAULT = Decimal(10)
 
 
 class KrakenSimServer:
@@ -56,47 +47,21 @@ class KrakenSimServer:
 
     def __init__(self, config: SimConfig | None = None) -> None:
         self.config = config or SimConfig()
-        self.clock = self.config.clock or WallClock()
-        pairs = load_sim_pairs(self.config.pairs, self.config.asset_pairs_file)
-        self.exchange = Exchange(
-            pairs, self.clock, seed=self.config.seed, rate_limits=self.config.rate_limits
-        )
-        self.faults = Faults()
+        self.venue = KrakenSimVenue(self.config)
+        # The venue's parts, as callers (tests, the CLI) reach them.
+        self.clock = self.venue.clock
+        self.exchange = self.venue.exchange
+        self.faults = self.venue.faults
+        self.sources = self.venue.sources
         self.faults.drop_handler = self._drop
-        self.faults.status_handler = self.exchange.set_status
-        self.sources: dict[str, Any] = {}
-        for name, source in self.config.sources.items():
-            self.sources[self.exchange.find_pair(name).key] = source
-        for pair in pairs:
-            if pair.key not in self.sources:
-                self.sources[pair.key] = RandomWalkSource(
-                    seed=self.config.seed, **self.config.random_walk
-                )
-        for account_config in self.config.accounts:
-            self._add_account(account_config)
         self.sessions: set[WsSession] = set()
-        self._tokens: dict[str, tuple[Account, float]] = {}
         self.exchange.listeners.append(self._on_exchange)
         self._runners: list[web.AppRunner] = []
         self._ticker: asyncio.Task | None = None
         self.host = self.config.host
         self.port = self.config.port
         self.auth_ws_port = self.config.auth_ws_port
-        self.rest = RestApi(self)
-
-    def _add_account(self, config: Any) -> Account:
-        account = Account(config.api_key, config.api_secret, tier=config.tier)
-        account.volume_30d = Decimal(config.volume_30d)
-        balances = config.balances
-        if balances is None:
-            balances = {}
-            for asset_id in self.exchange.assets():
-                fiat = asset_id.startswith("Z") or asset_id in ("USDT", "USDC")
-                balances[asset_id] = FIAT_DEFAULT if fiat else CRYPTO_DEFAULT
-        for asset, amount in balances.items():
-            account.balances[asset] = Decimal(str(amount))
-        self.exchange.add_account(account)
-        return account
+        self.rest = RestApi(self.venue)
 
     # ------------------------------------------------------------ lifecycle
 
@@ -165,9 +130,7 @@ class KrakenSimServer:
 
     async def start(self) -> None:
         """Seed the markets, bind both listeners and start the clock loop."""
-        now = self.clock.now()
-        for key, source in self.sources.items():
-            source.start(self.exchange, self.exchange.pairs[key], now)
+        self.venue.seed_markets()
         try:
             self.port = await self._listen(self.make_app(), self.config.port)
             self.auth_ws_port = await self._listen(self.make_auth_app(), self.config.auth_ws_port)
@@ -213,8 +176,7 @@ class KrakenSimServer:
     def tick(self) -> None:
         """Apply the exchange time: scheduled faults, market sources, expiries."""
         try:
-            self.faults.run_due(self.clock.now())
-            self.exchange.advance(self.sources)
+            self.venue.tick()
         except Exception:
             log.exception("exchange tick failed")
 
@@ -226,40 +188,12 @@ class KrakenSimServer:
         self.tick()
         await asyncio.sleep(0)
 
-    # ------------------------------------------------------------ accounts and tokens
-
-    def issue_token(self, account: Account) -> str:
-        """A WebSocket token for the account (valid ``token_ttl`` seconds until first use)."""
-        token = self.exchange.ids.token()
-        self._tokens[token] = (account, self.exchange.now() + self.config.token_ttl)
-        return token
-
-    def account_for_token(self, token: str) -> Account | None:
-        """The account a token belongs to, if valid."""
-        entry = self._tokens.get(token)
-        if entry is None:
-            return None
-        account, expires = entry
-        if expires < self.exchange.now():
-            del self._tokens[token]
-            return None
-        return account
-
-    def asset(self, asset_id: str) -> AssetInfo:
-        """Asset facts by Kraken id."""
-        known = self.exchange.assets().get(asset_id)
-        return known if isinstance(known, AssetInfo) else asset_info(asset_id)
-
-    def asset_decimals(self, asset_id: str) -> int:
-        """Balance precision of an asset."""
-        return self.asset(asset_id).decimals
-
     # ------------------------------------------------------------ websockets
 
     async def _serve_ws(self, request: web.Request, cls: type[WsSession]) -> web.WebSocketResponse:
         ws = web.WebSocketResponse(autoping=True, timeout=SHUTDOWN_TIMEOUT)
         await ws.prepare(request)
-        session = cls(self, ws)
+        session = cls(self.venue, ws)
         self.sessions.add(session)
         try:
             await session.run()
@@ -292,15 +226,12 @@ class KrakenSimServer:
     def state(self) -> dict[str, Any]:
         """The exchange's own truth (never secrets): time, status, books, accounts."""
         accounts = {}
+        decimals = self.venue.asset_decimals
         for key, account in self.exchange.accounts.items():
             accounts[key] = {
                 "tier": account.tier,
-                "balances": {
-                    a: fixed(v, self.asset_decimals(a)) for a, v in account.balances.items()
-                },
-                "holds": {
-                    a: fixed(account.hold(a), self.asset_decimals(a)) for a in account.balances
-                },
+                "balances": {a: fixed(v, decimals(a)) for a, v in account.balances.items()},
+                "holds": {a: fixed(account.hold(a), decimals(a)) for a in account.balances},
                 "open_orders": {o.txid: order_info(o, True) for o in account.open_orders()},
                 "orders": {t: order_info(o, True) for t, o in account.orders.items()},
                 "trades": {t: trade_info(tr) for t, tr in account.trades.items()},

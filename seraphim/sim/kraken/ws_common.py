@@ -16,7 +16,7 @@ from seraphim.sim.kraken.fmt import rfc3339
 from seraphim.sim.kraken.matching import Event
 
 if TYPE_CHECKING:
-    from seraphim.sim.kraken.server import KrakenSimServer
+    from seraphim.sim.kraken.venue import KrakenSimVenue
 
 log = logging.getLogger(__name__)
 
@@ -26,9 +26,9 @@ class WsSession:
 
     kind = "public"
 
-    def __init__(self, server: KrakenSimServer, ws: web.WebSocketResponse) -> None:
-        self.server = server
-        self.exchange = server.exchange
+    def __init__(self, venue: KrakenSimVenue, ws: web.WebSocketResponse) -> None:
+        self.venue = venue
+        self.exchange = venue.exchange
         self.ws = ws
         self.queue: asyncio.Queue[str | None] = asyncio.Queue()
         self.subscribed = False
@@ -57,7 +57,7 @@ class WsSession:
 
     async def _heartbeat(self) -> None:
         while not self.ws.closed:
-            await asyncio.sleep(self.server.config.heartbeat_interval)
+            await asyncio.sleep(self.venue.config.heartbeat_interval)
             if self.subscribed:
                 self.send({"channel": "heartbeat"})
 

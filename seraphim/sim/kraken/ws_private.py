@@ -42,7 +42,7 @@ class PrivateSession(WsSession):
         self._held: dict[str, Any] | None = None  # a message held back by a reorder fault
 
     def _auth(self, params: dict[str, Any]) -> Account:
-        account = self.server.account_for_token(str(params.get("token", "")))
+        account = self.venue.account_for_token(str(params.get("token", "")))
         if account is None:
             raise KrakenError("ESession:Invalid session")
         if self.account is not None and account is not self.account:
@@ -98,7 +98,7 @@ class PrivateSession(WsSession):
             self.reply("subscribe", req_id, {"channel": "balances"}, time_in)
             data = []
             for asset, amount in account.balances.items():
-                info = self.server.asset(asset)
+                info = self.venue.asset(asset)
                 data.append(
                     {
                         "asset": info.ws_name,
@@ -191,7 +191,7 @@ class PrivateSession(WsSession):
         if validate:
             self.reply("add_order", req_id, {"order_id": ""}, time_in)
             return
-        if self.server.faults.take_lost_ack("add_order"):
+        if self.venue.faults.take_lost_ack("add_order"):
             return
         self.reply("add_order", req_id, self._order_ref(order), time_in)
 
@@ -299,7 +299,7 @@ class PrivateSession(WsSession):
             self.send(message)
             self.send(held)
             return
-        fault = self.server.faults.take_exec()
+        fault = self.venue.faults.take_exec()
         if fault is None:
             self.send(message)
         elif fault[0] == "delay":
@@ -399,7 +399,7 @@ class PrivateSession(WsSession):
                 liquidity_ind="m" if trade.maker else "t",
                 cost=num(trade.cost),
                 order_status="filled" if event.cum_qty >= event.volume else "partially_filled",
-                fees=[{"asset": self.server.asset(trade.fee_asset).ws_name, "qty": num(trade.fee)}],
+                fees=[{"asset": self.venue.asset(trade.fee_asset).ws_name, "qty": num(trade.fee)}],
                 fee_usd_equiv=num(trade.fee),
                 cum_qty=num(event.cum_qty),
                 cum_cost=num(event.cum_cost),
@@ -447,7 +447,7 @@ class PrivateSession(WsSession):
                                 "ref_id": e.refid,
                                 "timestamp": rfc3339(e.time),
                                 "type": e.type,
-                                "asset": self.server.asset(e.asset).ws_name,
+                                "asset": self.venue.asset(e.asset).ws_name,
                                 "asset_class": "currency",
                                 "category": e.type,
                                 "wallet_type": "spot",

@@ -314,7 +314,7 @@ class PublicSession(WsSession):
         self.books[pair.symbol] = (depth, asks, bids)
         if not ask_changes and not bid_changes:
             return
-        fault = self.server.faults.take_book(pair.symbol)
+        fault = self.venue.faults.take_book(pair.symbol)
         if fault == "skip":
             return
         message = self._book_message(pair, "update", ask_changes, bid_changes)
