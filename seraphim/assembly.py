@@ -4,22 +4,26 @@ into the nautilus configs every runner hands its kernel (``ImportableStrategyCon
 risk ``ImportableControllerConfig``). Backtests, nodes and sweeps call :func:`assemble`; none of
 them reads another's configuration module.
 
-The sections it takes (``data``, ``strategies``, ``risk`` and the venues' account types) are the
-ones a backtest file holds, so a node file can point at a backtest file
-(:func:`load_sections`) and run the very same strategy objects.
+The sections it takes (``data``, ``strategies``, ``risk``, ``portfolio`` and the venues' account
+types) are the ones a backtest file holds, so a node file can point at a backtest file
+(:func:`load_sections`) and run the very same strategy objects. A ``portfolio`` section adds the
+allocator actor (``seraphim.allocation``) and sizes every strategy from its allocated capital.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from dataclasses import field
 from pathlib import Path
 from typing import Any
 
 import msgspec
+from nautilus_trader.config import ImportableActorConfig
 from nautilus_trader.config import ImportableStrategyConfig
 from nautilus_trader.model.data import BarType
 from nautilus_trader.trading.config import ImportableControllerConfig
 
+from seraphim.allocation.config import PortfolioSpec
 from seraphim.config_files import read_config_file
 from seraphim.risk.config import RiskConfig
 from seraphim.risk.config import RiskLimits
@@ -56,6 +60,7 @@ class Sections(msgspec.Struct, frozen=True):
     strategies: list[StrategyEntry] = []
     risk: RiskConfig = RiskConfig()
     venues: list[VenueAccount] = []
+    portfolio: PortfolioSpec | None = None
 
 
 @dataclass(frozen=True)
@@ -66,10 +71,11 @@ class Assembly:
     controller: ImportableControllerConfig
     risk: RiskConfig  # with each entry's own limits under its strategy id
     bar_types: list[BarType]  # the data, with every strategy leg's bars added
+    actors: list[ImportableActorConfig] = field(default_factory=list)  # the portfolio allocator
 
 
 def load_sections(path: str | Path) -> Sections:
-    """The data, strategies, risk and venues of a backtest file (YAML or JSON)."""
+    """The data, strategies, risk, venues and portfolio of a backtest file (YAML or JSON)."""
     raw = read_config_file(path, error=AssemblyError, what="backtest config")
     if not isinstance(raw, dict):
         raise AssemblyError(f"{path}: expected a mapping at the top level")
@@ -199,25 +205,77 @@ def strategy_configs(
     return configs
 
 
+_EQUITY_SIZINGS = ("equity_fraction", "atr_risk", "kelly_scale")
+
+
+def with_portfolio_sizing(entries: list[StrategyEntry], source: str) -> list[StrategyEntry]:
+    """
+    Under a portfolio a strategy sizes from its allocated capital, so it needs a sizing that
+    uses equity: ``trade_size`` is refused; none given means ``equity_fraction: 1.0``.
+    """
+    out = []
+    for entry in entries:
+        if "trade_size" in entry.params:
+            raise AssemblyError(
+                f"{source}: strategy {entry.name!r}: under `portfolio` strategies size from their "
+                f"allocated capital; use equity_fraction, atr_risk or kelly_scale, not trade_size",
+            )
+        if any(name in entry.params for name in _EQUITY_SIZINGS):
+            out.append(entry)
+        else:
+            params = {**entry.params, "equity_fraction": 1.0}
+            out.append(msgspec.structs.replace(entry, params=params))
+    return out
+
+
+def portfolio_actor_config(
+    portfolio: PortfolioSpec,
+    strategy_ids: list[str],
+    venues: list[str],
+    source: str = "config",
+) -> ImportableActorConfig:
+    """The kernel actor that allocates capital among ``strategy_ids`` (backtest and live)."""
+    try:
+        portfolio.validate(strategy_ids)
+    except ValueError as e:
+        raise AssemblyError(f"{source}: {e}") from None
+    return ImportableActorConfig(
+        actor_path="seraphim.allocation.actor:PortfolioAllocator",
+        config_path="seraphim.allocation.config:PortfolioAllocatorConfig",
+        config={
+            "portfolio": msgspec.to_builtins(portfolio),
+            "strategy_ids": strategy_ids,
+            "venues": venues,
+        },
+    )
+
+
 def assemble(
     entries: list[StrategyEntry],
     bar_types: list[BarType],
     account_types: dict[str, str],
     risk: RiskConfig,
     source: str = "config",
+    portfolio: PortfolioSpec | None = None,
 ) -> Assembly:
-    """Strategy configs, the risk controller and the bar types they need, built once."""
+    """Strategy configs, the risk controller, the allocator and the bar types, built once."""
     if not bar_types:
         raise AssemblyError(f"{source}: `data` names no bar types")
     if not entries:
         raise AssemblyError(f"{source}: `strategies` is empty")
     entries, bar_types = with_second_legs(entries, bar_types, source)
+    actors = []
+    if portfolio is not None:
+        entries = with_portfolio_sizing(entries, source)
+        ids = [strategy_id(entry, index) for index, entry in enumerate(entries)]
+        actors.append(portfolio_actor_config(portfolio, ids, sorted(account_types), source))
     combined = risk_with_strategy_limits(risk, entries)
     return Assembly(
         strategies=strategy_configs(entries, bar_types[0], account_types),
         controller=risk_controller_config(combined),
         risk=combined,
         bar_types=bar_types,
+        actors=actors,
     )
 
 

@@ -24,6 +24,7 @@ from nautilus_trader.config import RiskEngineConfig
 from nautilus_trader.model.data import BarType
 from nautilus_trader.persistence.config import DataCatalogConfig
 
+from seraphim.allocation.config import PortfolioSpec
 from seraphim.assembly import Assembly
 from seraphim.assembly import AssemblyError
 from seraphim.assembly import DataEntry
@@ -84,6 +85,7 @@ class BacktestSpec(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
     trader_id: str = "BACKTESTER-001"
     bypass_risk_engine: bool = False
     risk: RiskConfig = RiskConfig()  # Seraphim's pre-trade rules and portfolio guard
+    portfolio: PortfolioSpec | None = None  # capital allocation across the strategies
     # Answer strategies' warm-up requests (request_bars on start) from the catalog, so a run
     # that starts mid-history begins with warm indicators, as a live node does.
     warmup_from_catalog: bool = False
@@ -98,7 +100,12 @@ class BacktestSpec(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
         """The strategies and risk controller, from the assembly floor."""
         try:
             return assemble(
-                self.strategies, self.bar_types(), self.account_types(), self.risk, source
+                self.strategies,
+                self.bar_types(),
+                self.account_types(),
+                self.risk,
+                source,
+                self.portfolio,
             )
         except AssemblyError as e:
             raise ConfigError(str(e)) from None
@@ -177,7 +184,7 @@ def build_run_config(spec: BacktestSpec) -> BacktestRunConfig:
         trader_id=spec.trader_id,
         strategies=assembly.strategies,
         exec_algorithms=exec_algorithm_configs(),
-        actors=[recorder],
+        actors=[recorder, *assembly.actors],
         logging=LoggingConfig(log_level=spec.log_level, bypass_logging=spec.log_level == "OFF"),
         risk_engine=RiskEngineConfig(bypass=spec.bypass_risk_engine),
         controller=assembly.controller,

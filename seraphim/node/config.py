@@ -30,6 +30,7 @@ from seraphim.adapters.kraken.node import KrakenSectionError
 from seraphim.adapters.kraken.node import KrakenSpec
 from seraphim.adapters.kraken.node import kraken_node_clients
 from seraphim.adapters.kraken.node import refuse_secrets
+from seraphim.allocation.config import PortfolioSpec
 from seraphim.assembly import Assembly
 from seraphim.assembly import AssemblyError
 from seraphim.assembly import DataEntry
@@ -82,6 +83,7 @@ class NodeSpec(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
     data: list[DataEntry] = []
     strategies: list[StrategyEntry] = []
     risk: RiskConfig = RiskConfig()  # for the strategies above (a backtest file brings its own)
+    portfolio: PortfolioSpec | None = None  # capital allocation across the strategies above
     importable_strategies: list[ImportableEntry] = []
     claim_external_orders: bool = True
     reconciliation: bool = True
@@ -132,6 +134,7 @@ def node_sections(spec: NodeSpec, base: Path) -> Sections:
         data=spec.data,
         strategies=spec.strategies,
         risk=spec.risk,
+        portfolio=spec.portfolio,
         # IB accounts (stocks, options) are MARGIN.
         venues=[
             VenueAccount(v, KRAKEN_ACCOUNT_TYPE if v == KRAKEN else "MARGIN")
@@ -153,6 +156,7 @@ def node_assembly(spec: NodeSpec, base: Path) -> Assembly | None:
             {v.name: v.account_type.upper() for v in sections.venues},
             sections.risk,
             source,
+            sections.portfolio,
         )
     except AssemblyError as e:
         raise NodeConfigError(str(e)) from None
@@ -251,6 +255,7 @@ def build_node_config(spec: NodeSpec, base: Path, *, log_level: str | None = Non
         data_clients=data_clients,
         exec_clients=exec_clients,
         strategies=strategies,
+        actors=assembly.actors if assembly else [],
         exec_algorithms=exec_algorithm_configs(),
         # Seraphim's risk layer guards every node, whatever its strategies.
         controller=assembly.controller if assembly else risk_controller_config(spec.risk),

@@ -50,6 +50,8 @@ from nautilus_trader.model.instruments import Instrument
 from nautilus_trader.model.orders import Order
 from nautilus_trader.trading.strategy import Strategy
 
+from seraphim.allocation.messages import ALLOCATION_CAPITAL_ENDPOINT
+from seraphim.allocation.messages import CapitalQuery
 from seraphim.portfolio import account_equity
 from seraphim.risk.messages import RISK_HEADROOM_ENDPOINT
 from seraphim.risk.messages import HeadroomQuery
@@ -165,6 +167,7 @@ class SeraphimStrategy(Strategy):
         self._overrides: dict = {}
         self._indicators: dict[BarType, list] = {}
         self._has_risk_gate = False
+        self._has_allocator = False
         self._unfinished = UnfinishedOrders()
         self.atr: AverageTrueRange | None = None
         self.sizer: PositionSizer = self._make_sizer(config)
@@ -263,6 +266,7 @@ class SeraphimStrategy(Strategy):
                 self.stop()
                 return
         self._has_risk_gate = RISK_HEADROOM_ENDPOINT in self.msgbus.endpoints()
+        self._has_allocator = ALLOCATION_CAPITAL_ENDPOINT in self.msgbus.endpoints()
         for order in self.cache.orders(strategy_id=self.id):  # e.g. restored after a restart
             self._unfinished.add(order)
         self.msgbus.subscribe(control_topic(self.id.value), self._on_control)
@@ -441,12 +445,27 @@ class SeraphimStrategy(Strategy):
             self.cache, self.portfolio, instrument.id.venue, instrument.quote_currency
         )
 
+    def sizing_capital(self, instrument_id: InstrumentId | None = None) -> float:
+        """
+        What the sizer sizes from, in the instrument's quote currency: the strategy's capital
+        when a portfolio allocator runs (``seraphim.allocation``) and counts it, else
+        ``equity``.
+        """
+        instrument_id = instrument_id or self.params.instrument_id
+        if self._has_allocator:
+            query = CapitalQuery(self.id, instrument_id)
+            self.msgbus.send(ALLOCATION_CAPITAL_ENDPOINT, query)
+            if query.result is not None:
+                return query.result
+        return self.equity(instrument_id)
+
     def target_quantity(
         self, signal: float, price: float, instrument_id: InstrumentId | None = None
     ) -> Decimal:
         """A signed target position for a signal in [-1, 1], sized by the strategy's sizer."""
         instrument = self.cache.instrument(instrument_id or self.params.instrument_id)
-        equity = self.equity(instrument.id) if getattr(self.sizer, "needs_equity", True) else 0.0
+        sized = getattr(self.sizer, "needs_equity", True)
+        equity = self.sizing_capital(instrument.id) if sized else 0.0
         magnitude = self.sizer.size(instrument, price, equity)
         return Decimal(str(signal)) * magnitude
 
