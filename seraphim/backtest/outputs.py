@@ -26,6 +26,8 @@ def write_outputs(outcome: BacktestOutcome) -> None:
             "exposure": outcome.curves.exposure,
         },
     ).to_csv(out / "equity.csv", index_label="timestamp")
+    for name, frame in outcome.tables.items():
+        frame.to_csv(out / name, index=False)
     write_report(outcome, out / "report.html")
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from dataclasses import field
 from pathlib import Path
 
 import pandas as pd
@@ -11,6 +12,7 @@ from nautilus_trader.backtest.node import BacktestNode
 from nautilus_trader.backtest.results import BacktestResult
 from nautilus_trader.model.identifiers import Venue
 
+from seraphim.allocation.tables import allocation_tables
 from seraphim.backtest.config import BacktestSpec
 from seraphim.backtest.config import ConfigError
 from seraphim.backtest.config import build_run_config
@@ -39,6 +41,7 @@ class BacktestOutcome:
     accounts: dict[str, pd.DataFrame]
     synthetic: list[str]
     output: Path
+    tables: dict[str, pd.DataFrame] = field(default_factory=dict)  # more CSVs, by file name
 
 
 @dataclass(frozen=True)
@@ -124,6 +127,7 @@ def run_backtest(
         accounts = {
             v.name: engine.trader.generate_account_report(Venue(v.name)) for v in spec.venues
         }
+        tables = allocation_tables(engine.trader.actors())
         result = results[0]
     finally:
         node.dispose()
@@ -158,6 +162,7 @@ def run_backtest(
         accounts=accounts,
         synthetic=synthetic,
         output=Path(spec.output),
+        tables=tables,
     )
     return outcome
 
