@@ -4,10 +4,11 @@ nautilus ``BacktestEngine`` runs with ``reset()`` on the same bars and the same 
 (``ma_cross`` over a grid of ``fast``), in the same run; medians of interleaved batches.
 
 The bare loop keeps one engine and swaps the strategy after each ``reset()``: no equity
-recorder, no risk gate, no metrics. A Seraphim trial builds a fresh kernel from the spec
-(recorder, risk controller, Kraken fees, seeded fill model) and computes the run's metrics, so
-the 1-worker ratio is the price of those; the 2-worker row shows how the pool scales (pool
-start-up is left out: workers are started and load the bars once per sweep).
+recorder, no risk gate, no Seraphim metrics (nautilus's own statistics run, as by default). A
+Seraphim trial reuses its engine the same way, with the spec's recorder, risk controller, Kraken
+fees and seeded fill model reset between trials, and computes the run's metrics, so the 1-worker
+ratio is the price of those; the 2-worker row shows how the pool scales (pool start-up is left
+out: workers are started and load the bars once per sweep).
 """
 
 from __future__ import annotations

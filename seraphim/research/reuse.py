@@ -2,9 +2,10 @@
 One nautilus ``BacktestEngine`` kept across a runner's trials, as nautilus's "repeated runs"
 pattern: ``reset()``, the old strategies cleared, the next trial's added. Everything else in
 the kernel must come back to its built state on reset, so an engine is reused only when it holds
-components known to do so: Seraphim's ``EquityRecorder`` and ``RiskController`` (their
-``on_reset``), and venues carrying ``VenueReset`` (fee and fill models). Any other actor,
-controller or execution algorithm, or a change of anything but the strategies, builds afresh.
+components known to do so: Seraphim's ``EquityRecorder``, ``RiskController`` and execution
+algorithms (their ``on_reset``), and venues carrying ``VenueReset`` (fee and fill models). Any
+other actor, controller or execution algorithm, or a change of anything but the strategies,
+builds afresh.
 """
 
 from __future__ import annotations
@@ -19,6 +20,8 @@ from nautilus_trader.backtest.modules import SimulationModule
 from nautilus_trader.backtest.node import BacktestNode
 from nautilus_trader.config import ImportableActorConfig
 from nautilus_trader.config import StrategyFactory
+
+from seraphim.execution import exec_algorithm_configs
 
 
 class VenueResetConfig(SimulationModuleConfig, frozen=True):
@@ -49,6 +52,7 @@ class VenueReset(SimulationModule):
 
 RESETTABLE_ACTORS = {"seraphim.backtest.recorder:EquityRecorder"}
 RESETTABLE_CONTROLLERS = {"seraphim.risk.controller:RiskController"}
+RESETTABLE_EXEC_ALGORITHMS = {c.exec_algorithm_path for c in exec_algorithm_configs()}
 
 
 def with_venue_reset(run_config: BacktestRunConfig) -> BacktestRunConfig:
@@ -78,6 +82,7 @@ class ReusedEngine:
         self._run_id = ""
         self._key: BacktestRunConfig | None = None
         self.window: tuple | None = None  # what the caller loaded into the engine, if any
+        self.builds = 0  # engines built so far
 
     def engine_for(self, run_config: BacktestRunConfig) -> BacktestEngine:
         key = _without_strategies(run_config)
@@ -92,6 +97,7 @@ class ReusedEngine:
         self.discard()
         node = BacktestNode(configs=[run_config])
         node.build()  # seeds the fill model's RNG, as a fresh run_backtest does
+        self.builds += 1
         self._node, self._run_id = node, run_config.id
         self._key = key if _resettable(run_config) else None
         return node.get_engine(run_config.id)
@@ -114,7 +120,10 @@ def _resettable(run_config: BacktestRunConfig) -> bool:
     controller = engine.controller
     return (
         all(a.actor_path in RESETTABLE_ACTORS for a in engine.actors or [])
-        and not engine.exec_algorithms
+        and all(
+            a.exec_algorithm_path in RESETTABLE_EXEC_ALGORITHMS
+            for a in engine.exec_algorithms or []
+        )
         and (controller is None or controller.controller_path in RESETTABLE_CONTROLLERS)
         and all(
             m.actor_path == f"{__name__}:VenueReset"

@@ -186,6 +186,11 @@ class TrialRunner:
         engine.sort_data()
         self._engines.window = window
 
+    @property
+    def engine_builds(self) -> int:
+        """How many nautilus engines this runner has built (the rest of its trials reused one)."""
+        return self._engines.builds
+
     def close(self) -> None:
         """Dispose of the kept engine."""
         self._engines.discard()

@@ -57,6 +57,7 @@ def test_reused_engine_matches_fresh_engines(tmp_path):
         ]
     finally:
         runner.close()
+    assert runner.engine_builds == 2  # the first trial's and a new one after the failed trial
     for n, (params, start, end) in enumerate(TRIALS):
         alone = TrialRunner(spec)
         try:
@@ -90,6 +91,7 @@ def test_a_pruned_trial_leaves_the_engine_ready(tmp_path):
     finally:
         runner.close()
     assert pruned.status == "pruned"
+    assert runner.engine_builds == 1
     after.number = before.number
     _same(after, before)
 
