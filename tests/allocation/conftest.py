@@ -1,0 +1,1 @@
+from tests.strategies.conftest import real_catalog  # noqa: F401  (real BTC/ETH hourly history)
