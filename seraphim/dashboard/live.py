@@ -24,7 +24,7 @@ from seraphim.state.reader import TRADER_PREFIX
 from seraphim.state.reader import Decoder
 from seraphim.state.settings import RedisSettings
 
-RESCAN_SECS = 1.0
+RESCAN_SECS = 0.5
 EQUITY_POINTS = 3600
 QUEUE_SIZE = 1000
 _ORDER_STREAMS = f"{TRADER_PREFIX}*:stream:events.order.*"
@@ -106,7 +106,7 @@ class LiveFeed:
                         k.decode()
                         for k in client.scan_iter(match=keys.health_pattern(), count=1000)
                     ]
-                    self._discover_streams(client, streams)
+                    self._discover_streams(client, streams, first=not last_scan)
                     last_scan = time.monotonic()
                 self._health(client, health_keys, seen)
                 if streams:
@@ -123,10 +123,12 @@ class LiveFeed:
         if client is not None:
             client.close()
 
-    def _discover_streams(self, client, streams: dict[bytes, bytes]) -> None:
+    def _discover_streams(self, client, streams: dict[bytes, bytes], first: bool) -> None:
+        """Streams there when the feed starts are followed from their end; a stream that
+        appears later (a strategy's first order) from its start, so its first events show."""
         for key in client.scan_iter(match=_ORDER_STREAMS, count=1000):
             if key not in streams:
-                last = client.xrevrange(key, count=1)
+                last = client.xrevrange(key, count=1) if first else None
                 streams[key] = last[0][0] if last else b"0-0"
 
     def _health(self, client, health_keys: list[str], seen: dict[str, int]) -> None:

@@ -86,7 +86,9 @@ function orderEventLine(m) {
   const what = e.type === "OrderFilled"
     ? `${e.order_side} ${e.last_qty} ${e.instrument_id} @ ${e.last_px}`
     : `${e.instrument_id}${e.reason ? ": " + e.reason : ""}`;
-  return el("li", { class: e.type === "OrderFilled" ? "fill" : e.type === "OrderDenied" ? "down" : "" },
+  // When it happened at the venue and when it arrived here (the browser tests compare them).
+  return el("li", { class: e.type === "OrderFilled" ? "fill" : e.type === "OrderDenied" ? "down" : "",
+    "data-ts-event": e.ts_event, "data-received": Date.now() },
     `${nsTime(e.ts_event)} ${m.trader_id} ${e.strategy_id} ${e.type} ${what}`);
 }
 
@@ -166,7 +168,7 @@ async function overviewPage() {
 
 function orderCells(o, withStrategy = true) {
   return [time(o.ts_last), o.client_order_id, ...(withStrategy ? [o.strategy_id, o.instrument_id] : []),
-    o.side, o.type, o.quantity, o.filled_qty, withStrategy ? (o.price ?? o.avg_px ?? "–") : num(o.avg_px, 2),
+    o.side, o.type, o.quantity, o.filled_qty, o.price ?? (o.avg_px ? num(o.avg_px, 2) : "–"),
     o.status, el("span", { class: "down" }, o.reason || "")];
 }
 
@@ -190,7 +192,10 @@ async function nodePage() {
       can("trader") && s.strategy_id !== "OPERATOR-OP"
         ? el("span", {}, ...["pause", "resume"].map((a) => el("button", {
             type: "button", "data-action": a, "data-strategy": s.strategy_id,
-            onclick: () => control(`${base}/strategies/${s.strategy_id}/${a}`, {}, document.getElementById("ticket-result") || document.getElementById("flash")),
+            onclick: async () => {
+              await control(`${base}/strategies/${s.strategy_id}/${a}`, {}, document.getElementById("control-result"));
+              await loadNode();
+            },
           }, a)))
         : "",
     ]);
