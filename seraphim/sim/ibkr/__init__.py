@@ -4,8 +4,8 @@
 ib_async, nautilus-ibapi's EClient and nautilus's Interactive Brokers adapter on 127.0.0.1.
 """
 
-from seraphim.sim.ibkr.server import IbkrSimConfig
 from seraphim.sim.ibkr.server import IbkrSimServer
 from seraphim.sim.ibkr.server import ThreadedGateway
+from seraphim.sim.ibkr.venue import IbkrSimConfig
 
 __all__ = ["IbkrSimConfig", "IbkrSimServer", "ThreadedGateway"]

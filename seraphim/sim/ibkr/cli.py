@@ -12,9 +12,9 @@ import click
 import yaml
 
 from seraphim.sim.ibkr.faults import ScheduledFault
-from seraphim.sim.ibkr.server import DEFAULT_PORT
-from seraphim.sim.ibkr.server import IbkrSimConfig
 from seraphim.sim.ibkr.server import IbkrSimServer
+from seraphim.sim.ibkr.venue import DEFAULT_PORT
+from seraphim.sim.ibkr.venue import IbkrSimConfig
 
 
 def _parse_faults(values: tuple[str, ...]) -> tuple[ScheduledFault, ...]:

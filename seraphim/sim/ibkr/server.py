@@ -1,9 +1,9 @@
 """The local TWS-protocol gateway: ``async with IbkrSimServer(config) as gw: ...``.
 
-One asyncio server accepts any number of API clients (distinct client ids), shares one
-contract universe, market, order book and set of accounts between them, pushes market data
-on a fixed cadence and exposes its own record (orders, executions, positions, accounts) and
-the fault switches to tests and the CLI.
+One asyncio server accepts any number of API clients (distinct client ids), all served by one
+venue (``venue.py``: contract universe, market, order book and accounts); it pushes market data
+on a fixed cadence, turns the engine's events into wire messages and exposes the venue's record
+(orders, executions, positions, accounts) and the fault switches to tests and the CLI.
 """
 
 from __future__ import annotations
@@ -16,59 +16,22 @@ import threading
 import time
 from collections.abc import Callable
 from collections.abc import Coroutine
-from collections.abc import Mapping
-from dataclasses import dataclass
-from dataclasses import field
 from decimal import Decimal
-from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
-from seraphim.sim.ibkr import encoders as enc
+import seraphim.sim.ibkr.encoders as enc
 from seraphim.sim.ibkr.account import Account
-from seraphim.sim.ibkr.contracts import ContractQuery
-from seraphim.sim.ibkr.contracts import ContractSpec
-from seraphim.sim.ibkr.contracts import ContractUniverse
-from seraphim.sim.ibkr.faults import Faults
 from seraphim.sim.ibkr.faults import ScheduledFault
-from seraphim.sim.ibkr.history import HistoryBuilder
-from seraphim.sim.ibkr.market import Market
-from seraphim.sim.ibkr.market import round_to_tick
-from seraphim.sim.ibkr.market import unit_hash
+from seraphim.sim.ibkr.history import NEW_YORK
 from seraphim.sim.ibkr.matching import Execution
-from seraphim.sim.ibkr.matching import MatchingEngine
 from seraphim.sim.ibkr.matching import MatchingListener
 from seraphim.sim.ibkr.matching import SimOrder
 from seraphim.sim.ibkr.messages import NO_VALID_ID
-from seraphim.sim.ibkr.messages import SERVER_VERSION
 from seraphim.sim.ibkr.session import Session
+from seraphim.sim.ibkr.venue import IbkrSimConfig
+from seraphim.sim.ibkr.venue import IbkrSimVenue
 
 log = logging.getLogger(__name__)
-NEW_YORK = ZoneInfo("America/New_York")
-DEFAULT_PORT = 4010
-
-
-@dataclass
-class IbkrSimConfig:
-    """Everything that shapes one gateway instance."""
-
-    host: str = "127.0.0.1"
-    port: int = DEFAULT_PORT
-    seed: int = 1
-    accounts: tuple[str, ...] = ("DU1234567",)
-    initial_cash: float = 1_000_000.0
-    base_currency: str = "USD"
-    catalog: str | Path | None = None
-    contracts: Mapping[str, Any] | None = None
-    clock: Callable[[], float] = time.time
-    tick_interval: float = 0.25
-    pacing: bool = False
-    permissions: Mapping[str, str] = field(default_factory=dict)
-    server_version: int = SERVER_VERSION
-    restart_at: str | None = None
-    restart_downtime: float = 60.0
-    faults: tuple[ScheduledFault, ...] = ()
-    around_the_clock: bool = False
 
 
 class IbkrSimServer:
@@ -76,39 +39,21 @@ class IbkrSimServer:
 
     def __init__(self, config: IbkrSimConfig | None = None) -> None:
         self.config = config or IbkrSimConfig()
-        cfg = self.config
-        self.clock: Callable[[], float] = cfg.clock
-        self.server_version = cfg.server_version
-        as_of = dt.datetime.fromtimestamp(self.clock(), NEW_YORK).date()
-        self.universe = ContractUniverse.from_config(
-            cfg.contracts, as_of=as_of, around_the_clock=cfg.around_the_clock
-        )
-        catalog = None
-        if cfg.catalog is not None:
-            from seraphim.sim.ibkr.catalog_source import CatalogPrices
-
-            catalog = CatalogPrices.open(Path(cfg.catalog), self.universe)
-        self.market = Market(self.universe, cfg.seed, catalog, as_of=as_of)
-        self.history = HistoryBuilder(self.market)
-        self.accounts: dict[str, Account] = {
-            a: Account(a, currency=cfg.base_currency, cash=cfg.initial_cash) for a in cfg.accounts
-        }
-        self.faults = Faults()
-        self.faults.pacing.enabled = cfg.pacing
-        for symbol, level in cfg.permissions.items():
-            self.faults.set_permission(symbol, level)
-        self.engine = MatchingEngine(
-            self.market,
-            self.accounts,
-            self.clock,
-            seed=cfg.seed,
-            listener=MatchingListener(self._on_order, self._on_execution, self._on_cancel),
-        )
+        listener = MatchingListener(self._on_order, self._on_execution, self._on_cancel)
+        self.venue = IbkrSimVenue(self.config, listener)
+        # The venue's parts, as callers (tests, the CLI) reach them.
+        self.clock = self.venue.clock
+        self.server_version = self.venue.server_version
+        self.universe = self.venue.universe
+        self.history = self.venue.history
+        self.accounts = self.venue.accounts
+        self.faults = self.venue.faults
+        self.engine = self.venue.engine
+        self.requests_seen = self.venue.requests_seen
         self.sessions: dict[int, Session] = {}
         self.connections: set[Session] = set()
-        self.requests_seen: dict[int, int] = {}
-        self.host = cfg.host
-        self.port = cfg.port
+        self.host = self.config.host
+        self.port = self.config.port
         self._server: asyncio.Server | None = None
         self._tasks: list[asyncio.Task] = []
         self._next_restart: float | None = None
@@ -167,7 +112,7 @@ class IbkrSimServer:
                 await asyncio.wait_for(s.closed.wait(), 2.0)
 
     async def _on_connect(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        session = Session(self, reader, writer)
+        session = Session(self.venue, self, reader, writer)
         self.connections.add(session)
         try:
             await session.run()
@@ -192,41 +137,6 @@ class IbkrSimServer:
         """Release the connection's client id."""
         if session.client_id is not None and self.sessions.get(session.client_id) is session:
             del self.sessions[session.client_id]
-
-    # -- facts for sessions ---------------------------------------------------------------------
-
-    @property
-    def account_ids(self) -> list[str]:
-        """Managed accounts, in configuration order."""
-        return list(self.accounts)
-
-    def connection_time_text(self) -> str:
-        """The handshake's connection time, e.g. ``20250102 09:30:00 EST``."""
-        return dt.datetime.fromtimestamp(self.clock(), NEW_YORK).strftime("%Y%m%d %H:%M:%S %Z")
-
-    def find_contracts(self, q: ContractQuery) -> list[ContractSpec]:
-        """Universe lookup, minus symbols hidden by a fault."""
-        hidden = self.faults.unknown_symbols
-        return [c for c in self.universe.find(q) if c.symbol not in hidden]
-
-    def mark(self, spec: ContractSpec) -> float:
-        """Mark price used for account values."""
-        return round_to_tick(self.market.mid(spec, self.clock()), spec.min_tick)
-
-    def day_volume(self, spec: ContractSpec, t: float) -> float:
-        """Cumulative volume so far today (deterministic)."""
-        seconds = t % 86_400
-        u = unit_hash(self.config.seed, spec.con_id, int(t // 86_400), "vol")
-        if spec.sec_type == "CRYPTO":
-            return round(seconds / 60 * (0.5 + u), 4)
-        return float(int(seconds / 60 * (0.5 + u) * 5000 / 100) * 100)
-
-    def head_timestamp(self, spec: ContractSpec) -> float | None:
-        """Earliest data time from the catalog, when it covers the contract."""
-        catalog = self.market.catalog
-        if catalog is not None and catalog.covers(spec):
-            return catalog.first_time(spec)
-        return None
 
     # -- engine events -> wire ------------------------------------------------------------------
 
@@ -362,25 +272,24 @@ class IbkrSimServer:
     @property
     def orders(self) -> list[SimOrder]:
         """Every order ever placed, in placement order."""
-        return list(self.engine.orders.values())
+        return self.venue.orders
 
     @property
     def executions(self) -> list[Execution]:
         """Every execution, in time order."""
-        return list(self.engine.executions)
+        return self.venue.executions
 
     def positions(self, account: str | None = None) -> dict[str, Decimal]:
         """Non-zero positions by local symbol, for one account or the first."""
-        acct = self.accounts[account or self.account_ids[0]]
-        return {p.spec.local_symbol: p.quantity for p in acct.positions.values() if p.quantity != 0}
+        return self.venue.positions(account)
 
     def account(self, account: str | None = None) -> Account:
         """One account's record (the first managed account by default)."""
-        return self.accounts[account or self.account_ids[0]]
+        return self.venue.account(account)
 
     def account_values(self, account: str | None = None) -> dict[str, float]:
         """Account values at current marks."""
-        return self.account(account).values(self.mark)
+        return self.venue.account_values(account)
 
     def client_ids(self) -> list[int]:
         """Client ids currently connected."""
@@ -402,7 +311,7 @@ class IbkrSimServer:
             "host": self.host,
             "port": self.port,
             "server_version": self.server_version,
-            "accounts": self.account_ids,
+            "accounts": self.venue.account_ids,
             "contracts": len(self.universe),
             "seed": self.config.seed,
         }
