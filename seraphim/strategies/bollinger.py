@@ -8,12 +8,12 @@ from nautilus_trader.indicators import BollingerBands
 from nautilus_trader.model.data import Bar
 
 from seraphim.strategies.base import SeraphimStrategy
-from seraphim.strategies.base import SeraphimStrategyConfig
+from seraphim.strategies.directional import DirectionalConfig
 from seraphim.strategies.registry import register_strategy
 from seraphim.strategies.signals import band_state
 
 
-class BollingerConfig(SeraphimStrategyConfig, frozen=True):
+class BollingerConfig(DirectionalConfig, frozen=True):
     """
     Parameters of ``bollinger``.
 
@@ -23,10 +23,6 @@ class BollingerConfig(SeraphimStrategyConfig, frozen=True):
 
     period: PositiveInt = 20
     k: PositiveFloat = 2.0
-    long_only: bool = True
-
-    def needs_margin(self) -> bool:
-        return not self.long_only
 
 
 @register_strategy("bollinger", BollingerConfig)

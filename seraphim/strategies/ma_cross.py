@@ -8,13 +8,13 @@ from nautilus_trader.indicators import SimpleMovingAverage
 from nautilus_trader.model.data import Bar
 
 from seraphim.strategies.base import SeraphimStrategy
-from seraphim.strategies.base import SeraphimStrategyConfig
+from seraphim.strategies.directional import DirectionalConfig
 from seraphim.strategies.registry import register_strategy
 
 _AVERAGES = {"sma": SimpleMovingAverage, "ema": ExponentialMovingAverage}
 
 
-class MACrossConfig(SeraphimStrategyConfig, frozen=True):
+class MACrossConfig(DirectionalConfig, frozen=True):
     """
     Parameters of ``ma_cross``.
 
@@ -26,10 +26,6 @@ class MACrossConfig(SeraphimStrategyConfig, frozen=True):
     fast: PositiveInt = 10
     slow: PositiveInt = 30
     ma_type: str = "sma"
-    long_only: bool = True
-
-    def needs_margin(self) -> bool:
-        return not self.long_only
 
 
 @register_strategy("ma_cross", MACrossConfig)

@@ -7,13 +7,13 @@ from nautilus_trader.config import PositiveInt
 from nautilus_trader.model.data import Bar
 
 from seraphim.strategies.base import SeraphimStrategy
-from seraphim.strategies.base import SeraphimStrategyConfig
+from seraphim.strategies.directional import DirectionalConfig
 from seraphim.strategies.registry import register_strategy
 from seraphim.strategies.signals import RollingZScore
 from seraphim.strategies.signals import band_state
 
 
-class MeanReversionConfig(SeraphimStrategyConfig, frozen=True):
+class MeanReversionConfig(DirectionalConfig, frozen=True):
     """
     Parameters of ``mean_reversion``.
 
@@ -25,10 +25,6 @@ class MeanReversionConfig(SeraphimStrategyConfig, frozen=True):
     window: PositiveInt = 48
     entry_z: PositiveFloat = 2.0
     exit_z: float = 0.5
-    long_only: bool = True
-
-    def needs_margin(self) -> bool:
-        return not self.long_only
 
 
 @register_strategy("mean_reversion", MeanReversionConfig)

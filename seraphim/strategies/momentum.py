@@ -8,11 +8,11 @@ from nautilus_trader.indicators import RateOfChange
 from nautilus_trader.model.data import Bar
 
 from seraphim.strategies.base import SeraphimStrategy
-from seraphim.strategies.base import SeraphimStrategyConfig
+from seraphim.strategies.directional import DirectionalConfig
 from seraphim.strategies.registry import register_strategy
 
 
-class MomentumConfig(SeraphimStrategyConfig, frozen=True):
+class MomentumConfig(DirectionalConfig, frozen=True):
     """
     Parameters of ``momentum``.
 
@@ -26,10 +26,6 @@ class MomentumConfig(SeraphimStrategyConfig, frozen=True):
     exit_period: PositiveInt = 24
     roc_period: PositiveInt = 24
     min_roc: float = 0.0
-    long_only: bool = True
-
-    def needs_margin(self) -> bool:
-        return not self.long_only
 
 
 @register_strategy("momentum", MomentumConfig)

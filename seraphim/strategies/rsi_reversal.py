@@ -7,12 +7,12 @@ from nautilus_trader.indicators import RelativeStrengthIndex
 from nautilus_trader.model.data import Bar
 
 from seraphim.strategies.base import SeraphimStrategy
-from seraphim.strategies.base import SeraphimStrategyConfig
+from seraphim.strategies.directional import DirectionalConfig
 from seraphim.strategies.registry import register_strategy
 from seraphim.strategies.signals import band_state
 
 
-class RSIReversalConfig(SeraphimStrategyConfig, frozen=True):
+class RSIReversalConfig(DirectionalConfig, frozen=True):
     """
     Parameters of ``rsi_reversal`` (RSI levels on the usual 0-100 scale).
 
@@ -25,10 +25,6 @@ class RSIReversalConfig(SeraphimStrategyConfig, frozen=True):
     oversold: float = 30.0
     overbought: float = 70.0
     exit_level: float = 50.0
-    long_only: bool = True
-
-    def needs_margin(self) -> bool:
-        return not self.long_only
 
 
 @register_strategy("rsi_reversal", RSIReversalConfig)
