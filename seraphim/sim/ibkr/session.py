@@ -1,15 +1,17 @@
-"""One client connection: handshake, request routing and the simple requests; each API area
-answers in its own mixin (``handlers/``), as nautilus's IB client is split."""
+"""
+One client connection: handshake, request routing and the simple requests; each API area answers
+in its own mixin (``handlers/``), as nautilus's IB client is split.
+"""
 
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 from collections.abc import Callable
 
 import seraphim.sim.ibkr.encoders as enc
 from seraphim.sim.ibkr.handlers.account import AccountMixin
-from seraphim.sim.ibkr.handlers.base import ClientIds
 from seraphim.sim.ibkr.handlers.base import SessionBase
 from seraphim.sim.ibkr.handlers.contracts import ContractsMixin
 from seraphim.sim.ibkr.handlers.history import HistoryMixin
@@ -23,7 +25,6 @@ from seraphim.sim.ibkr.protocol import ProtocolError
 from seraphim.sim.ibkr.protocol import encode_frame
 from seraphim.sim.ibkr.protocol import read_frame
 from seraphim.sim.ibkr.protocol import read_handshake
-from seraphim.sim.ibkr.venue import IbkrSimVenue
 
 log = logging.getLogger(__name__)
 
@@ -33,15 +34,10 @@ class Session(
 ):
     """A client connection to the gateway."""
 
-    def __init__(
-        self,
-        venue: IbkrSimVenue,
-        clients: ClientIds,
-        reader: asyncio.StreamReader,
-        writer: asyncio.StreamWriter,
-    ) -> None:
-        super().__init__(venue, clients, reader, writer)
-        self._handlers: dict[int, Callable[[int, FieldReader], None]] = {
+    @functools.cached_property
+    def _handlers(self) -> dict[int, Callable[[int, FieldReader], None]]:
+        """Each request id's handler, from the area mixins."""
+        return {
             In.REQ_MKT_DATA: self._req_mkt_data,
             In.CANCEL_MKT_DATA: self._cancel_mkt_data,
             In.PLACE_ORDER: self._place_order,
