@@ -286,6 +286,19 @@ class ProbeStrategy(Strategy):
                 ),
             )
 
+    def scenario_steady(self) -> None:
+        """A market order every half second, buys and sells alternating, until the node stops."""
+        iid = self.config.instrument_id
+
+        def trade(_event=None) -> None:
+            side = OrderSide.BUY if len(self.rec["submitted"]) % 2 == 0 else OrderSide.SELL
+            self.submit(
+                f"steady-{len(self.rec['submitted'])}",
+                self.order_factory.market(iid, side, self.qty("0.01")),
+            )
+
+        self.clock.set_timer("steady", timedelta(milliseconds=500), callback=trade)
+
     def scenario_fills(self) -> None:
         """A few market orders (for duplicated / reordered execution messages)."""
         iid = self.config.instrument_id

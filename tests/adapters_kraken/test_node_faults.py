@@ -126,6 +126,59 @@ def test_dropped_connections_are_resubscribed_and_nothing_is_lost(tmp_path) -> N
     assert_matches_exchange(seen, trades, balances)
 
 
+def test_a_slow_reconciliation_after_a_reconnect_does_not_hold_up_the_executions(tmp_path) -> None:
+    """
+    After the private WebSocket reconnects, the client checks its open orders over REST. That
+    check must not stop the stream being read: here the venue leaves it unanswered for longer
+    than the test waits, and fills must keep arriving through the stream meanwhile.
+    """
+    RECORDS.pop("steady", None)
+    rec = RECORDS["steady"]
+    problems: list[str] = []
+
+    def fills() -> int:
+        return sum(isinstance(e, OrderFilled) for e in list(rec["events"]))
+
+    def check_stalled() -> bool:
+        fired = tsim.call(lambda: list(tsim.sim.faults.fired))
+        return any(f["fault"] == "rest_timeout" for f in fired)
+
+    def drive() -> None:
+        def wait(condition, what: str, timeout: float) -> bool:
+            deadline = time.monotonic() + timeout
+            while not condition():
+                if time.monotonic() > deadline:
+                    problems.append(f"timed out after {timeout} s waiting for {what}")
+                    return False
+                time.sleep(0.05)
+            return True
+
+        try:
+            if not wait(lambda: fills() >= 2, "the first fills", 60):
+                return
+
+            def stall_and_drop() -> None:
+                tsim.sim.faults.rest_error("timeout", methods=["OpenOrders"], delay=30.0)
+                tsim.sim.faults.drop_ws("private")
+
+            tsim.call(stall_and_drop)
+            if not wait(check_stalled, "the open-order check after the reconnect", 30):
+                return
+            before = fills()
+            # The check stays unanswered for 20 s (the node's REST timeout): fills must not wait.
+            wait(lambda: fills() >= before + 3, "fills while the open-order check hangs", 8)
+        finally:
+            rec["stop"].append("scenario done")
+
+    with lively_sim() as tsim:
+        path = write_node_config(tmp_path, tsim, kraken={"http_timeout_secs": 20.0})
+        driver = threading.Thread(target=drive)
+        driver.start()
+        run_probe(path, "steady", duration=None)
+        driver.join(10)
+    assert problems == []
+
+
 @pytest.mark.parametrize("transport", ["ws", "rest"])
 def test_lost_acknowledgement_is_found_at_the_venue_not_resubmitted(tmp_path, transport) -> None:
     RECORDS.pop("lost_ack", None)

@@ -34,13 +34,10 @@ def test_subscribe_reconnect_and_resubscribe() -> None:
             seen: list[dict] = []
             reconnected = asyncio.Event()
 
-            async def on_reconnect() -> None:
-                reconnected.set()
-
             ws = KrakenWebSocketClient(
                 sim.ws_public_url,
                 lambda text: seen.append(json.loads(text)),
-                on_reconnect=on_reconnect,
+                on_reconnect=reconnected.set,
                 reconnect_delay_initial=0.05,
             )
             await ws.connect()

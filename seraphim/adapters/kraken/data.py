@@ -229,7 +229,7 @@ class KrakenDataClient(LiveMarketDataClient):
             except KrakenError as e:
                 self._log.warning(f"Instrument reload failed: {e}")
 
-    async def _on_ws_reconnect(self) -> None:
+    def _on_ws_reconnect(self) -> None:
         self.stats["reconnects"] += 1
         for state in self._books.values():
             state.synced = False  # the resubscribed snapshot resynchronises

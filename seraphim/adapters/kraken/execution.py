@@ -273,10 +273,15 @@ class KrakenExecutionClient(LiveExecutionClient):
         try:
             await self._look_up_unanswered()
             await self.reconcile_open_orders()
-            await self._update_account_state()
         except KrakenError as e:
             self._log.warning(f"Settling orders before disconnect failed: {e}")
         await self._cache_caught_up()
+        # Last, after every fill is applied: nautilus rebalances a CASH account on each fill at
+        # the currency's precision (USD 2 decimals), the venue keeps 4; its balances must win.
+        try:
+            await self._update_account_state()
+        except KrakenError as e:
+            self._log.warning(f"Fetching balances before disconnect failed: {e}")
 
     async def _look_up_unanswered(self) -> None:
         """Orders sent without an answer, found at the venue by cl_ord_id (two calls for all)."""
@@ -333,10 +338,10 @@ class KrakenExecutionClient(LiveExecutionClient):
     def _on_ws_disconnect(self) -> None:
         self.stats["ws_disconnects"] += 1
 
-    async def _on_ws_reconnect(self) -> None:
-        self._epoch += 1
+    def _on_ws_reconnect(self) -> None:
+        self._epoch += 1  # before the new connection's first message is read
         self.stats["ws_reconnects"] += 1
-        await self.reconcile_open_orders()
+        self.create_task(self.reconcile_open_orders(), log_msg="reconcile after reconnect")
 
     # ------------------------------------------------------------------ identifiers
 

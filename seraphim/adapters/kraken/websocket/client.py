@@ -57,8 +57,9 @@ class KrakenWebSocketClient:
         Called with the text of every channel message (not with request responses).
     token_provider : async callable, optional
         For the private endpoint: returns a fresh token (GetWebSocketsToken).
-    on_reconnect : async callable, optional
-        Awaited after a reconnect has resubscribed everything.
+    on_reconnect : callable, optional
+        Called after a reconnect has resubscribed everything, before the next message is read.
+        It must not wait (the stream is not read meanwhile): longer work goes in a task.
     on_disconnect : callable, optional
         Called when the connection drops (before reconnecting).
 
@@ -71,7 +72,7 @@ class KrakenWebSocketClient:
         *,
         name: str = "public",
         token_provider: Callable[[], Awaitable[str]] | None = None,
-        on_reconnect: Callable[[], Awaitable[None]] | None = None,
+        on_reconnect: Callable[[], None] | None = None,
         on_disconnect: Callable[[], None] | None = None,
         ping_interval: float = 10.0,
         idle_timeout: float = 15.0,
@@ -236,7 +237,7 @@ class KrakenWebSocketClient:
                 )
                 if self._on_reconnect is not None:
                     try:
-                        await self._on_reconnect()
+                        self._on_reconnect()
                     except Exception as e:
                         self._log.error(f"{self.name} on_reconnect failed: {e!r}")
                 break
