@@ -1,0 +1,189 @@
+"""
+The proof against the local Kraken exchange: a TWAP of 1 BTC in a TradingNode (the exchange's
+clock 30x fast, so 20 node seconds are 10 exchange minutes), cancelled half-way, and a node
+killed and restarted half-way. The same TWAP in a backtest makes the same child schedule.
+"""
+
+from __future__ import annotations
+
+import math
+import signal
+import statistics
+import time
+from decimal import Decimal
+
+import pytest
+from nautilus_trader.config import ImportableStrategyConfig
+from nautilus_trader.model.enums import OrderStatus
+from nautilus_trader.model.events import OrderFilled
+
+from seraphim.execution.schedule import twap_schedule
+from seraphim.node.runner import run_node
+from seraphim.sim.kraken.clock import AcceleratedClock
+from tests.adapters_kraken.helpers import KEY
+from tests.adapters_kraken.helpers import SECRET
+from tests.adapters_kraken.node_harness import lively_sim
+from tests.adapters_kraken.node_harness import write_node_config
+from tests.adapters_kraken.node_process import NodeProcess
+from tests.adapters_kraken.node_process import node_env
+from tests.execution.live_strategy import RECORDS
+
+from .backtest_helpers import children
+from .backtest_helpers import run_scripted
+
+pytestmark = pytest.mark.slow
+
+BAR_TYPE = "BTC/USD.KRAKEN-1-MINUTE-LAST-EXTERNAL"
+TWAP = {"duration_secs": 20, "slices": 10, "jitter": 0.2, "seed": 5}
+SPEED = 30  # exchange seconds per node second
+QUIET = {
+    "warmup_seconds": 7200,
+    "step_seconds": 0.2,
+    "volatility": 0.00001,
+    "trade_probability": 0.8,
+}
+TIMING_TOLERANCE_NS = 600_000_000  # event loop and timer latency on a busy 2-core machine
+
+
+@pytest.fixture(autouse=True)
+def kraken_env(monkeypatch):
+    monkeypatch.setenv("KRAKEN_API_KEY", KEY)
+    monkeypatch.setenv("KRAKEN_API_SECRET", SECRET)
+
+
+def strategy_entry(scenario: str, **params) -> dict:
+    return {
+        "strategy_path": "tests.execution.live_strategy:QuoteTarget",
+        "config_path": "tests.execution.live_strategy:QuoteTargetConfig",
+        "config": {
+            "instrument_id": "BTC/USD.KRAKEN",
+            "bar_type": BAR_TYPE,
+            "scenario": scenario,
+            "exec_algorithm_id": "TWAP",
+            "exec_algorithm_params": params.pop("twap", TWAP),
+            "close_positions_on_stop": False,
+            "external_order_claims": ["BTC/USD.KRAKEN"],
+            **params,
+        },
+    }
+
+
+def run_live(tmp_path, tsim, scenario: str, **params):
+    RECORDS.pop(scenario, None)
+    path = write_node_config(tmp_path, tsim, name=scenario)
+    seen = {}
+
+    def inspect(node) -> None:
+        seen["orders"] = {o.client_order_id.value: o for o in node.kernel.cache.orders()}
+
+    entry = strategy_entry(scenario, **params)
+    run_node(
+        path, duration=90, extra_strategies=[ImportableStrategyConfig(**entry)], inspect=inspect
+    )
+    return RECORDS[scenario], seen["orders"]
+
+
+def btc_bought(tsim) -> Decimal:
+    return sum(
+        (t.vol if t.side == "buy" else -t.vol for t in tsim.account.trades.values()), Decimal(0)
+    )
+
+
+def test_twap_of_one_btc_against_the_exchange(tmp_path, real_catalog) -> None:
+    with lively_sim(clock=AcceleratedClock(SPEED), random_walk=QUIET) as tsim:
+        rec, orders = run_live(tmp_path, tsim, "twap_full")
+        bought = btc_bought(tsim)
+        tape = list(tsim.sim.exchange.tape["XXBTZUSD"])
+    (parent,) = rec["parents"]
+    parent = orders[parent.client_order_id.value]
+    kids = sorted(
+        (o for o in orders.values() if o.exec_spawn_id == parent.client_order_id and o.is_spawned),
+        key=lambda o: o.ts_init,
+    )
+    slices = twap_schedule(
+        Decimal(1), 20 * 10**9, 10, 0.2, 5, Decimal("0.00000001"), Decimal("0.0001")
+    )
+    # The right number of children at the right times, and 1 BTC in all.
+    assert len(kids) == 9 and parent.status == OrderStatus.FILLED
+    offsets = [k.ts_init - parent.ts_init for k in kids]
+    for offset, planned in zip(offsets, slices, strict=False):
+        assert abs(offset - planned.offset_ns) < TIMING_TOLERANCE_NS, (offsets, slices)
+    assert [k.quantity.as_decimal() for k in kids] == [s.quantity for s in slices[:-1]]
+    assert all(k.status == OrderStatus.FILLED for k in kids)
+    assert bought == Decimal(1)
+    (row,) = rec["quality"]
+    assert row.status == "completed" and row.filled == 1.0 and row.children == 10
+
+    # Average price within the run's VWAP (the exchange's tape, in exchange time, from the first
+    # to the last fill of the parent) +- half the mean spread the strategy saw, plus the sampling
+    # error of ten time samples of a moving price (two standard errors of the tape's prices).
+    fills = [e for o in [parent, *kids] for e in o.events if isinstance(e, OrderFilled)]
+    first = min(f.ts_event for f in fills) / 1e9
+    last = max(f.ts_event for f in fills) / 1e9
+    window = [t for t in tape if first <= t.time <= last]
+    vwap = float(sum(t.price * t.qty for t in window) / sum(t.qty for t in window))
+    spreads = [q.ask_price.as_double() - q.bid_price.as_double() for q in rec["quotes"]]
+    half_spread = sum(spreads) / len(spreads) / 2
+    sampling = 2 * statistics.pstdev(float(t.price) for t in window) / math.sqrt(10)
+    print(f"avg {row.avg_px:.2f} vwap {vwap:.2f} half spread {half_spread:.2f} 2SE {sampling:.2f}")
+    assert abs(row.avg_px - vwap) <= half_spread + sampling
+
+    # The same TWAP in a backtest on real bars makes the same child schedule.
+    built, strategy = run_scripted(
+        real_catalog,
+        "2022-03-01",
+        "2022-03-03",
+        targets=[(5, 1.0)],
+        exec_algorithm_id="TWAP",
+        exec_algorithm_params=TWAP,
+    )
+    (bt_parent,) = strategy.parents
+    bt_kids = children(built.cache, bt_parent)
+    assert [k.ts_init - bt_parent.ts_init for k in bt_kids] == [s.offset_ns for s in slices[:-1]]
+    assert [k.quantity for k in bt_kids] == [k.quantity for k in kids]
+
+
+def test_cancel_half_way_leaves_no_open_child(tmp_path) -> None:
+    twap = {**TWAP, "child": "limit", "limit_offset_ticks": -50}  # resting below the bid
+    with lively_sim(clock=AcceleratedClock(SPEED)) as tsim:
+        rec, orders = run_live(tmp_path, tsim, "twap_cancel", twap=twap, cancel_after_secs=9)
+        venue_open = [o for o in tsim.account.orders.values() if o.status in ("open", "pending")]
+        bought = btc_bought(tsim)
+    (parent,) = rec["parents"]
+    parent = orders[parent.client_order_id.value]
+    kids = [
+        o for o in orders.values() if o.exec_spawn_id == parent.client_order_id and o.is_spawned
+    ]
+    assert parent.status == OrderStatus.CANCELED
+    assert 3 <= len(kids) <= 6  # cut half-way
+    assert all(k.is_closed for k in kids)
+    assert venue_open == []
+    (row,) = rec["quality"]
+    assert row.status == "cancelled" and Decimal(str(row.filled)) == bought < 1
+
+
+def test_kill_and_restart_half_way_never_fills_more_than_the_parent(tmp_path) -> None:
+    with lively_sim(clock=AcceleratedClock(SPEED)) as tsim:
+        first = write_node_config(
+            tmp_path, tsim, name="first", importable_strategies=[strategy_entry("restart")]
+        )
+        node = NodeProcess(first, env=node_env(), log=tmp_path / "first.log")
+        try:
+            deadline = time.monotonic() + 60
+            while btc_bought(tsim) < Decimal("0.3"):  # a few children filled
+                assert node.proc.poll() is None, node.text()[-3000:]
+                assert time.monotonic() < deadline, node.text()[-3000:]
+                time.sleep(0.1)
+        finally:
+            node.proc.send_signal(signal.SIGKILL)  # a crash mid-algorithm
+            node.proc.wait(10)
+        at_kill = btc_bought(tsim)
+        assert Decimal("0.3") <= at_kill < 1
+
+        # The restarted node adopts the position and works the rest, once.
+        rec, _ = run_live(tmp_path, tsim, "restart")
+        bought = btc_bought(tsim)
+    assert rec["adopted_position"] == [at_kill]
+    assert bought == Decimal(1)
+    (parent,) = rec["parents"]
+    assert parent.quantity.as_decimal() <= 1 - at_kill or parent.is_closed
