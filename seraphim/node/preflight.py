@@ -23,13 +23,13 @@ class DependencyError(RuntimeError):
 
 def check_dependencies(spec: NodeSpec, node_config: Any) -> None:
     """Every dependency of ``node_config`` (a ``TradingNodeConfig``) answers, else raise."""
-    if spec.kraken is not None:
+    if KRAKEN in node_config.data_clients:  # an IB-only node has no Kraken to check
         from seraphim.adapters.kraken.node import KrakenUnreachableError
         from seraphim.adapters.kraken.node import kraken_preflight
 
-        pairs = node_config.data_clients[KRAKEN].pairs
+        data, execution = node_config.data_clients[KRAKEN], node_config.exec_clients.get(KRAKEN)
         try:
-            asyncio.run(kraken_preflight(spec.kraken, pairs, trading=spec.execution == "kraken"))
+            asyncio.run(kraken_preflight(data, execution))
         except KrakenUnreachableError as e:
             raise DependencyError(str(e)) from None
     if "INTERACTIVE_BROKERS" in node_config.data_clients:  # nautilus would retry forever

@@ -88,15 +88,15 @@ def clear_caches() -> None:
     _PROVIDERS.clear()
 
 
-def _client_and_provider(
+def http_client_for(
     config: KrakenDataClientConfig | KrakenExecClientConfig,
     credentials_required: bool,
-) -> tuple[KrakenHttpClient, KrakenInstrumentProvider]:
-    """The shared HTTP client for the config's key and endpoint, and its instrument provider."""
+) -> KrakenHttpClient:
+    """The shared HTTP client for a client config's key and endpoint."""
     credentials = credentials_from_env(
         config.api_key, config.api_key_env, config.api_secret_env, required=credentials_required
     )
-    client = get_kraken_http_client(
+    return get_kraken_http_client(
         config.base_url_http,
         credentials,
         tier=config.tier,
@@ -106,6 +106,14 @@ def _client_and_provider(
         retry_delay_max=config.retry_delay_max_secs,
         public_rate=config.public_rate_per_sec,
     )
+
+
+def _client_and_provider(
+    config: KrakenDataClientConfig | KrakenExecClientConfig,
+    credentials_required: bool,
+) -> tuple[KrakenHttpClient, KrakenInstrumentProvider]:
+    """The shared HTTP client for the config's key and endpoint, and its instrument provider."""
+    client = http_client_for(config, credentials_required)
     return client, get_kraken_instrument_provider(client, config.instrument_provider, config.pairs)
 
 

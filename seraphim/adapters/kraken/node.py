@@ -152,73 +152,68 @@ def kraken_node_clients(
     return clients
 
 
-async def kraken_preflight(spec: KrakenSpec, pairs: list[str] | None, *, trading: bool) -> None:
+async def kraken_preflight(data_config: KrakenDataClientConfig, exec_config: Any = None) -> None:
     """
     The REST API answers (and knows the pairs; for trading, accepts the key) and the
     WebSockets the node uses send their first message, each within its timeout.
 
-    Raises ``KrakenUnreachableError`` for a venue that does not answer, and the adapter's
-    ``KrakenError``s for one that refuses (unknown pair, rejected key).
+    ``exec_config`` is the node's execution client for the Kraken venue: a
+    ``KrakenExecClientConfig`` means trading (key and private WebSocket checked); anything else
+    (nautilus's sandbox, none) means data only. Raises ``KrakenUnreachableError`` for a venue
+    that does not answer, and the adapter's ``KrakenError``s for one that refuses (unknown pair,
+    rejected key).
     """
+    trading = isinstance(exec_config, KrakenExecClientConfig)
+    rest_url = data_config.base_url_http
     # Retries included, a silent venue still ends here (one slow answer is not a failure).
-    limit = spec.http_timeout_secs * 1.5 + 2.0
+    limit = data_config.http_timeout_secs * 1.5 + 2.0
     try:
-        await asyncio.wait_for(_check_rest(spec, pairs, trading), limit)
+        await asyncio.wait_for(_check_rest(exec_config if trading else data_config, trading), limit)
     except TimeoutError:
         raise KrakenUnreachableError(
-            f"Kraken REST API at {spec.rest_url} did not answer within {limit:.0f} s"
+            f"Kraken REST API at {rest_url} did not answer within {limit:.0f} s"
         ) from None
-    await check_websocket("Kraken public WebSocket", spec.ws_public_url)
+    await check_websocket("Kraken public WebSocket", data_config.base_url_ws)
     if trading:
-        await check_websocket("Kraken private WebSocket", spec.ws_private_url)
+        await check_websocket("Kraken private WebSocket", exec_config.base_url_ws_private)
 
 
-async def _check_rest(spec: KrakenSpec, pairs: list[str] | None, trading: bool) -> None:
-    from seraphim.adapters.kraken.credentials import credentials_from_env
-    from seraphim.adapters.kraken.factories import get_kraken_http_client
+async def _check_rest(
+    config: KrakenDataClientConfig | KrakenExecClientConfig, trading: bool
+) -> None:
+    from seraphim.adapters.kraken.factories import http_client_for
     from seraphim.adapters.kraken.http.endpoints import KrakenSpotApi
     from seraphim.adapters.kraken.http.errors import KrakenAuthError
     from seraphim.adapters.kraken.http.errors import KrakenTransportError
     from seraphim.adapters.kraken.pairs import find_pair
 
-    credentials = credentials_from_env(
-        None, spec.api_key_env, spec.api_secret_env, required=trading
-    )
+    rest_url = config.base_url_http
     # The node's own shared client: its rate-limit counter carries over to the node.
-    client = get_kraken_http_client(
-        spec.rest_url,
-        credentials,
-        tier=spec.tier,
-        timeout=spec.http_timeout_secs,
-        max_retries=spec.max_retries,
-        public_rate=spec.public_rate_per_sec,
-    )
+    client = http_client_for(config, credentials_required=trading)
     api = KrakenSpotApi(client)
     try:
         try:
             listed = await api.asset_pairs()
         except KrakenTransportError as e:
             raise KrakenUnreachableError(
-                f"Kraken REST API at {spec.rest_url} is unreachable: {e}"
+                f"Kraken REST API at {rest_url} is unreachable: {e}"
             ) from None
-        for pair in pairs or []:
+        for pair in config.pairs or []:
             try:
                 find_pair(listed, pair)
             except KeyError:
-                raise KrakenConfigError(
-                    f"unknown Kraken pair {pair!r} at {spec.rest_url}"
-                ) from None
+                raise KrakenConfigError(f"unknown Kraken pair {pair!r} at {rest_url}") from None
         if trading:
             try:
                 await api.balance_ex()
             except KrakenAuthError as e:
-                if "127.0.0.1" in spec.rest_url or "localhost" in spec.rest_url:
+                if "127.0.0.1" in rest_url or "localhost" in rest_url:
                     raise KrakenAuthError(
                         [
                             *e.errors,
                             f"(the local exchange accepts only the key it was started with: "
-                            f"export the same ${spec.api_key_env} / ${spec.api_secret_env} in "
-                            f"both terminals)",
+                            f"export the same ${config.api_key_env} / ${config.api_secret_env} "
+                            f"in both terminals)",
                         ],
                         method=e.method,
                     ) from None
