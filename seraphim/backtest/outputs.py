@@ -1,4 +1,7 @@
-"""A run's output folder: metrics, nautilus's reports as CSV, the equity curve, report.html."""
+"""
+A run's output folder: metrics, nautilus's reports as CSV, the round trips, the equity curve,
+report.html.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +9,7 @@ import json
 
 import pandas as pd
 
+from seraphim.backtest.metrics import round_trips
 from seraphim.backtest.report import write_report
 from seraphim.backtest.runner import BacktestOutcome
 
@@ -17,6 +21,7 @@ def write_outputs(outcome: BacktestOutcome) -> None:
     outcome.orders.to_csv(out / "orders.csv")
     outcome.fills.to_csv(out / "fills.csv")
     outcome.positions.to_csv(out / "positions.csv")
+    round_trips(outcome.fills).to_csv(out / "trades.csv", index=False)
     for venue, frame in outcome.accounts.items():
         frame.to_csv(out / f"account_{venue}.csv")
     pd.DataFrame(

@@ -12,13 +12,24 @@ from nautilus_trader.analysis import create_monthly_returns_heatmap
 from nautilus_trader.analysis import create_returns_distribution
 from nautilus_trader.analysis import create_rolling_sharpe
 from nautilus_trader.analysis import create_yearly_returns
-from plotly.subplots import make_subplots
+
+from seraphim.backtest.metrics import round_trips
+from seraphim.backtest.report_charts import buy_and_hold
+from seraphim.backtest.report_charts import buy_and_hold_label
+from seraphim.backtest.report_charts import compact_times
+from seraphim.backtest.report_charts import performance_figure
+from seraphim.backtest.report_charts import price_figure
+from seraphim.backtest.report_portfolio import portfolio_figures
+from seraphim.backtest.report_portfolio import portfolio_section
+from seraphim.backtest.report_portfolio import read_portfolio
+from seraphim.backtest.report_tables import execution_section
+from seraphim.backtest.report_tables import read_table
+from seraphim.backtest.report_tables import strategies_section
+from seraphim.backtest.report_tables import strategy_breakdown
+from seraphim.backtest.report_tables import trades_section
 
 if TYPE_CHECKING:
     from seraphim.backtest.runner import BacktestOutcome
-
-# Above this many points a price line is decimated for the chart (the data files keep all).
-_MAX_CHART_POINTS = 20_000
 
 METRIC_LABELS = {
     "total_return": ("Total return", "{:.2%}"),
@@ -99,71 +110,6 @@ def _risk_section(metrics: dict) -> str:
     return "\n".join(parts)
 
 
-def _decimate(series: pd.Series) -> pd.Series:
-    """At most _MAX_CHART_POINTS points, on a naive UTC datetime64 index (plotly copies an
-    index of tz-aware Timestamps object by object, which costs seconds on long runs)."""
-    step = max(1, len(series) // _MAX_CHART_POINTS)
-    thinned = series.iloc[::step]
-    return thinned.set_axis(thinned.index.tz_convert(None))
-
-
-def _performance_figure(outcome: BacktestOutcome) -> go.Figure:
-    figure = make_subplots(
-        rows=2,
-        cols=1,
-        shared_xaxes=True,
-        row_heights=[0.7, 0.3],
-        vertical_spacing=0.04,
-        subplot_titles=("Equity", "Drawdown"),
-    )
-    equity = _decimate(outcome.curves.equity)
-    drawdown = _decimate(outcome.curves.drawdown)
-    figure.add_trace(go.Scatter(x=equity.index, y=equity, name="equity", line={"width": 1.5}), 1, 1)
-    figure.add_trace(
-        go.Scatter(
-            x=drawdown.index, y=drawdown, name="drawdown", fill="tozeroy", line={"width": 1}
-        ),
-        2,
-        1,
-    )
-    for event in outcome.metrics.get("risk_events") or []:
-        if event["kind"] in ("guard_trip", "guard_reset", "guard_daily_reset"):
-            trip = event["kind"] == "guard_trip"
-            figure.add_vline(
-                x=pd.Timestamp(event["ts"]).timestamp() * 1000,
-                line={"color": "#d73027" if trip else "#1a9850", "dash": "dash", "width": 1},
-                annotation_text=event["rule"] or event["kind"].replace("guard_", ""),
-            )
-    figure.update_yaxes(tickformat=".0%", row=2, col=1)
-    figure.update_layout(height=560, showlegend=False, margin={"t": 40, "b": 30})
-    return figure
-
-
-def _price_figure(bar_type: str, prices: pd.Series, fills: pd.DataFrame) -> go.Figure:
-    figure = go.Figure()
-    line = _decimate(prices)
-    figure.add_trace(go.Scatter(x=line.index, y=line, name="close", line={"width": 1}))
-    instrument = bar_type.split("-", maxsplit=1)[0]
-    if not fills.empty:
-        mine = fills[fills["instrument_id"] == instrument]
-        for side, symbol, color in (
-            ("BUY", "triangle-up", "#1a9850"),
-            ("SELL", "triangle-down", "#d73027"),
-        ):
-            rows = mine[mine["order_side"] == side]
-            figure.add_trace(
-                go.Scatter(
-                    x=pd.to_datetime(rows["ts_event"], utc=True),
-                    y=rows["last_px"].astype(float),
-                    mode="markers",
-                    name=side.lower(),
-                    marker={"symbol": symbol, "size": 8, "color": color},
-                ),
-            )
-    figure.update_layout(title=f"{bar_type}: price with entries and exits", height=420)
-    return figure
-
-
 ROLLING_SHARPE_DAYS = 60
 
 
@@ -179,23 +125,63 @@ def _returns_figures(returns: pd.Series) -> list[go.Figure]:
         create_returns_distribution(returns, title="Daily returns distribution"),
     ]
     if len(returns) >= ROLLING_SHARPE_DAYS:
-        figures.append(
-            create_rolling_sharpe(
-                returns,
-                window=ROLLING_SHARPE_DAYS,
-                title=f"Rolling Sharpe ratio ({ROLLING_SHARPE_DAYS} days)",
-            )
+        rolling = create_rolling_sharpe(
+            returns,
+            window=ROLLING_SHARPE_DAYS,
+            title=f"Rolling Sharpe ratio ({ROLLING_SHARPE_DAYS} days)",
         )
+        figures.append(compact_times(rolling))
     return figures
 
 
-def write_report(outcome: BacktestOutcome, path: Path) -> None:
-    figures = [_performance_figure(outcome)]
-    figures += _returns_figures(outcome.curves.daily_returns())
-    figures += [_price_figure(b, p, outcome.fills) for b, p in outcome.prices.items() if len(p)]
-    charts = [
-        figure.to_html(full_html=False, include_plotlyjs="inline" if i == 0 else False)
+def _charts(figures: list[go.Figure], first: bool) -> str:
+    """Figures as HTML; plotly.js is embedded once, with the page's first chart (offline)."""
+    return "".join(
+        figure.to_html(full_html=False, include_plotlyjs="inline" if first and i == 0 else False)
         for i, figure in enumerate(figures)
+    )
+
+
+def _benchmark_note(equity: pd.Series, held: pd.Series, name: str) -> str:
+    if len(held) < 2 or len(equity) < 2:
+        return ""
+    held_return = held.iloc[-1] / held.iloc[0] - 1.0
+    held_drawdown = (held / held.cummax() - 1.0).min()
+    run_return = equity.iloc[-1] / equity.iloc[0] - 1.0
+    return (
+        f"<p>Over the same period, {html.escape(name)} (no fees): "
+        f"{held_return:+.2%}, max drawdown {held_drawdown:.2%}; this run: {run_return:+.2%}.</p>"
+    )
+
+
+def write_report(outcome: BacktestOutcome, path: Path) -> None:
+    """``report.html`` for a run; sections from other components' CSVs in ``path``'s folder."""
+    curves = outcome.curves
+    start_equity = float(curves.equity.iloc[0]) if len(curves.equity) else 0.0
+    held = buy_and_hold(outcome.prices, start_equity, curves.equity.index)
+    held_name = buy_and_hold_label(list(outcome.prices))
+    trips = round_trips(outcome.fills)
+    returns, allocation = read_portfolio(path.parent)
+    performance = performance_figure(
+        curves.equity,
+        curves.drawdown,
+        held,
+        held_name,
+        outcome.metrics.get("risk_events") or [],
+    )
+    sections = [
+        _charts([performance], first=True),
+        _benchmark_note(curves.equity, held, held_name),
+        strategies_section(strategy_breakdown(trips, outcome.fills, outcome.orders)),
+        trades_section(trips),
+        _charts(_returns_figures(curves.daily_returns()), first=False),
+        portfolio_section(returns, allocation),
+        _charts(portfolio_figures(returns), first=False),
+        execution_section(read_table(path.parent / "execution.csv")),
+        _charts(
+            [price_figure(b, p, outcome.fills) for b, p in outcome.prices.items() if len(p)],
+            first=False,
+        ),
     ]
     banner = ""
     if outcome.synthetic:
@@ -210,6 +196,7 @@ def write_report(outcome: BacktestOutcome, path: Path) -> None:
     )
     period = outcome.metrics.get("period", {})
     strategies = ", ".join(s.name for s in outcome.spec.strategies)
+    body = "\n".join(section for section in sections if section)
     path.write_text(
         f"""<!DOCTYPE html>
 <html><head><meta charset="utf-8"><title>Seraphim backtest: {html.escape(outcome.spec.name)}</title>
@@ -219,6 +206,11 @@ table {{ border-collapse: collapse; margin-bottom: 1.5em; }}
 th, td {{ padding: 4px 14px; border-bottom: 1px solid #ddd; text-align: left; }}
 td {{ text-align: right; font-variant-numeric: tabular-nums; }}
 td.reason {{ text-align: left; font-size: 0.85em; }}
+table.data {{ font-size: 0.85em; }}
+table.data th {{ position: sticky; top: 0; background: #fff; }}
+details {{ margin-bottom: 1.5em; }}
+details > table.data {{ display: block; max-height: 32em; overflow-y: auto; }}
+summary {{ cursor: pointer; margin-bottom: 0.5em; }}
 .synthetic {{ background: #fff3cd; border: 1px solid #e0b000; padding: 0.6em 1em;
   font-weight: bold; }}
 </style></head><body>
@@ -228,7 +220,7 @@ td.reason {{ text-align: left; font-size: 0.85em; }}
 {html.escape(str(period.get("end")))} ({period.get("bars", 0):,} bars).</p>
 <table>{rows}</table>
 {_risk_section(outcome.metrics)}
-{"".join(charts)}
+{body}
 </body></html>
 """,
     )
