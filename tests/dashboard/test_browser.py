@@ -10,12 +10,14 @@ import time
 import pytest
 from adapters_kraken.node_harness import lively_sim
 from adapters_kraken.node_harness import write_node_config
+from click.testing import CliRunner
 from ops.harness import run_with_script
 from ops.harness import ticker
 from ops.harness import wait_for
 from ops.strategies import Ticker
 
 from seraphim.assembly import risk_controller_config
+from seraphim.cli import main
 from seraphim.dashboard.sessions import CSRF_HEADER
 from seraphim.ops import node_actors
 from seraphim.ops.operator import OPERATOR_STRATEGY_ID
@@ -36,6 +38,14 @@ def test_an_operator_watches_and_drives_a_live_node_from_the_browser(tmp_path, t
     actors = node_actors(journal=True)
     risk = RiskConfig(limits=RiskLimits(max_order_notional=5_000))
     figures: dict = {}
+    for fast, slow in ((10, 30), (20, 60)):  # two real runs in the journal, to compare
+        ran = CliRunner().invoke(
+            main,
+            ["backtest", "run", "--strategy", "ma_cross", "--instrument", "BTC/USD.KRAKEN",
+             "--param", f"fast={fast}", "--param", f"slow={slow}",
+             "--output", str(tmp_path / f"ma_{fast}_{slow}"), "--journal"],
+        )  # fmt: skip
+        assert ran.exit_code == 0, ran.output
     with lively_sim() as tsim:
         path = write_node_config(tmp_path, tsim, trader_id=trader_id)
 
@@ -106,8 +116,26 @@ def test_an_operator_watches_and_drives_a_live_node_from_the_browser(tmp_path, t
                 page.screenshot(path=str(SCREENSHOTS / "node.png"), full_page=True)
                 page.goto(f"{url}/nodes/{trader_id}/strategies/{sid}")
                 page.locator("#strategy-state", has_text="paused").wait_for()
+                page.fill("#param-name", "trade_size")
+                page.fill("#param-value", "0.002")
+                page.click("#params-form button")
+                page.locator("#control-result", has_text=re.compile("^(done|refused)")).wait_for()
+                assert page.inner_text("#control-result").startswith(
+                    f"done: {sid}: parameters changed (trade_size: 0.001 -> 0.002)"
+                )
+                assert str(tick.params.trade_size) == "0.002"
+                page.locator("#params td", has_text="trade_size").wait_for()
                 page.screenshot(path=str(SCREENSHOTS / "strategy.png"), full_page=True)
-                for name in ("backtests", "catalog", "alerts"):
+                page.goto(f"{url}/backtests")
+                page.locator("input.pick").nth(1).check()
+                page.locator("input.pick").nth(0).check()
+                page.click("#compare")
+                page.locator("#comparison td", has_text="sharpe").wait_for()
+                report = page.locator("#runs a", has_text="open").first.get_attribute("href")
+                opened = context.request.get(f"{url}{report}")
+                assert opened.status == 200 and "plotly" in opened.text()
+                page.screenshot(path=str(SCREENSHOTS / "backtests.png"), full_page=True)
+                for name in ("catalog", "alerts"):
                     page.goto(f"{url}/{name}")
                     page.wait_for_load_state("networkidle")
                     page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
@@ -117,6 +145,32 @@ def test_an_operator_watches_and_drives_a_live_node_from_the_browser(tmp_path, t
                 page.wait_for_url(f"{url}/login")
                 assert context.request.get(f"{url}/api/auth/me").status == 401
                 assert page.goto(f"{url}/").status == 401
+
+                # An admin halts the node through the API, then resets its guard on the page,
+                # which asks for the trader id first.
+                _, admin = sign_in(browser, url, "ada", PASSWORDS["ada"])
+                admin.goto(f"{url}/nodes/{trader_id}")
+                halted = admin.evaluate(
+                    """async ([trader, header]) => {
+                        const csrf = document.querySelector('meta[name="csrf-token"]').content;
+                        const r = await fetch(`/api/nodes/${trader}/trading-state`, {
+                          method: 'POST', body: JSON.stringify({state: 'HALTED'}),
+                          headers: {'Content-Type': 'application/json', [header]: csrf}});
+                        return (await r.json()).detail;
+                    }""",
+                    [trader_id, CSRF_HEADER],
+                )
+                assert halted == "trading state ACTIVE -> HALTED"
+                admin.click("#reset-guard")
+                admin.locator("#guard-result", has_text="to reset the guard, confirm").wait_for()
+                assert node.kernel.risk_engine.trading_state.name == "HALTED"
+                admin.fill("#reset-confirm", trader_id)
+                admin.click("#reset-guard")
+                admin.locator("#guard-result", has_text="done: risk guard reset").wait_for()
+                assert node.kernel.risk_engine.trading_state.name == "ACTIVE"
+                admin.goto(f"{url}/audit")
+                admin.locator("#audit td", has_text="reset-guard").first.wait_for()
+                admin.screenshot(path=str(SCREENSHOTS / "audit.png"), full_page=True)
 
                 # A viewer sees the node but no controls, and the API refuses them anyway.
                 _, viewer = sign_in(browser, url, "vic", PASSWORDS["vic"])

@@ -248,7 +248,8 @@ async function nodePage() {
   });
   const reset = document.getElementById("reset-guard");
   if (reset) reset.addEventListener("click", async () => {
-    await control(`${base}/reset-guard`, { confirm: document.getElementById("reset-confirm").value.trim() });
+    await control(`${base}/reset-guard`, { confirm: document.getElementById("reset-confirm").value.trim() },
+      document.getElementById("guard-result"));
     await loadRisk();
   });
   live.health.push((m) => { if (m.trader_id === trader) loadNode(); });
@@ -332,8 +333,11 @@ async function backtestsPage() {
     flash("");
     const c = await api("GET", `/api/backtests/compare?a=${picked[0]}&b=${picked[1]}`);
     const tbody = document.querySelector("#comparison tbody");
-    fill(tbody, [{ metric: "run", a: c.runs[0].name || c.runs[0].run_id, b: c.runs[1].name || c.runs[1].run_id }, ...c.metrics],
-      (m) => [m.metric, typeof m.a === "number" ? num(m.a, 4) : m.a ?? "–", typeof m.b === "number" ? num(m.b, 4) : m.b ?? "–"]);
+    const label = (r) => `${r.name || ""} (${r.run_id.slice(0, 8)})`;
+    const value = (v) => typeof v === "number" ? (Number.isInteger(v) ? v : num(v, 4))
+      : v !== null && typeof v === "object" ? JSON.stringify(v) : v ?? "–";
+    fill(tbody, [{ metric: "run", a: label(c.runs[0]), b: label(c.runs[1]) }, ...c.metrics],
+      (m) => [m.metric, value(m.a), value(m.b)]);
   });
 }
 
@@ -343,7 +347,7 @@ async function catalogPage() {
   if (c.error) flash(c.error);
   fill(document.querySelector("#series tbody"), c.series, (s) => [
     s.data_type, s.identifier, s.rows, time(s.start), time(s.end),
-    s.synthetic ? "SYNTHETIC" : s.sources.join(", "), s.gaps,
+    s.synthetic ? "SYNTHETIC" : s.sources.join(", "), s.gaps ?? "–",
     s.findings.map((f) => `${f.severity}: ${f.check} (${f.count})`).join("; "),
   ]);
 }
