@@ -137,20 +137,24 @@ class LockstepExchange:
 
         return asyncio.run_coroutine_threadsafe(on_exchange(), self.loop).result(CALL_TIMEOUT)
 
-    def _step(self, when: float) -> tuple[int, dict[str, Decimal]]:
+    def _account_view(self) -> tuple[int, dict[str, Decimal]]:
         assert self.server is not None
-        self.clock.set(when)
-        self.server.tick()
         account = self.server.exchange.accounts[self.account_key]
         balances = {asset_info(a).ws_name: v for a, v in account.balances.items()}
         return len(account.trades), balances
 
-    async def step(self, when: float) -> tuple[int, dict[str, Decimal]]:
-        """
-        Move the clock to ``when`` and apply it; returns how many fills the account has and
-        its balances by currency code.
-        """
-        return await self.call(lambda: self._step(when))
+    def _step(self, when: float) -> None:
+        assert self.server is not None
+        self.clock.set(when)
+        self.server.tick()
+
+    async def step(self, when: float) -> None:
+        """Move the clock to ``when`` and apply it (the prints due happen)."""
+        await self.call(lambda: self._step(when))
+
+    async def account_view(self) -> tuple[int, dict[str, Decimal]]:
+        """How many fills the account has and its balances by currency code, now."""
+        return await self.call(self._account_view)
 
     def _subscribed(self, symbols: list[str]) -> bool:
         assert self.server is not None

@@ -121,8 +121,8 @@ class Pacer:
             msgbus.subscribe("events.account.*", self._on_account_event)
             for step in self.steps:
                 self.log.steps.append((time.time_ns(), step.at))
-                venue_fills, balances = await self.exchange.step(step.at)
-                await self._settle(step, venue_fills, balances)
+                await self.exchange.step(step.at)
+                await self._settle(step)
             self.request_stop("parity replay over")
         except PacerError as e:
             self.error = e
@@ -142,14 +142,12 @@ class Pacer:
                 )
             await asyncio.sleep(0.05)
 
-    def _unsettled(self) -> list[str]:
+    def _node_waiting(self) -> list[str]:
+        """What the node itself has still to do: bars to receive, orders to settle."""
         waiting = []
         for bar_type, due in self._bars_due.items():
             if self.log.bars[bar_type] < due:
                 waiting.append(f"bar {bar_type} #{due}")
-        if self.log.fills < self._venue_fills:
-            waiting.append(f"fills ({self.log.fills} of {self._venue_fills})")
-        waiting.extend(self._balances_behind())
         for order in self.kernel.cache.orders():
             if order.is_closed:
                 continue
@@ -157,27 +155,43 @@ class Pacer:
                 waiting.append(f"order {order.client_order_id} {order.status_string()}")
         return waiting
 
-    def _balances_behind(self) -> list[str]:
+    def _behind_venue(self, venue_fills: int, venue_balances: dict[str, Decimal]) -> list[str]:
+        """What the venue has done that the node has not heard of yet."""
+        waiting = []
+        if self.log.fills < venue_fills:
+            waiting.append(f"fills ({self.log.fills} of {venue_fills})")
+        return waiting + self._balances_behind(venue_balances)
+
+    def _balances_behind(self, venue_balances: dict[str, Decimal]) -> list[str]:
         """Currencies whose balance at the node is not yet the venue's (to its precision)."""
         account = self.kernel.cache.account_for_venue(KRAKEN_VENUE)
         if account is None:
             return ["the account"]
         behind = []
-        for code, amount in self._venue_balances.items():
+        for code, amount in venue_balances.items():
             currency = Currency.from_str(code)
             held = account.balance_total(currency)
             unit = Decimal(1).scaleb(-currency.precision)
-            if abs((held.as_decimal() if held is not None else Decimal(0)) - amount) > unit:
-                behind.append(f"{code} balance")
+            node = held.as_decimal() if held is not None else Decimal(0)
+            if abs(node - amount) > unit:
+                behind.append(f"{code} balance (node {node}, venue {amount})")
         return behind
 
-    async def _settle(self, step: Step, venue_fills: int, balances: dict[str, Decimal]) -> None:
+    async def _settle(self, step: Step) -> None:
+        """
+        Wait until the node has caught up: first with itself (bars, orders), then with the
+        venue as it is at that moment (its fills and balances, asked again after each change:
+        orders the node sent may have filled there meanwhile).
+        """
         self._bars_due = step.bars_due
-        self._venue_fills = venue_fills
-        self._venue_balances = balances
         deadline = time.monotonic() + self.step_timeout
-        while waiting := self._unsettled():
+        while True:
             self._changed.clear()
+            waiting = self._node_waiting()
+            if not waiting:
+                waiting = self._behind_venue(*await self.exchange.account_view())
+                if not waiting:
+                    return
             remaining = deadline - time.monotonic()
             try:
                 await asyncio.wait_for(self._changed.wait(), max(remaining, 0.0))

@@ -1,0 +1,77 @@
+"""``seraphim parity CONFIG``: a backtest file's strategies backtested and traded live, compared."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from seraphim.backtest.config import ConfigError
+from seraphim.console import console
+from seraphim.console import fail
+
+
+@click.command()
+@click.argument("config", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--start", default=None, help="Window start (ISO); default: the file's.")
+@click.option("--end", default=None, help="Window end (ISO); default: the file's.")
+@click.option(
+    "--output",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Report folder [default: <the file's output>/parity].",
+)
+@click.option(
+    "--tolerance",
+    type=click.FloatRange(min=0),
+    default=0.005,
+    show_default=True,
+    help="Largest PnL difference, relative to the backtest's PnL.",
+)
+@click.option(
+    "--step-timeout",
+    type=click.FloatRange(min=1),
+    default=60.0,
+    show_default=True,
+    help="Seconds the node may take to catch up with one market print.",
+)
+@click.option("-v", "--verbose", is_flag=True, help="The node's log (INFO) on stdout.")
+def parity(
+    config: Path,
+    start: str | None,
+    end: str | None,
+    output: Path | None,
+    tolerance: float,
+    step_timeout: float,
+    verbose: bool,
+) -> None:
+    """
+    Replay CONFIG's bars (a backtest file) through nautilus's BacktestEngine and, in lockstep,
+    through a TradingNode against the local Kraken exchange serving the same bars; compare
+    order sequences, fills, fees and final PnL, and explain each difference by its cause.
+    Writes parity.md, parity.json and both sides' orders and fills; exits 1 when the orders
+    differ or the PnL difference exceeds the tolerance.
+    """
+    from seraphim.node.config import NodeConfigError
+    from seraphim.parity.live import ParityError
+    from seraphim.parity.report import summary_lines
+    from seraphim.parity.report import write_parity
+    from seraphim.parity.runner import run_parity
+
+    try:
+        run = run_parity(
+            config,
+            start=start,
+            end=end,
+            output=output,
+            tolerance=tolerance,
+            step_timeout=step_timeout,
+            log_level="INFO" if verbose else "ERROR",
+        )
+    except (ConfigError, NodeConfigError, ParityError, ValueError) as e:
+        fail(str(e))
+    path = write_parity(run)
+    console.print("\n".join(summary_lines(run)), markup=False, highlight=False)
+    console.print(f"\nreport in {path}", markup=False, highlight=False)
+    if not run.parity.holds:
+        raise SystemExit(1)
