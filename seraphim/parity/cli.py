@@ -16,6 +16,13 @@ from seraphim.console import fail
 @click.option("--start", default=None, help="Window start (ISO); default: the file's.")
 @click.option("--end", default=None, help="Window end (ISO); default: the file's.")
 @click.option(
+    "--catalog",
+    "catalog_path",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Catalog to read instead of the file's.",
+)
+@click.option(
     "--output",
     type=click.Path(file_okay=False, path_type=Path),
     default=None,
@@ -40,6 +47,7 @@ def parity(
     config: Path,
     start: str | None,
     end: str | None,
+    catalog_path: Path | None,
     output: Path | None,
     tolerance: float,
     step_timeout: float,
@@ -64,6 +72,7 @@ def parity(
             start=start,
             end=end,
             output=output,
+            catalog=catalog_path,
             tolerance=tolerance,
             step_timeout=step_timeout,
             log_level="INFO" if verbose else "ERROR",

@@ -52,12 +52,11 @@ def summary_lines(run: ParityRun) -> list[str]:
     ]
     if p.causes:
         lines += ["", "## Differences by cause", ""]
-        lines += [f"- {cause} ({n}): {CAUSE_NOTES.get(cause, '')}" for cause, n in p.causes.items()]
-        if "fee rounding" in p.causes:
-            lines.append(
-                f"  (largest {p.fees['largest_rounding']:.4f} a fill; fees are listed in "
-                "parity.json only when they differ by more)"
-            )
+        for cause, n in p.causes.items():
+            note = CAUSE_NOTES.get(cause, "")
+            if cause == "fee rounding":
+                note += f" (at most {p.fees['largest_rounding']:.4f} a fill; not listed below)"
+            lines.append(f"- {cause} ({n}): {note}")
         listed = p.listed()
         if listed:
             lines += ["", "| what | # | cause | backtest | live |", "|---|---:|---|---|---|"]

@@ -38,7 +38,11 @@ class ParityRun:
 
 
 def parity_spec(
-    config: Path, start: str | None = None, end: str | None = None, output: Path | None = None
+    config: Path,
+    start: str | None = None,
+    end: str | None = None,
+    output: Path | None = None,
+    catalog: Path | None = None,
 ) -> BacktestSpec:
     """
     The backtest file as parity runs it: the window overridden if asked, outputs under
@@ -52,6 +56,7 @@ def parity_spec(
         start=start or spec.start,
         end=end or spec.end,
         output=str(out / "backtest"),
+        catalog=str(catalog.resolve()) if catalog else spec.catalog,
         warmup_from_catalog=False,
     )
 
@@ -73,12 +78,13 @@ def run_parity(
     start: str | None = None,
     end: str | None = None,
     output: Path | None = None,
+    catalog: Path | None = None,
     tolerance: float = 0.005,
     step_timeout: float = 60.0,
     log_level: str = "ERROR",
 ) -> ParityRun:
     """Both sides, then the comparison (nothing written: ``report.write_parity`` does that)."""
-    spec = parity_spec(config, start, end, output)
+    spec = parity_spec(config, start, end, output, catalog)
     if not any(v.name == KRAKEN for v in spec.venues):
         raise ParityError(f"{config}: parity needs a KRAKEN venue (the local exchange is Kraken)")
     t0 = time.perf_counter()
