@@ -51,9 +51,7 @@ from nautilus_trader.execution.reports import FillReport
 from nautilus_trader.execution.reports import OrderStatusReport
 from nautilus_trader.execution.reports import PositionStatusReport
 from nautilus_trader.live.execution_client import LiveExecutionClient
-from nautilus_trader.model.currencies import Currency
 from nautilus_trader.model.enums import AccountType
-from nautilus_trader.model.enums import CurrencyType
 from nautilus_trader.model.enums import LiquiditySide
 from nautilus_trader.model.enums import OmsType
 from nautilus_trader.model.enums import OrderSide
@@ -83,6 +81,7 @@ from seraphim.adapters.kraken.http.errors import KrakenAmbiguousError
 from seraphim.adapters.kraken.http.errors import KrakenError
 from seraphim.adapters.kraken.http.errors import KrakenRateLimitError
 from seraphim.adapters.kraken.http.errors import error_from_strings
+from seraphim.adapters.kraken.pairs import currency_for
 from seraphim.adapters.kraken.pairs import normalize_asset
 from seraphim.adapters.kraken.parsing import KRAKEN_TO_ORDER_TYPE
 from seraphim.adapters.kraken.parsing import KRAKEN_TO_TIF
@@ -128,14 +127,6 @@ class _Track:
     filled: Decimal
     quantity: Decimal
     triggered: bool = False
-
-
-def _currency(code: str) -> Currency:
-    currency = Currency.from_str(code, strict=True)
-    if currency is None:
-        currency = Currency(code, 8, 0, code, CurrencyType.CRYPTO)
-        Currency.register(currency, overwrite=False)
-    return currency
 
 
 def _num(value: Any) -> float:
@@ -451,7 +442,7 @@ class KrakenExecutionClient(LiveExecutionClient):
         holds = self._computed_holds() if holds is None else holds
         balances = []
         for code, total in sorted(self._balances.items()):
-            currency = _currency(code)
+            currency = currency_for(code)
             total_m = Money(total, currency)
             locked = min(max(holds.get(code, _ZERO), _ZERO), total_m.as_decimal())
             locked_m = Money(max(locked, _ZERO), currency)
@@ -577,7 +568,7 @@ class KrakenExecutionClient(LiveExecutionClient):
         fee_currency = instrument.quote_currency
         fee = _ZERO
         if data.fees:
-            fee_currency = _currency(normalize_asset(data.fees[0].asset))
+            fee_currency = currency_for(normalize_asset(data.fees[0].asset))
             fee = sum((Decimal(str(f.qty)) for f in data.fees), _ZERO)
         self._apply_fill(
             order,

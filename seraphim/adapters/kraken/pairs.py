@@ -129,7 +129,8 @@ def find_pair(pairs: dict[str, KrakenAssetPair], name: str) -> tuple[str, Kraken
     raise KeyError(f"unknown Kraken pair {name!r}")
 
 
-def _currency(code: str) -> Currency:
+def currency_for(code: str) -> Currency:
+    """nautilus's currency for a normalized asset code (an unknown one is registered as crypto)."""
     currency = Currency.from_str(code, strict=True)
     if currency is None:  # an asset nautilus does not know yet
         currency = Currency(code, 8, 0, code, CurrencyType.CRYPTO)
@@ -148,11 +149,11 @@ def pair_to_instrument(
     """Build the nautilus ``CurrencyPair`` (e.g. ``BTC/USD.KRAKEN``) for a Kraken pair."""
     base, quote = pair.symbol.split("/")
     maker_fee, taker_fee = pair.fee_rates(volume_30d)
-    quote_currency = _currency(quote)
+    quote_currency = currency_for(quote)
     return CurrencyPair(
         instrument_id=InstrumentId(Symbol(pair.symbol), KRAKEN_VENUE),
         raw_symbol=Symbol(pair.symbol),
-        base_currency=_currency(base),
+        base_currency=currency_for(base),
         quote_currency=quote_currency,
         price_precision=pair.pair_decimals,
         size_precision=pair.lot_decimals,

@@ -544,8 +544,8 @@ class RestApi:
             if not raw_price.startswith("+"):
                 raise KrakenError("EGeneral:Invalid arguments:price")
             params = {**params, "price": raw_price.rstrip("%")}
-        price = _price(params, "price")
-        price2 = _price(params, "price2")
+        price = _dec_param(params, "price")
+        price2 = _dec_param(params, "price2")
         displayvol = _dec_param(params, "displayvol")
         flags = {f.strip() for f in str(params.get("oflags", "")).split(",") if f.strip()}
         unknown = flags - {"post", "fcib", "fciq", "nompp", "viqc"}
@@ -630,8 +630,8 @@ class RestApi:
             account,
             ident,
             volume=_dec_param(params, "volume"),
-            price=_price(params, "price"),
-            price2=_price(params, "price2"),
+            price=_dec_param(params, "price"),
+            price2=_dec_param(params, "price2"),
             userref=userref,
             validate=validate,
         )
@@ -856,22 +856,13 @@ def _converted_param(params: Params, name: str, convert):
 
 
 def _dec_param(params: Params, name: str) -> Decimal | None:
-    raw = params.get(name)
-    if raw in (None, ""):
-        return None
-    value = parse_decimal(raw)
-    if value is None:
-        raise KrakenError(f"EGeneral:Invalid arguments:{name}")
-    return value
+    return _converted_param(params, name, _decimal)
 
 
-def _price(params: Params, name: str) -> Decimal | None:
-    raw = params.get(name)
-    if raw in (None, ""):
-        return None
-    value = parse_decimal(raw)
+def _decimal(text: str) -> Decimal:
+    value = parse_decimal(text)
     if value is None:
-        raise KrakenError(f"EGeneral:Invalid arguments:{name}")
+        raise ValueError(f"not a number: {text!r}")
     return value
 
 
