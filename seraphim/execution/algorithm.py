@@ -173,20 +173,30 @@ class SeraphimExecAlgorithm(ExecAlgorithm):
         offset_ticks: int = 0,
         price: Price | None = None,
         display_qty: Quantity | None = None,
+        whole: bool = False,
     ) -> Order | None:
         """
         Spawn and submit a child of at most ``quantity`` (capped by what remains and by the
         parent's own leaves, rounded down to the size increment); ``None`` when nothing is left
         or the rest is below the instrument's minimum (the final step takes it).
+
+        A child that would take all the parent's leaves starts the final step instead (the
+        parent itself goes, as nautilus's own TWAP does: a parent cannot shrink to zero), unless
+        ``whole``: then the child is spawned for everything and the parent, now empty of work,
+        is closed locally (the native iceberg: one venue order carrying ``display_qty``).
         """
         primary = self.cache.order(parent.order_id)
         if primary is None or parent.finishing or not primary.is_active_local:
             return None
         instrument = parent.instrument
         increment = instrument.size_increment.as_decimal()
-        cap = min(quantity, self.remaining(parent), primary.leaves_qty.as_decimal())
+        leaves = primary.leaves_qty.as_decimal()
+        cap = min(quantity, self.remaining(parent), leaves)
         cap = (cap // increment) * increment
         if cap <= 0 or (instrument.min_quantity and cap < instrument.min_quantity.as_decimal()):
+            return None
+        if cap >= leaves and not whole:
+            self.finish(parent)
             return None
         qty = instrument.make_qty(cap)
         if limit:
@@ -197,6 +207,7 @@ class SeraphimExecAlgorithm(ExecAlgorithm):
                 time_in_force=primary.time_in_force,
                 display_qty=display_qty,
                 reduce_only=primary.is_reduce_only,
+                reduce_primary=not whole,
             )
         else:
             child = self.spawn_market(
@@ -207,6 +218,10 @@ class SeraphimExecAlgorithm(ExecAlgorithm):
             )
         parent.children += 1
         self.submit_order(child)
+        if whole:
+            parent.finishing = True
+            parent.state["sweep"] = False
+            self._close_locally(primary)
         return child
 
     def touch_price(self, parent: Parent, offset_ticks: int = 0) -> Price:
@@ -271,11 +286,10 @@ class SeraphimExecAlgorithm(ExecAlgorithm):
 
     # -- the end --------------------------------------------------------------------------
 
-    def finish(self, parent: Parent, sweep: bool = True, cancel_resting: bool = True) -> None:
+    def finish(self, parent: Parent, sweep: bool = True) -> None:
         """
-        The last step: no more children; resting (limit) children are cancelled unless
-        ``cancel_resting`` is false; once no child works, the parent itself is submitted for
-        what is left (``sweep``) or closed locally.
+        The last step: no more children; resting (limit) children are cancelled; once no child
+        works, the parent itself is submitted for what is left (``sweep``) or closed locally.
         """
         parent.finishing = True
         parent.state["sweep"] = sweep
@@ -283,7 +297,7 @@ class SeraphimExecAlgorithm(ExecAlgorithm):
         working = self.working_children(parent)
         for child in working:
             resting = child.order_type != OrderType.MARKET
-            if cancel_resting and resting and not child.is_pending_cancel:
+            if resting and not child.is_pending_cancel:
                 self.cancel_order(child)
         if not working:
             self._release_parent(parent, sweep)

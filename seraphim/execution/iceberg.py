@@ -46,8 +46,9 @@ class IcebergExecAlgorithm(SeraphimExecAlgorithm):
         primary = self.cache.order(parent.order_id)
         if native:
             display = parent.instrument.make_qty(params.display_qty)
-            self.send_child(parent, parent.quantity, True, price=primary.price, display_qty=display)
-            self.finish(parent, sweep=False, cancel_resting=False)  # the venue works it
+            self.send_child(
+                parent, parent.quantity, True, price=primary.price, display_qty=display, whole=True
+            )
         else:
             self._show_next(parent)
 
@@ -55,7 +56,7 @@ class IcebergExecAlgorithm(SeraphimExecAlgorithm):
         params: IcebergParams = parent.params
         primary = self.cache.order(parent.order_id)
         if self.send_child(parent, params.display_qty, True, price=primary.price) is None:
-            self.finish(parent)  # a rest below the minimum size goes as the parent itself
+            self.finish(parent)  # the last part (or a rest below the minimum) is the parent
 
     def on_child_filled(self, parent: Parent, child: Order) -> None:
         if not parent.state["native"] and not parent.finishing:

@@ -9,11 +9,13 @@ from seraphim.execution import exec_algorithm_configs
 from tests.strategies.realdata import BTC
 from tests.strategies.realdata import engine
 
+from .scripted import LimitScript
+from .scripted import LimitScriptConfig
 from .scripted import Scripted
 from .scripted import ScriptedConfig
 
 
-def run_scripted(catalog, start, end, account_type="CASH", risk=None, **params):
+def run_scripted(catalog, start, end, account_type="CASH", risk=None, kind=Scripted, **params):
     built = engine(
         catalog,
         [BTC],
@@ -24,9 +26,8 @@ def run_scripted(catalog, start, end, account_type="CASH", risk=None, **params):
         exec_algorithms=exec_algorithm_configs(),
     )
     bar_type = BarType.from_str(BTC)
-    strategy = Scripted(
-        ScriptedConfig(instrument_id=bar_type.instrument_id, bar_type=bar_type, **params)
-    )
+    config_type = LimitScriptConfig if kind is LimitScript else ScriptedConfig
+    strategy = kind(config_type(instrument_id=bar_type.instrument_id, bar_type=bar_type, **params))
     built.add_strategy(strategy)
     built.run()
     return built, strategy
