@@ -32,7 +32,7 @@ def chart_x(index: pd.Index) -> np.ndarray:
     float array as base64 (11 characters a point) but times as ISO text (31), and copies an
     index of tz-aware Timestamps object by object, which costs seconds on long runs.
     """
-    return pd.DatetimeIndex(index).asi8 / 1e6
+    return pd.DatetimeIndex(index).as_unit("ns").asi8 / 1e6
 
 
 def compact_times(figure: go.Figure) -> go.Figure:
@@ -74,8 +74,8 @@ def log_scale_toggle(figure: go.Figure, axis: str = "yaxis") -> None:
             {
                 "type": "buttons",
                 "direction": "right",
-                "x": 0.0,
-                "xanchor": "left",
+                "x": 1.0,
+                "xanchor": "right",
                 "y": 1.08,
                 "yanchor": "bottom",
                 "buttons": [
@@ -140,7 +140,7 @@ def performance_figure(
     figure.update_layout(
         height=600,
         margin={"t": 70, "b": 30},
-        legend={"orientation": "h", "x": 1.0, "xanchor": "right", "y": 1.08, "yanchor": "bottom"},
+        legend={"orientation": "h", "x": 0.0, "xanchor": "left", "y": 1.08, "yanchor": "bottom"},
     )
     log_scale_toggle(figure)
     return figure

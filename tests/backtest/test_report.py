@@ -13,10 +13,17 @@ from seraphim.backtest.metrics import round_trips
 from seraphim.backtest.outputs import write_outputs
 from seraphim.backtest.report_charts import MAX_CHART_POINTS
 from seraphim.backtest.report_charts import buy_and_hold
+from seraphim.backtest.report_charts import chart_x
 from seraphim.backtest.report_charts import decimate
+from seraphim.backtest.report_portfolio import portfolio_figures
+from seraphim.backtest.report_portfolio import read_portfolio
 from seraphim.backtest.report_tables import MAX_ROWS
+from seraphim.backtest.report_tables import execution_section
 from seraphim.backtest.runner import run_backtest
 from seraphim.catalog.store import SeraphimCatalog
+from seraphim.execution.quality import ExecutionQuality
+from seraphim.execution.quality import measure
+from seraphim.execution.quality import quality_frame
 from seraphim.paths import REPO_ROOT
 
 
@@ -112,3 +119,53 @@ def test_multi_strategy_breakdown(tmp_path):
         "Over the same period, buy &amp; hold, equal parts of BTC/USD.KRAKEN, ETH/USD.KRAKEN "
         f"(no fees): {held:+.2%}"
     ) in page
+
+
+def test_chart_times_are_epoch_milliseconds_whatever_the_resolution():
+    # pandas reads "2024-01-01 01:00:00+00:00" from a CSV at second resolution: asi8 alone
+    # would put such a chart in January 1970.
+    parsed = pd.to_datetime(pd.Series(["2024-01-01 01:00:00+00:00"]), utc=True, format="ISO8601")
+    expected = pd.Timestamp("2024-01-01 01:00", tz="UTC").value / 1e6
+    assert chart_x(pd.DatetimeIndex(parsed)).tolist() == [expected]
+    assert chart_x(pd.DatetimeIndex(parsed).as_unit("ns")).tolist() == [expected]
+
+
+def test_portfolio_section_from_the_allocators_csvs(tmp_path):
+    outcome, page = _run(tmp_path, "portfolio_risk_parity.yaml", "2024-03-01")
+    returns = pd.read_csv(tmp_path / "strategy_returns.csv")
+    allocation = pd.read_csv(tmp_path / "allocation.csv")
+    assert "<h2>Portfolio</h2>" in page
+    for title in ("Contribution", "Correlation of strategy returns", "Allocation over time"):
+        assert title in page
+    last = returns.groupby("strategy_id").last()
+    for strategy, row in last.iterrows():
+        assert f"<td>{strategy}</td>\n      <td>{row['pnl']:,.2f}</td>" in page
+    assert f"Rebalances: {allocation['timestamp'].nunique():,} (" in page
+    # The charts sit in the run's period (times read back from the CSV).
+    period = outcome.curves.equity.index
+    x = portfolio_figures(read_portfolio(tmp_path)[0])[0].data[0].x
+    assert period[0].value / 1e6 <= x.min() and x.max() <= period[-1].value / 1e6
+
+
+def test_execution_section_summarises_each_algorithm():
+    def parent(n, algorithm, arrival, avg, filled=1.0, status="completed"):
+        slippage, shortfall = measure(
+            side=1, quantity=1.0, filled=filled, arrival_px=arrival, avg_px=avg, end_px=avg
+        )
+        return ExecutionQuality(
+            f"O-{n}", algorithm, "MACross-000", "BTC/USD.KRAKEN", "BUY", 1.0, filled, 4,
+            arrival, avg, avg, slippage, shortfall, n * 10**9, (n + 60) * 10**9, status,
+        )  # fmt: skip
+
+    rows = [
+        parent(1, "TWAP", 100.0, 100.1),
+        parent(2, "TWAP", 100.0, 100.3),
+        parent(3, "ICEBERG", 200.0, 199.9, filled=0.5, status="cancelled"),
+    ]
+    html = execution_section(quality_frame(rows))
+    summary = re.findall(r"<tr>\s*<td>(\w+)</td>(.*?)</tr>", html, re.S)[:2]
+    cells = {name: re.findall(r"<td>([^<]*)</td>", rest) for name, rest in summary}
+    # parents, children, fill ratio, slippage, shortfall (bps), cancelled
+    assert cells["TWAP"] == ["2", "8", "100.0%", "20.0", "20.0", "0"]
+    assert cells["ICEBERG"] == ["1", "4", "50.0%", "-5.0", "-5.0", "1"]
+    assert execution_section(pd.DataFrame()) == ""
