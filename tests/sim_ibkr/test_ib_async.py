@@ -326,3 +326,19 @@ async def test_pnl_subscription_reports_realised_after_round_trip() -> None:
         await wait_until(lambda: abs(pnl.realizedPnL - round(expected, 2)) < 0.01)
         assert expected < 0  # crossing the spread and paying commission loses money
         ib.disconnect()
+
+
+@async_test
+async def test_account_requests_for_an_unknown_account_are_refused_as_tws_words_it() -> None:
+    async with gateway() as gw:
+        ib = await connect(gw)
+        errors = ErrorLog(ib)
+        ib.reqPnL("DU0000000")
+        ib.client.reqAccountUpdatesMulti(91, "DU0000000", "", False)
+        await wait_until(lambda: sum(code == 321 for _, code, _ in errors.items) == 2)
+        refused = {m.split("'")[1]: (req_id, m) for req_id, code, m in errors.items if code == 321}
+        unknown = "cause - Unknown account DU0000000"
+        assert refused["bb"] == (91, f"Error validating request.-'bb' : {unknown}")
+        assert refused["bJ"][1] == f"Error validating request.-'bJ' : {unknown}"
+        assert gw.client_ids() == [ib.client.clientId]  # a refusal keeps the connection
+        ib.disconnect()

@@ -74,12 +74,7 @@ class AccountMixin(SessionBase):
         if not subscribe:
             self.state.account_updates = None
             return
-        if account not in self.venue.accounts:
-            self.error(
-                NO_VALID_ID,
-                321,
-                f"Error validating request.-'bb' : cause - Unknown account {account}",
-            )
+        if not self._known_account(NO_VALID_ID, account, "bb"):
             return
         self.state.account_updates = account
         self.send_account_updates(account)
@@ -115,10 +110,7 @@ class AccountMixin(SessionBase):
         account = r.str() or self.venue.account_ids[0]
         r.str()  # modelCode
         r.bool()  # ledgerAndNLV
-        if account not in self.venue.accounts:
-            self.error(
-                req_id, 321, f"Error validating request.-'bb' : cause - Unknown account {account}"
-            )
+        if not self._known_account(req_id, account, "bb"):
             return
         self.state.account_updates_multi[req_id] = account
         self.send_account_updates_multi(req_id, account)
@@ -138,10 +130,7 @@ class AccountMixin(SessionBase):
         req_id = r.int()
         account = r.str()
         r.str()  # modelCode
-        if account not in self.venue.accounts:
-            self.error(
-                req_id, 321, f"Error validating request.-'bJ' : cause - Unknown account {account}"
-            )
+        if not self._known_account(req_id, account, "bJ"):
             return
         self.state.pnl[req_id] = account
         self.send_pnl(req_id, account)
@@ -212,3 +201,14 @@ class AccountMixin(SessionBase):
         for req_id, account in self.state.positions_multi.items():
             if account in ("", "All", account_id):
                 self.send(enc.position_multi(req_id, account_id, spec, pos.quantity, pos.avg_cost))
+
+    def _known_account(self, req_id: int, account: str, request: str) -> bool:
+        """True for a managed account; else error 321 as TWS words it for ``request``."""
+        if account in self.venue.accounts:
+            return True
+        self.error(
+            req_id,
+            321,
+            f"Error validating request.-'{request}' : cause - Unknown account {account}",
+        )
+        return False
