@@ -433,7 +433,7 @@ class SeraphimExecAlgorithm(ExecAlgorithm):
             shortfall_bps=shortfall,
             ts_arrival=parent.arrival_ns,
             ts_end=self.clock.timestamp_ns(),
-            status="cancelled" if parent.cancelled else "completed",
+            status=_status(parent, filled),
         )
         self.quality.append(row)
         self.msgbus.publish(EXECUTION_QUALITY_TOPIC, row)
@@ -479,3 +479,9 @@ class SeraphimExecAlgorithm(ExecAlgorithm):
 
 def parent_qty(primary: Order, quantity: Decimal) -> Quantity:
     return Quantity(quantity, primary.quantity.precision)
+
+
+def _status(parent: Parent, filled: Decimal) -> str:
+    if filled >= parent.quantity:
+        return "completed"
+    return "cancelled" if parent.cancelled else "partial"

@@ -35,7 +35,7 @@ class ExecutionQuality:
     shortfall_bps: float | None
     ts_arrival: int
     ts_end: int
-    status: str  # completed or cancelled
+    status: str  # completed, cancelled (from outside) or partial (ended short)
 
     def to_dict(self) -> dict:
         row = asdict(self)

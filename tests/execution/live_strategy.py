@@ -12,6 +12,8 @@ from decimal import Decimal
 from typing import Any
 
 from nautilus_trader.model.data import QuoteTick
+from nautilus_trader.model.enums import OrderSide
+from nautilus_trader.model.identifiers import ExecAlgorithmId
 
 from seraphim.execution.quality import EXECUTION_QUALITY_TOPIC
 from seraphim.execution.quality import ExecutionQuality
@@ -25,6 +27,7 @@ class QuoteTargetConfig(SeraphimStrategyConfig, frozen=True):
     target: float = 1.0
     scenario: str = "twap"
     cancel_after_secs: float | None = None
+    limit_below_bid: float | None = None  # send a limit buy this far below the bid instead
 
 
 class QuoteTarget(SeraphimStrategy):
@@ -41,7 +44,20 @@ class QuoteTarget(SeraphimStrategy):
             return
         self.sent = True
         self.rec["adopted_position"].append(self.position_quantity())
-        parent = self.set_target_position(Decimal(str(self.params.target)))
+        if self.params.limit_below_bid is None:
+            parent = self.set_target_position(Decimal(str(self.params.target)))
+        else:
+            parent = self.order_factory.limit(
+                self.params.instrument_id,
+                OrderSide.BUY,
+                self.instrument.make_qty(self.params.target),
+                self.instrument.make_price(
+                    tick.bid_price.as_double() - self.params.limit_below_bid
+                ),
+                exec_algorithm_id=ExecAlgorithmId(self.params.exec_algorithm_id),
+                exec_algorithm_params=self.params.exec_algorithm_params,
+            )
+            self.submit_order(parent)
         self.rec["parents"].append(parent)
         if parent is None:
             self.shutdown_system("test: nothing left to trade")

@@ -59,7 +59,7 @@ def strategy_entry(scenario: str, **params) -> dict:
             "instrument_id": "BTC/USD.KRAKEN",
             "bar_type": BAR_TYPE,
             "scenario": scenario,
-            "exec_algorithm_id": "TWAP",
+            "exec_algorithm_id": params.pop("algorithm", "TWAP"),
             "exec_algorithm_params": params.pop("twap", TWAP),
             "close_positions_on_stop": False,
             "external_order_claims": ["BTC/USD.KRAKEN"],
@@ -187,3 +187,31 @@ def test_kill_and_restart_half_way_never_fills_more_than_the_parent(tmp_path) ->
     assert bought == Decimal(1)
     (parent,) = rec["parents"]
     assert parent.quantity.as_decimal() <= 1 - at_kill or parent.is_closed
+
+
+def test_native_iceberg_reaches_kraken_as_an_iceberg_order(tmp_path) -> None:
+    iceberg = {"display_qty": "0.1"}
+    with lively_sim(clock=AcceleratedClock(SPEED), random_walk=QUIET) as tsim:
+        rec, orders = run_live(
+            tmp_path,
+            tsim,
+            "iceberg",
+            algorithm="ICEBERG",
+            twap=iceberg,
+            limit_below_bid=500.0,  # rests
+            cancel_after_secs=3,
+        )
+        venue = list(tsim.account.orders.values())
+    (child,) = venue
+    assert child.ordertype == "iceberg" and child.displayvol == Decimal("0.1")
+    assert child.volume == Decimal(1) and child.status == "canceled"
+    (parent,) = rec["parents"]
+    parent = orders[parent.client_order_id.value]
+    assert parent.status == OrderStatus.CANCELED  # closed locally: the venue order worked it
+    kids = [
+        o for o in orders.values() if o.is_spawned and o.exec_spawn_id == parent.client_order_id
+    ]
+    assert [k.display_qty.as_decimal() for k in kids] == [Decimal("0.1")]
+    assert kids[0].status == OrderStatus.CANCELED
+    (row,) = rec["quality"]
+    assert row.algorithm == "ICEBERG" and row.status == "partial" and row.filled == 0.0
