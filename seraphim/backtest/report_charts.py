@@ -76,8 +76,9 @@ def log_scale_toggle(figure: go.Figure, axis: str = "yaxis") -> None:
                 "direction": "right",
                 "x": 1.0,
                 "xanchor": "right",
-                "y": 1.08,
+                "y": 1.0,
                 "yanchor": "bottom",
+                "pad": {"b": 4},
                 "buttons": [
                     {"label": "linear", "method": "relayout", "args": [{f"{axis}.type": "linear"}]},
                     {"label": "log", "method": "relayout", "args": [{f"{axis}.type": "log"}]},
@@ -140,7 +141,7 @@ def performance_figure(
     figure.update_layout(
         height=600,
         margin={"t": 70, "b": 30},
-        legend={"orientation": "h", "x": 0.0, "xanchor": "left", "y": 1.08, "yanchor": "bottom"},
+        legend={"orientation": "h", "x": 0.0, "xanchor": "left", "y": 1.0, "yanchor": "bottom"},
     )
     log_scale_toggle(figure)
     return figure
