@@ -15,8 +15,11 @@ from dataclasses import field
 from dataclasses import replace
 from decimal import Decimal
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from seraphim.sim.ibkr.protocol import FieldReader
+
+NEW_YORK = ZoneInfo("America/New_York")  # the exchanges' and the gateway's clock
 
 STOCK_ORDER_TYPES = (
     "ACTIVETIM,AD,ADJUST,ALERT,ALGO,ALLOC,AON,AVGCOST,BASKET,BENCHPX,CASHQTY,COND,CONDORDER,"

@@ -9,8 +9,8 @@ openOrder and completedOrder still carry the deprecated faProfile field (dropped
 from __future__ import annotations
 
 import datetime as dt
-from zoneinfo import ZoneInfo
 
+from seraphim.sim.ibkr.contracts import NEW_YORK
 from seraphim.sim.ibkr.contracts import ContractSpec
 from seraphim.sim.ibkr.matching import Execution
 from seraphim.sim.ibkr.matching import SimOrder
@@ -21,7 +21,6 @@ from seraphim.sim.ibkr.protocol import Field
 
 Fields = list[Field]
 MAX_DOUBLE_TEXT = "1.7976931348623157E308"
-NEW_YORK = ZoneInfo("America/New_York")
 
 
 def error(req_id: int, code: int, message: str | None = None) -> Fields:

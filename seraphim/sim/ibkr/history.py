@@ -16,13 +16,13 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
+from seraphim.sim.ibkr.contracts import NEW_YORK
 from seraphim.sim.ibkr.contracts import ContractSpec
 from seraphim.sim.ibkr.market import Market
 from seraphim.sim.ibkr.market import RandomWalk
 from seraphim.sim.ibkr.market import round_to_tick
 from seraphim.sim.ibkr.market import unit_hash
 
-NEW_YORK = ZoneInfo("America/New_York")
 TZ_LABEL = "US/Eastern"
 MAX_BARS = 100_000
 HMDS = "Historical Market Data Service error message:"

@@ -12,15 +12,14 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from dataclasses import field
 from decimal import Decimal
-from zoneinfo import ZoneInfo
 
 from seraphim.sim.ibkr.account import Account
+from seraphim.sim.ibkr.contracts import NEW_YORK
 from seraphim.sim.ibkr.contracts import ContractSpec
 from seraphim.sim.ibkr.market import Market
 from seraphim.sim.ibkr.market import Quote
 from seraphim.sim.ibkr.market import round_to_tick
 
-NEW_YORK = ZoneInfo("America/New_York")
 SUPPORTED_ORDER_TYPES = {"MKT", "LMT", "STP", "STP LMT"}
 OPEN_STATUSES = {"PendingSubmit", "PreSubmitted", "Submitted", "PendingCancel"}
 

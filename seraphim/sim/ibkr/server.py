@@ -21,8 +21,8 @@ from typing import Any
 
 import seraphim.sim.ibkr.encoders as enc
 from seraphim.sim.ibkr.account import Account
+from seraphim.sim.ibkr.contracts import NEW_YORK
 from seraphim.sim.ibkr.faults import ScheduledFault
-from seraphim.sim.ibkr.history import NEW_YORK
 from seraphim.sim.ibkr.matching import Execution
 from seraphim.sim.ibkr.matching import MatchingListener
 from seraphim.sim.ibkr.matching import SimOrder

@@ -17,12 +17,12 @@ from pathlib import Path
 from typing import Any
 
 from seraphim.sim.ibkr.account import Account
+from seraphim.sim.ibkr.contracts import NEW_YORK
 from seraphim.sim.ibkr.contracts import ContractQuery
 from seraphim.sim.ibkr.contracts import ContractSpec
 from seraphim.sim.ibkr.contracts import ContractUniverse
 from seraphim.sim.ibkr.faults import Faults
 from seraphim.sim.ibkr.faults import ScheduledFault
-from seraphim.sim.ibkr.history import NEW_YORK
 from seraphim.sim.ibkr.history import HistoryBuilder
 from seraphim.sim.ibkr.market import Market
 from seraphim.sim.ibkr.market import round_to_tick
