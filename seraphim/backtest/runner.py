@@ -24,6 +24,7 @@ from seraphim.backtest.metrics import trade_metrics
 from seraphim.backtest.recorder import EquityRecorder
 from seraphim.catalog.inventory import list_series
 from seraphim.catalog.store import SeraphimCatalog
+from seraphim.execution.quality import execution_tables
 from seraphim.risk.controller import RiskController
 
 
@@ -128,6 +129,7 @@ def run_backtest(
             v.name: engine.trader.generate_account_report(Venue(v.name)) for v in spec.venues
         }
         tables = allocation_tables(engine.trader.actors())
+        tables |= execution_tables(engine.trader.exec_algorithms())
         result = results[0]
     finally:
         node.dispose()

@@ -102,8 +102,11 @@ class SeraphimExecAlgorithm(ExecAlgorithm):
         self._cancel_leftovers()
 
     def on_stop(self) -> None:
-        for parent in self._parents.values():
+        # Parents still working when the node (or the backtest) stops are reported as they stand.
+        for parent in list(self._parents.values()):
             self._cancel_alerts(parent)
+            self._record(parent)
+        self._parents.clear()
 
     def on_reset(self) -> None:
         self._parents.clear()

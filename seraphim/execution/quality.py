@@ -68,6 +68,13 @@ def measure(
     return slippage, shortfall
 
 
-def quality_frame(rows: list[ExecutionQuality]) -> pd.DataFrame:
-    """One row per parent, as written to ``execution.csv``."""
-    return pd.DataFrame([row.to_dict() for row in rows])
+def execution_tables(exec_algorithms: list) -> dict[str, pd.DataFrame]:
+    """
+    ``{"execution.csv": one row per parent order}`` for a run's execution algorithms (in
+    arrival order); empty when no parent was worked.
+    """
+    rows = [row for a in exec_algorithms for row in getattr(a, "quality", ())]
+    if not rows:
+        return {}
+    rows.sort(key=lambda row: (row.ts_arrival, row.parent_id))
+    return {"execution.csv": pd.DataFrame([row.to_dict() for row in rows])}

@@ -32,6 +32,8 @@ from nautilus_trader.model.events import AccountState
 from nautilus_trader.model.events import OrderFilled
 from nautilus_trader.model.events import PositionEvent
 
+from seraphim.execution.quality import EXECUTION_QUALITY_TOPIC
+from seraphim.execution.quality import ExecutionQuality
 from seraphim.journal import rows
 from seraphim.journal.settings import DEFAULT_DSN
 from seraphim.journal.settings import DSN_ENV
@@ -172,6 +174,7 @@ class JournalActor(Actor):
             ("events.order.*", self._on_order_event),
             ("events.position.*", self._on_position_event),
             ("events.account.*", self._on_account_state),
+            (EXECUTION_QUALITY_TOPIC, self._on_execution_quality),
         ]
 
     # -- events -------------------------------------------------------------------------------
@@ -191,6 +194,11 @@ class JournalActor(Actor):
 
     def _on_account_state(self, event: AccountState) -> None:
         self._submit(rows.account_rows(event, self.scope, self.run_id, self.trader_id.value))
+
+    def _on_execution_quality(self, quality: ExecutionQuality) -> None:
+        self._submit(
+            [rows.execution_quality_row(quality, self.scope, self.run_id, self.trader_id.value)]
+        )
 
     def _submit(self, out: list[rows.Row]) -> None:
         if self.writer is None:

@@ -114,6 +114,34 @@ def order_row(order, scope: str, run_id: uuid.UUID | None) -> Row:
     )
 
 
+def execution_quality_row(quality, scope: str, run_id, trader_id: str) -> Row:
+    """A parent order's ``seraphim.execution.quality.ExecutionQuality``."""
+    return (
+        "execution_quality",
+        {
+            "scope": scope,
+            "parent_id": quality.parent_id,
+            "run_id": run_id,
+            "trader_id": trader_id,
+            "algorithm": quality.algorithm,
+            "strategy_id": quality.strategy_id,
+            "instrument_id": quality.instrument_id,
+            "side": quality.side,
+            "quantity": dec(quality.quantity),
+            "filled": dec(quality.filled),
+            "children": quality.children,
+            "arrival_px": dec(quality.arrival_px),
+            "avg_px": dec(quality.avg_px),
+            "end_px": dec(quality.end_px),
+            "slippage_bps": quality.slippage_bps,
+            "shortfall_bps": quality.shortfall_bps,
+            "status": quality.status,
+            "ts_arrival": ts(quality.ts_arrival),
+            "ts_end": ts(quality.ts_end),
+        },
+    )
+
+
 def order_event_row(event, scope: str) -> Row:
     payload = type(event).to_dict(event)
     return (

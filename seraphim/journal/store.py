@@ -74,6 +74,13 @@ _TABLES: dict[str, tuple[tuple[str, ...], tuple[str, ...], str]] = {
          "delivered", "attempts", "error"),
         "NOTHING",
     ),
+    "execution_quality": (
+        ("scope", "parent_id"),
+        ("run_id", "trader_id", "algorithm", "strategy_id", "instrument_id", "side", "quantity",
+         "filled", "children", "arrival_px", "avg_px", "end_px", "slippage_bps",
+         "shortfall_bps", "status", "ts_arrival", "ts_end"),
+        "NOTHING",
+    ),
 }  # fmt: skip
 
 # Insert order within a batch: runs before the rows that reference them.
