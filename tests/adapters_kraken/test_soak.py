@@ -2,7 +2,8 @@
 Soak: a node trades the local exchange while it injects random faults (dropped connections,
 stalled and lost execution messages, lost acknowledgements, duplicated and reordered
 executions, REST errors, bursts of identical targets as replayed bars give), and is stopped and
-restarted twice, each run a ``seraphim node run`` process of its own. Checked continuously:
+restarted twice, each run a ``seraphim node run`` process of its own (the middle one trading over
+REST, the others over the WebSocket). Checked continuously:
 the position never exceeds the largest target plus one lot (the venue's, ten times a second;
 the node's, four times a second, beyond the longest delay of executions the venue injects).
 Checked after every stop: no client order id reached the venue twice, and the node's orders,
@@ -52,9 +53,7 @@ def _inject(faults, rng: random.Random) -> str:
     elif kind == "stall":
         faults.delay_executions(rng.uniform(0.5, 2.5), count=rng.randint(1, 3))
     elif kind == "lost_ack":
-        # WebSocket only: after a REST AddOrder whose connection the venue drops, the node's
-        # private traffic stalls (open finding; test_node_faults covers one such loss).
-        faults.lose_ack(methods=["add_order"])
+        faults.lose_ack()  # the next AddOrder, REST or WebSocket
     elif kind == "duplicate":
         faults.duplicate_executions(count=rng.randint(1, 4))
     elif kind == "reorder":
@@ -156,15 +155,16 @@ def test_soak_faults_and_restarts_keep_the_node_and_the_venue_in_agreement(tmp_p
     # A pro-tier key (Kraken's most generous rate limits): the faults, not the pacing, are tested.
     with lively_sim(accounts=[AccountConfig(KEY, SECRET, tier="pro")]) as tsim:
         start_btc = tsim.call(lambda: tsim.account.balances["XXBT"])
-        path = write_node_config(
-            tmp_path,
-            tsim,
-            kraken={"tier": "pro"},
-            timeout_disconnection=10.0,
-            log_level="INFO",
-            importable_strategies=[strategy],
-        )
         for run in range(RUNS):
+            # The middle run places its orders over REST, the others over the WebSocket.
+            path = write_node_config(
+                tmp_path,
+                tsim,
+                kraken={"tier": "pro", "use_ws_trading": run != 1},
+                timeout_disconnection=10.0,
+                log_level="INFO",
+                importable_strategies=[strategy],
+            )
             summary_path = tmp_path / f"summary-{run}.json"
             driver = FaultDriver(tsim, rng, start_btc, figures)
             node = NodeProcess(
