@@ -37,6 +37,16 @@ _RESTING = (
 )
 
 
+def _balance_tolerance(currency: Currency, amount: Decimal) -> Decimal:
+    """
+    How far the node's balance may be from the venue's and still be the same: nautilus keeps a
+    currency to its precision (USD: cents) and books fees so rounded, the venue to Kraken's
+    (USD: 4 decimals), so the two drift by fractions of a cent a fill. A fill the node has not
+    heard of moves the base currency by a whole order (at least the pair's minimum).
+    """
+    return max(Decimal(1).scaleb(-currency.precision), abs(amount) * Decimal("1e-6"))
+
+
 class PacerError(RuntimeError):
     """The node did not catch up with the exchange in time; the message says on what."""
 
@@ -171,9 +181,8 @@ class Pacer:
         for code, amount in venue_balances.items():
             currency = Currency.from_str(code)
             held = account.balance_total(currency)
-            unit = Decimal(1).scaleb(-currency.precision)
             node = held.as_decimal() if held is not None else Decimal(0)
-            if abs(node - amount) > unit:
+            if abs(node - amount) > _balance_tolerance(currency, amount):
                 behind.append(f"{code} balance (node {node}, venue {amount})")
         return behind
 

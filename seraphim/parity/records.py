@@ -55,8 +55,9 @@ def orders_from_report(
     report: pd.DataFrame, when: Callable[[int], pd.Timestamp] | None = None
 ) -> list[OrderRow]:
     """
-    Orders in the order they were created; ``when`` turns ``ts_init`` (nanoseconds) into the
-    time to compare (the live side maps its wall clock to the exchange's).
+    Orders by time, then strategy, each strategy's in the order it sent them; ``when`` turns
+    ``ts_init`` (nanoseconds) into the time to compare (the live side maps its wall clock to
+    the exchange's).
     """
     if report.empty:
         return []
@@ -75,13 +76,14 @@ def orders_from_report(
                 order_id=str(order_id),
             )
         )
-    return rows
+    # Orders of one bar from several strategies: each strategy's own order kept.
+    return sorted(rows, key=lambda o: (o.time, o.strategy))
 
 
 def fills_from_report(
     fills: pd.DataFrame, orders: pd.DataFrame, venue_trades: dict[str, Any] | None = None
 ) -> list[FillRow]:
-    """Fills in time order; ``venue_trades`` (txid -> the venue's trade) adds its fee."""
+    """Fills by time, then strategy; ``venue_trades`` (txid -> the venue's trade) adds its fee."""
     if fills.empty:
         return []
     strategies = orders["strategy_id"].astype(str).to_dict() if not orders.empty else {}
@@ -103,7 +105,7 @@ def fills_from_report(
                 venue_fee=Decimal(venue["fee"]) if venue is not None else None,
             )
         )
-    return rows
+    return sorted(rows, key=lambda f: (f.time, f.strategy))
 
 
 def pnl(fills: list[FillRow], marks: dict[str, Decimal], venue_fees: bool = False) -> Decimal:
