@@ -15,6 +15,7 @@ the same object (the assembly floor adds it to the kernel's actors).
 
 from __future__ import annotations
 
+import json
 from collections import deque
 from datetime import timedelta
 from decimal import Decimal
@@ -46,6 +47,7 @@ from seraphim.portfolio import last_price
 from seraphim.portfolio import mark_to_market
 
 REBALANCE_TIMER = "seraphim-portfolio-rebalance"
+STATE_KEY = "seraphim.allocation"
 
 # (ts, reason, strategy_id, weight, previous_share, capital, volatility, risk_contribution)
 AllocationRow = tuple[int, str, str, float, float, float, float | None, float | None]
@@ -80,6 +82,7 @@ class PortfolioAllocator(Actor):
         self.return_rows: list[ReturnRow] = []
         self._ts: int | None = None  # the bar time being sampled
         self._due = False  # the schedule's timer fired: rebalance when the next bar time begins
+        self._restored = False  # books and weights came from saved state (a restarted node)
         self._start_pnl = np.zeros(count)
         self._start_capital = np.zeros(count)
 
@@ -103,6 +106,35 @@ class PortfolioAllocator(Actor):
         # A reused engine (research sweeps) runs again from nothing.
         self._reset_state()
 
+    # -- saved state (nautilus calls these for a node whose state is in Redis) ---------------
+
+    def on_save(self) -> dict[str, bytes]:
+        if self._ts is None:
+            return {}
+        saved = {
+            "weights": self.weights.tolist(),
+            "books": {sid.value: book.to_dict() for sid, book in self.books.items()},
+            "window": [[ts, returns.tolist()] for ts, returns in self.window],
+        }
+        return {STATE_KEY: json.dumps(saved).encode()}
+
+    def on_load(self, state: dict[str, bytes]) -> None:
+        """
+        Carry on after a restart: the books (what each strategy holds and its capital), the
+        weights and the risk window come back; the first bar starts a new sample and the
+        schedule counts from there. State saved for other strategies is ignored.
+        """
+        if STATE_KEY not in state:
+            return
+        saved = json.loads(state[STATE_KEY].decode())
+        if sorted(saved["books"]) != sorted(s.value for s in self.strategy_ids):
+            self.log.warning("Portfolio state saved for other strategies: allocating afresh")
+            return
+        self.books = {s: StrategyBook.from_dict(saved["books"][s.value]) for s in self.strategy_ids}
+        self.weights = np.array(saved["weights"])
+        self.window.extend((ts, np.array(returns)) for ts, returns in saved["window"])
+        self._restored = True
+
     # -- bus handlers ---------------------------------------------------------------------
 
     def _on_bar(self, bar: Bar) -> None:
@@ -110,7 +142,8 @@ class PortfolioAllocator(Actor):
         if self._ts is None:
             self.marks[bar.bar_type.instrument_id] = bar.close.as_double()
             self._ts = ts
-            self._rebalance("start", ts)
+            if not self._restored:
+                self._rebalance("start", ts)
             self._open_sample()
             period = self.spec.rebalance_ns()
             if period is not None:

@@ -44,6 +44,20 @@ class StrategyBook:
         """The capital the strategy sizes from, given its current ``pnl``."""
         return self.base + pnl - self.pnl_at_base
 
+    def to_dict(self) -> dict:
+        """JSON-ready, for the allocator's saved state."""
+        return {
+            "cash": self.cash,
+            "quantities": {str(i): str(q) for i, q in self.quantities.items()},
+            "base": self.base,
+            "pnl_at_base": self.pnl_at_base,
+        }
+
+    @classmethod
+    def from_dict(cls, saved: dict) -> StrategyBook:
+        quantities = {InstrumentId.from_str(i): Decimal(q) for i, q in saved["quantities"].items()}
+        return cls(saved["cash"], quantities, saved["base"], saved["pnl_at_base"])
+
     def assign(self, capital: float, pnl: float) -> None:
         """A rebalance: the strategy now has ``capital``; later profit and loss adds to it."""
         self.base = capital

@@ -1,5 +1,7 @@
 """The same portfolio file in a node: the allocator and the strategies a backtest would run."""
 
+import asyncio
+
 import yaml
 
 from seraphim.allocation.actor import PortfolioAllocator
@@ -66,5 +68,9 @@ def test_the_built_trading_node_holds_the_allocator(tmp_path):
         assert allocator.spec == example_spec().portfolio
         assert [s.id.value for s in node.trader.strategies()] == IDS
     finally:
-        node.dispose()
-        node.get_event_loop().close()
+        loop = node.get_event_loop()
+        pending = asyncio.all_tasks(loop)  # the actors' executors, started by build
+        for task in pending:
+            task.cancel()
+        loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
+        node.dispose()  # closes the loop too
