@@ -10,7 +10,10 @@ from nautilus_trader.model.identifiers import InstrumentId
 from nautilus_trader.model.identifiers import Venue
 from nautilus_trader.model.objects import Currency
 
-from seraphim.portfolio import mark_to_market
+from seraphim.portfolio import Holdings
+from seraphim.portfolio import holdings
+from seraphim.portfolio import last_price
+from seraphim.portfolio import value
 
 
 class EquityRecorderConfig(ActorConfig, frozen=True):
@@ -32,16 +35,22 @@ class EquityRecorder(Actor):
         self.equity: list[tuple[int, float, float]] = []  # (ts, equity, gross exposure)
         self.prices: dict[str, list[tuple[int, float]]] = {str(b): [] for b in config.bar_types}
         self.marks: dict[InstrumentId, float] = {}  # last close per instrument
+        self._held: list[Holdings | None] | None = None  # per venue; None: to be re-read
 
     def on_start(self) -> None:
         for bar_type in self.config.bar_types:
             self.subscribe_bars(bar_type)
+        # Balances and positions change only with these events: re-read them then, not at
+        # every bar (the risk gate does the same).
+        self.msgbus.subscribe("events.account.*", self._holdings_changed)
+        self.msgbus.subscribe("events.position.*", self._holdings_changed)
 
     def on_reset(self) -> None:
         # A reused engine (research sweeps) runs again: its curve starts empty.
         self.equity = []
         self.prices = {bar_type: [] for bar_type in self.prices}
         self.marks = {}
+        self._held = None
 
     def on_bar(self, bar: Bar) -> None:
         close = bar.close.as_double()
@@ -50,15 +59,25 @@ class EquityRecorder(Actor):
         self.sample(bar.ts_event)
 
     def sample(self, ts: int) -> None:
+        if self._held is None:
+            self._held = [holdings(self.cache, venue) for venue in self.venues]
         equity = exposure = 0.0
-        for venue in self.venues:
-            venue_equity, venue_exposure = mark_to_market(
-                self.cache, self.portfolio, venue, self.currency, self.marks
-            )
-            equity += venue_equity
-            exposure += venue_exposure
+        for held in self._held:
+            if held is not None:
+                venue_equity, venue_exposure = value(
+                    held, self.currency, self._price, self.portfolio
+                )
+                equity += venue_equity
+                exposure += venue_exposure
         row = (ts, equity, exposure)
         if self.equity and self.equity[-1][0] == ts:
             self.equity[-1] = row
         else:
             self.equity.append(row)
+
+    def _price(self, instrument_id: InstrumentId) -> float | None:
+        mark = self.marks.get(instrument_id)
+        return mark if mark is not None else last_price(self.cache, instrument_id)
+
+    def _holdings_changed(self, _event: object) -> None:
+        self._held = None

@@ -18,12 +18,8 @@ from seraphim.backtest.report_charts import decimate
 from seraphim.backtest.report_portfolio import portfolio_figures
 from seraphim.backtest.report_portfolio import read_portfolio
 from seraphim.backtest.report_tables import MAX_ROWS
-from seraphim.backtest.report_tables import execution_section
 from seraphim.backtest.runner import run_backtest
 from seraphim.catalog.store import SeraphimCatalog
-from seraphim.execution.quality import ExecutionQuality
-from seraphim.execution.quality import measure
-from seraphim.execution.quality import quality_frame
 from seraphim.paths import REPO_ROOT
 
 
@@ -147,25 +143,27 @@ def test_portfolio_section_from_the_allocators_csvs(tmp_path):
     assert period[0].value / 1e6 <= x.min() and x.max() <= period[-1].value / 1e6
 
 
-def test_execution_section_summarises_each_algorithm():
-    def parent(n, algorithm, arrival, avg, filled=1.0, status="completed"):
-        slippage, shortfall = measure(
-            side=1, quantity=1.0, filled=filled, arrival_px=arrival, avg_px=avg, end_px=avg
-        )
-        return ExecutionQuality(
-            f"O-{n}", algorithm, "MACross-000", "BTC/USD.KRAKEN", "BUY", 1.0, filled, 4,
-            arrival, avg, avg, slippage, shortfall, n * 10**9, (n + 60) * 10**9, status,
-        )  # fmt: skip
-
-    rows = [
-        parent(1, "TWAP", 100.0, 100.1),
-        parent(2, "TWAP", 100.0, 100.3),
-        parent(3, "ICEBERG", 200.0, 199.9, filled=0.5, status="cancelled"),
-    ]
-    html = execution_section(quality_frame(rows))
-    summary = re.findall(r"<tr>\s*<td>(\w+)</td>(.*?)</tr>", html, re.S)[:2]
-    cells = {name: re.findall(r"<td>([^<]*)</td>", rest) for name, rest in summary}
-    # parents, children, fill ratio, slippage, shortfall (bps), cancelled
-    assert cells["TWAP"] == ["2", "8", "100.0%", "20.0", "20.0", "0"]
-    assert cells["ICEBERG"] == ["1", "4", "50.0%", "-5.0", "-5.0", "1"]
-    assert execution_section(pd.DataFrame()) == ""
+def test_execution_section_from_the_algorithms_csv(tmp_path):
+    spec = load_spec(REPO_ROOT / "configs/demo.yaml")
+    (entry,) = spec.strategies
+    twap = {"duration_secs": 7200, "slices": 4, "seed": 7}
+    params = {**entry.params, "exec_algorithm_id": "TWAP", "exec_algorithm_params": twap}
+    spec = msgspec.structs.replace(
+        spec,
+        output=str(tmp_path),
+        end="2024-03-01",
+        strategies=[msgspec.structs.replace(entry, params=params)],
+    )
+    write_outputs(run_backtest(spec))
+    page = (tmp_path / "report.html").read_text()
+    quality = pd.read_csv(tmp_path / "execution.csv")
+    assert len(quality) > 5 and set(quality["algorithm"]) == {"TWAP"}
+    assert "<h2>Execution quality</h2>" in page
+    (row,) = re.findall(r"<tr>\s*<td>TWAP</td>(.*?)</tr>", page, re.S)
+    cells = re.findall(r"<td>([^<]*)</td>", row)
+    # parents, children, fill ratio, slippage and shortfall (means, bps), cancelled
+    assert cells[0] == f"{len(quality):,}"
+    assert cells[1] == f"{quality['children'].sum():,}"
+    assert cells[3] == f"{quality['slippage_bps'].mean():,.1f}"
+    assert cells[4] == f"{quality['shortfall_bps'].mean():,.1f}"
+    assert cells[5] == str((quality["status"] == "cancelled").sum())
