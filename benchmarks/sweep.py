@@ -44,7 +44,9 @@ BAR_TYPE = BarType.from_str("BTC/USD.KRAKEN-1-HOUR-LAST-EXTERNAL")
 START, END = "2024-03-01", "2024-04-01"
 FAST = list(range(4, 28, 2))  # 12 trials a batch
 SLOW = 40
-BATCHES = 3
+BATCHES = 5
+REFERENCE = "bare nautilus loop, reset() (reference)"
+ONE_WORKER = "seraphim sweep, 1 worker"
 
 
 def _strategy(fast: int) -> MACross:
@@ -97,6 +99,11 @@ class Sweep:
         self.executor.close()
 
 
+def _median_ratio(base: list[float], times: list[float]) -> float:
+    """Median over rounds of (base batch time / this batch time): the throughput ratio."""
+    return statistics.median(b / t for b, t in zip(base, times, strict=True))
+
+
 def _timed(run) -> float:
     began = time.perf_counter()
     run.batch()
@@ -117,8 +124,8 @@ def main() -> None:
             }
         )
         runs = {
-            "bare nautilus loop, reset() (reference)": BareLoop(catalog),
-            "seraphim sweep, 1 worker": Sweep(InProcess(spec)),
+            REFERENCE: BareLoop(catalog),
+            ONE_WORKER: Sweep(InProcess(spec)),
             "seraphim sweep, 2 workers": Sweep(LocalPool(spec, 2)),
         }
         # Batches interleaved, so a change in the shared machine's load hits every row alike;
@@ -131,18 +138,20 @@ def main() -> None:
                     timings[name].append(seconds)
         for run in runs.values():
             run.close()
-    reference = len(FAST) / statistics.median(timings["bare nautilus loop, reset() (reference)"])
-    one = len(FAST) / statistics.median(timings["seraphim sweep, 1 worker"])
+    reference = timings[REFERENCE]
+    one = timings[ONE_WORKER]
     rows = []
     for name, times in timings.items():
-        rate = len(FAST) / statistics.median(times)
+        median = statistics.median(times)
+        # Ratios of the same round's batches (run back to back), then their median: a load
+        # swing between rounds cancels out, where a ratio of medians would carry it.
         rows.append(
-            [name, f"{statistics.median(times):.2f}", f"{rate:.2f}", f"{rate / reference:.2f}",
-             f"{rate / one:.2f}"]
+            [name, f"{median:.2f}", f"{len(FAST) / median:.2f}",
+             f"{_median_ratio(reference, times):.2f}", f"{_median_ratio(one, times):.2f}"]
         )  # fmt: skip
     print_table(
         f"Sweep throughput: ma_cross, {len(FAST)} trials of {START} to {END} (1-hour bars, "
-        f"synthetic sample), median of {BATCHES} batches",
+        f"synthetic sample), medians of {BATCHES} interleaved batches",
         ["run", "s/batch", "backtests/s", "vs bare loop", "vs 1 worker"],
         rows,
     )
