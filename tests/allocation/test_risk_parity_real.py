@@ -117,3 +117,21 @@ def test_strategy_books_add_up_to_the_account(run):
         np.testing.assert_allclose(
             rows["return"][steady].iloc[1:], implied[steady].iloc[1:], rtol=1e-6, atol=1e-12
         )
+
+
+@pytest.mark.slow
+def test_inverse_vol_on_the_same_history(real_catalog, tmp_path):
+    portfolio = {"scheme": "inverse_vol", "rebalance": "7D", "lookback": 720, "min_history": 168}
+    run = run_portfolio(real_catalog, tmp_path, START, "2022-03-01", portfolio=portfolio)
+    allocation, returns = run["allocation"], run["returns"]
+    wide = returns.pivot(index="timestamp", columns="strategy_id", values="return")
+    checked = 0
+    for ts, group in allocation[allocation["reason"] == "schedule"].groupby("timestamp"):
+        vol = wide[wide.index < ts].tail(720).std().to_numpy()
+        if (vol < 1e-9).any():
+            continue  # a strategy still flat keeps its weight
+        expected = (1 / vol) / (1 / vol).sum()
+        weights = group.set_index("strategy_id")["weight"].reindex(wide.columns).to_numpy()
+        np.testing.assert_allclose(weights, expected, rtol=1e-9)
+        checked += 1
+    assert checked >= 6
