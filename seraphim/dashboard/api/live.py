@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
+import anyio
 from fastapi import APIRouter
 from fastapi import WebSocket
 from fastapi import WebSocketDisconnect
@@ -27,7 +28,8 @@ async def live(websocket: WebSocket) -> None:
     await websocket.accept()
     feed = websocket.app.state.feed
     subscriber = feed.subscribe()
-    try:
+
+    async def forward() -> None:
         await websocket.send_json({"type": "hello", "user": current.user.name})
         while True:
             message = await subscriber.queue.get()
@@ -35,7 +37,23 @@ async def live(websocket: WebSocket) -> None:
                 await websocket.close(code=4401)  # signed out or expired meanwhile
                 return
             await websocket.send_text(message.decode())
-    except WebSocketDisconnect:
-        pass
+
+    async def until_closed() -> None:
+        # The viewer only listens; reading is how a departed viewer (or a server shutting
+        # down) is noticed while no message is on its way.
+        while (await websocket.receive())["type"] != "websocket.disconnect":
+            pass
+
+    try:
+        async with anyio.create_task_group() as group:
+
+            async def first_to_end(part) -> None:
+                await part()
+                group.cancel_scope.cancel()
+
+            group.start_soon(first_to_end, forward)
+            group.start_soon(first_to_end, until_closed)
+    except* WebSocketDisconnect:
+        pass  # the viewer left while a message was on its way (from the task group)
     finally:
         feed.unsubscribe(subscriber)
