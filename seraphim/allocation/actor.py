@@ -96,11 +96,15 @@ class PortfolioAllocator(Actor):
         self.msgbus.subscribe("events.order.*", self._on_order_event, priority=5)
 
     def on_stop(self) -> None:
+        # Fills still count: nautilus stops actors before strategies, which may flatten on stop,
+        # and the books saved after that must hold what the strategies really hold.
         self.msgbus.deregister(ALLOCATION_CAPITAL_ENDPOINT, self._answer_capital)
         self.msgbus.unsubscribe("data.bars.*", self._on_bar)
-        self.msgbus.unsubscribe("events.order.*", self._on_order_event)
         if REBALANCE_TIMER in self.clock.timer_names:
             self.clock.cancel_timer(REBALANCE_TIMER)
+
+    def on_dispose(self) -> None:
+        self.msgbus.unsubscribe("events.order.*", self._on_order_event)
 
     def on_reset(self) -> None:
         # A reused engine (research sweeps) runs again from nothing.
