@@ -175,11 +175,16 @@ def strategy_configs_for(
     configs = (assembly.strategies if assembly is not None else []) + extra
     if not spec.claim_external_orders:
         return configs
+    # nautilus lets one strategy claim an instrument's external orders: the first one trading
+    # it does (several strategies on one instrument would stop the node from building).
+    claimed = {str(i) for entry in configs for i in entry.config.get("external_order_claims") or []}
     out = []
     for entry in configs:
         params = dict(entry.config)
-        if "instrument_id" in params:
-            params.setdefault("external_order_claims", [params["instrument_id"]])
+        instrument = params.get("instrument_id")
+        if instrument is not None and "external_order_claims" not in params:
+            params["external_order_claims"] = [] if str(instrument) in claimed else [instrument]
+            claimed.add(str(instrument))
         out.append(
             ImportableStrategyConfig(
                 strategy_path=entry.strategy_path, config_path=entry.config_path, config=params

@@ -26,6 +26,7 @@ from seraphim.node.config import NodeConfigError
 from seraphim.node.config import build_node_config
 from seraphim.node.config import load_node_spec
 from seraphim.node.config import parse_node_spec
+from seraphim.node.runner import build_node
 from seraphim.paths import REPO_ROOT
 
 from .helpers import KEY
@@ -77,6 +78,22 @@ def test_shipped_node_configs_build(kraken_env) -> None:
     for path in (REPO_ROOT / "node_configs").glob("*.yaml"):
         text = path.read_text()
         assert "api_secret:" not in text and SECRET not in text
+
+
+def test_several_strategies_on_one_instrument_build_a_node(tmp_path, tsim, kraken_env) -> None:
+    """The first strategy on an instrument claims its external orders (nautilus takes one)."""
+    two = [
+        {"name": "ma_cross", "params": {"trade_size": 0.01}},
+        {"name": "bollinger", "params": {"trade_size": 0.01}},
+    ]
+    path = write_node_config(
+        tmp_path, tsim, data=[{"bar_type": "BTC/USD.KRAKEN-1-MINUTE-LAST-EXTERNAL"}], strategies=two
+    )
+    config, _, _ = build_node_config(*load_node_spec(path))
+    claims = [s.config["external_order_claims"] for s in config.strategies]
+    assert claims == [["BTC/USD.KRAKEN"], []]
+    node, _ = build_node(path)
+    node.dispose()
 
 
 def test_secrets_in_a_config_file_are_refused() -> None:
