@@ -3,11 +3,14 @@ Kraken WebSocket market data in the adapter.
 
 1. Decode plus L2 book maintenance with CRC32 checksum validation on every message, over the
    recorded Kraken v2 book stream (``../shared/data/kraken/ws/book_v2_btcusd_stream.json``,
-   a snapshot and 509 updates replayed many times): the adapter's path (msgspec Structs, an
-   integer-scaled book, checksum text from ``str(int)``) beside a straightforward implementation
-   (``json.loads``, dicts of Decimal, sort and format on every message), in the same run;
-   messages per second, medians of several repeats, and the ratio. A third row adds what the
-   data client does next: building nautilus ``OrderBookDeltas``.
+   a snapshot and 509 updates replayed many times): the data client's book path
+   (:func:`book_path`: msgspec Structs, an integer-scaled book whose levels keep their checksum
+   fragments, and nautilus ``OrderBookDeltas`` from raw values) with and without the deltas,
+   beside a straightforward implementation (``json.loads``, dicts of Decimal, sort and format
+   on every message). The three alternate within each repeat; messages per CPU second
+   (process time, so other load on the machine weighs less), medians of ``REPEATS``, and the
+   ratio. Where valgrind is installed (and ``KRAKEN_BENCH_VALGRIND`` is not ``0``), also
+   instructions per message, which do not depend on the load at all.
 2. Tick-to-order latency inside a TradingNode against the local exchange: from a trade printed
    on the exchange (its timestamp) to the order a strategy sends in reaction arriving back at
    the exchange (the exchange's own receive time), p50 / p99. Skipped with
@@ -18,9 +21,13 @@ from __future__ import annotations
 
 import json
 import os
+import re
+import shutil
 import statistics
+import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import msgspec
@@ -32,17 +39,24 @@ from nautilus_trader.trading.strategy import Strategy
 
 from benchmarks.common import print_table
 from seraphim.adapters.kraken.book import KrakenBook
+from seraphim.adapters.kraken.book_deltas import BookDeltaBuilder
+from seraphim.adapters.kraken.parsing import rfc3339_to_ns
 from seraphim.adapters.kraken.parsing import to_cl_ord_id
 from seraphim.adapters.kraken.schemas.ws import BookMessage
+from seraphim.paths import REPO_ROOT
 from seraphim.paths import shared_data_dir
 
 REPEATS = 5
 PASSES = 40  # replays of the 510-message stream per repeat
+VALGRIND_PASSES = 4
+VALGRIND = ["valgrind", "--tool=cachegrind", "--cache-sim=no", "--cachegrind-out-file=/dev/null"]
+INSTRUMENT = "BTC/USD.KRAKEN"
+STREAM = "kraken/ws/book_v2_btcusd_stream.json"
 
 
 def load_stream() -> list[str]:
     """The recorded stream as wire text (compact JSON, one message per element)."""
-    path = shared_data_dir() / "kraken/ws/book_v2_btcusd_stream.json"
+    path = shared_data_dir() / STREAM
     if not path.is_file():
         raise SystemExit(f"recorded book stream not found: {path} (set SERAPHIM_SHARED_DATA)")
     raw = json.loads(path.read_text())
@@ -52,61 +66,32 @@ def load_stream() -> list[str]:
 # ---------------------------------------------------------------------- implementations
 
 
-def adapter_pass(messages: list[str], decoder: msgspec.json.Decoder) -> int:
-    """The adapter's decode + book + checksum; returns the number of mismatches."""
+def book_path(deltas: bool = True) -> Callable[[str], bool]:
+    """
+    The data client's book path for one wire message of BTC/USD (price precision 1, size 8):
+    decode, apply, checksum and, with ``deltas``, the event time and nautilus
+    ``OrderBookDeltas``. Returns whether every checksum matched.
+    """
+    decoder = msgspec.json.Decoder(BookMessage)
     book = KrakenBook(10, 1, 8)
-    bad = 0
-    for text in messages:
-        message = decoder.decode(text)
-        if message.type == "snapshot":
-            book.clear()
-        for data in message.data:
-            book.apply_wire(data.bids, data.asks)
-            if book.checksum() != data.checksum:
-                bad += 1
-    return bad
+    builder = BookDeltaBuilder(InstrumentId.from_str(INSTRUMENT), 1, 8)
 
-
-def adapter_with_deltas_pass(messages: list[str], decoder: msgspec.json.Decoder) -> int:
-    """As above, plus the nautilus OrderBookDeltas the data client emits."""
-    from nautilus_trader.model.data import BookOrder
-    from nautilus_trader.model.data import OrderBookDelta
-    from nautilus_trader.model.data import OrderBookDeltas
-    from nautilus_trader.model.enums import BookAction
-    from nautilus_trader.model.objects import Price
-    from nautilus_trader.model.objects import Quantity
-
-    instrument_id = InstrumentId.from_str("BTC/USD.KRAKEN")
-    book = KrakenBook(10, 1, 8)
-    pmul, qmul = 10**15, 10**8
-    bad = 0
-    for text in messages:
+    def handle(text: str) -> bool:
         message = decoder.decode(text)
         snapshot = message.type == "snapshot"
         if snapshot:
             book.clear()
+        ok = True
         for data in message.data:
             changes = book.apply_wire(data.bids, data.asks)
             if book.checksum() != data.checksum:
-                bad += 1
-                continue
-            deltas = []
-            for is_bid, price, qty, existed in changes:
-                action = (
-                    BookAction.DELETE
-                    if qty == 0
-                    else (BookAction.UPDATE if existed and not snapshot else BookAction.ADD)
-                )
-                order = BookOrder(
-                    OrderSide.BUY if is_bid else OrderSide.SELL,
-                    Price.from_raw(price * pmul, 1),
-                    Quantity.from_raw(qty * qmul, 8),
-                    0,
-                )
-                deltas.append(OrderBookDelta(instrument_id, action, order, 0, 0, 0, 0))
-            if deltas:
-                OrderBookDeltas(instrument_id, deltas)
-    return bad
+                ok = False
+            elif deltas:
+                ts_event = rfc3339_to_ns(data.timestamp) if data.timestamp else 0
+                builder.build(changes, snapshot, ts_event, ts_event)
+        return ok
+
+    return handle
 
 
 def _tests_on_path() -> None:
@@ -116,66 +101,103 @@ def _tests_on_path() -> None:
         sys.path.insert(0, tests)
 
 
-def naive_pass(messages: list[str]) -> int:
+def naive_path() -> Callable[[str], bool]:
     """The straightforward way: json, Decimal dicts, sort and format on every message (the
     tests' plain client written from Kraken's book guide)."""
     _tests_on_path()
     from sim_kraken.client import CheckedBook
 
     book = CheckedBook(10, 1, 8)
-    bad = 0
-    for text in messages:
+
+    def handle(text: str) -> bool:
+        nonlocal book
         message = json.loads(text)
         if message["type"] == "snapshot":
             book = CheckedBook(10, 1, 8)
-        for entry in message["data"]:
-            if not book.apply(entry):
-                bad += 1
-    return bad
+        return all([book.apply(entry) for entry in message["data"]])
+
+    return handle
 
 
-def rate(run, messages: list[str]) -> tuple[float, list[float]]:
-    """Median messages per second over REPEATS runs of PASSES replays (after a warm-up)."""
-    run(messages)
-    samples = []
+IMPLEMENTATIONS: dict[str, Callable[[], Callable[[str], bool]]] = {
+    "adapter: msgspec + int book + checksum": lambda: book_path(deltas=False),
+    "adapter + nautilus OrderBookDeltas": lambda: book_path(deltas=True),
+    "straightforward: json + Decimal dicts": naive_path,
+}
+
+
+def replay(name: str, messages: list[str], passes: int) -> None:
+    """``passes`` replays of the stream through a fresh instance of one implementation."""
+    handle = IMPLEMENTATIONS[name]()
+    for _ in range(passes):
+        for text in messages:
+            if not handle(text):
+                raise AssertionError(f"{name}: checksum mismatch in the recorded stream")
+
+
+def cpu_rates(messages: list[str]) -> dict[str, list[float]]:
+    """Messages per CPU second, ``REPEATS`` samples each, the implementations interleaved."""
+    samples: dict[str, list[float]] = {name: [] for name in IMPLEMENTATIONS}
+    for name in IMPLEMENTATIONS:
+        replay(name, messages, 1)  # warm-up
     for _ in range(REPEATS):
-        started = time.perf_counter()
-        for _ in range(PASSES):
-            bad = run(messages)
-            assert bad == 0, "checksum mismatch in the recorded stream"
-        samples.append(len(messages) * PASSES / (time.perf_counter() - started))
-    return statistics.median(samples), samples
+        for name, rates in samples.items():
+            passes = PASSES if name.startswith("adapter") else max(1, PASSES // 8)
+            started = time.process_time()
+            replay(name, messages, passes)
+            rates.append(len(messages) * passes / (time.process_time() - started))
+    return samples
+
+
+def instructions(name: str, passes: int) -> int:
+    """Instructions (valgrind) of a process that loads everything then replays ``passes``."""
+    code = (
+        "from benchmarks.kraken_ws import load_stream, replay; "
+        f"m = load_stream(); replay({name!r}, m, 1); replay({name!r}, m, {passes})"
+    )
+    result = subprocess.run(
+        [*VALGRIND, sys.executable, "-c", code],
+        cwd=REPO_ROOT,
+        env={**os.environ, "PYTHONHASHSEED": "0", "PYTHONPATH": str(REPO_ROOT)},
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    found = re.search(r"I\s+refs:\s+([\d,]+)", result.stderr)
+    if found is None:
+        raise RuntimeError(f"no instruction count in valgrind's output: {result.stderr[-300:]}")
+    return int(found.group(1).replace(",", ""))
+
+
+def instructions_per_message(messages: list[str]) -> dict[str, float] | None:
+    """Instructions per message of each implementation (a run with and without the replays)."""
+    if shutil.which("valgrind") is None or os.environ.get("KRAKEN_BENCH_VALGRIND") == "0":
+        return None
+    return {
+        name: (instructions(name, VALGRIND_PASSES) - instructions(name, 0))
+        / (len(messages) * VALGRIND_PASSES)
+        for name in IMPLEMENTATIONS
+    }
 
 
 def decode_benchmark() -> None:
     messages = load_stream()
-    decoder = msgspec.json.Decoder(BookMessage)
-    results = [
-        (
-            "adapter: msgspec + int book + checksum",
-            rate(lambda m: adapter_pass(m, decoder), messages),
-        ),
-        (
-            "adapter + nautilus OrderBookDeltas",
-            rate(lambda m: adapter_with_deltas_pass(m, decoder), messages),
-        ),
-        ("straightforward: json + Decimal dicts", rate(naive_pass, messages)),
-    ]  # fmt: skip
-    baseline = results[-1][1][0]
+    samples = cpu_rates(messages)
+    counts = instructions_per_message(messages)
+    medians = {name: statistics.median(rates) for name, rates in samples.items()}
+    baseline = medians["straightforward: json + Decimal dicts"]
     rows = []
-    for name, (median, samples) in results:
-        rows.append(
-            [
-                name,
-                f"{median:,.0f}",
-                f"{min(samples):,.0f} - {max(samples):,.0f}",
-                f"{median / baseline:.1f}x",
-            ]
-        )
+    for name, rates in samples.items():
+        row = [name, f"{medians[name]:,.0f}", f"{min(rates):,.0f} - {max(rates):,.0f}"]
+        row.append(f"{medians[name] / baseline:.1f}x")
+        if counts is not None:
+            row.append(f"{counts[name]:,.0f}")
+        rows.append(row)
+    columns = ["implementation", "messages/CPU s", "range", "vs straightforward"]
     print_table(
         f"Kraken v2 book stream: decode + book + checksum on every message "
         f"({len(messages)} messages x {PASSES} x {REPEATS} repeats, medians)",
-        ["implementation", "messages/s", "range", "vs straightforward"],
+        columns + (["instructions/message"] if counts is not None else []),
         rows,
     )
 

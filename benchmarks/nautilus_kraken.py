@@ -9,8 +9,8 @@ book message to the last, medians of ``REPEATS``.
   Python callback as a capsule, turned into data as its data client does; instruments from
   ``KrakenSpotHttpClient`` against the local exchange). It rejects Kraken's book snapshots
   (no ``timestamp`` field), so it handles the 509 updates of each pass only.
-- ours: ``KrakenWebSocketClient`` with the data client's book path (msgspec decode, ``KrakenBook``
-  with CRC32 check on every message, nautilus ``OrderBookDeltas``).
+- ours: ``KrakenWebSocketClient`` with the data client's book path (``kraken_ws.book_path``:
+  msgspec decode, ``KrakenBook`` with CRC32 check on every message, nautilus ``OrderBookDeltas``).
 
 Tick-to-order cannot be measured for nautilus's adapter against a local exchange: its execution
 client asks https://api.kraken.com for the WebSocket token (see tests/nautilus_kraken), so it
@@ -26,42 +26,31 @@ import statistics
 import subprocess
 import sys
 import time
-from pathlib import Path
+from collections.abc import Callable
 
-import msgspec
 from aiohttp import web
 from nautilus_trader.core import nautilus_pyo3
-from nautilus_trader.model.data import BookOrder
-from nautilus_trader.model.data import OrderBookDelta
 from nautilus_trader.model.data import OrderBookDeltas
 from nautilus_trader.model.data import capsule_to_data
-from nautilus_trader.model.enums import BookAction
-from nautilus_trader.model.enums import OrderSide
-from nautilus_trader.model.identifiers import InstrumentId
-from nautilus_trader.model.objects import Price
-from nautilus_trader.model.objects import Quantity
 
 from benchmarks.common import print_table
-from seraphim.adapters.kraken.book import KrakenBook
-from seraphim.adapters.kraken.schemas.ws import BookMessage
+from benchmarks.kraken_ws import INSTRUMENT
+from benchmarks.kraken_ws import book_path
+from benchmarks.kraken_ws import load_stream
 from seraphim.adapters.kraken.websocket.client import KrakenWebSocketClient
 from seraphim.paths import REPO_ROOT
-from seraphim.paths import shared_data_dir
 
 PASSES = 20
 REPEATS = 3
 IDLE_TIMEOUT = 10.0  # seconds without a book message: the run is over (short of messages)
-STREAM = "kraken/ws/book_v2_btcusd_stream.json"
-INSTRUMENT = "BTC/USD.KRAKEN"
 
 
 # ---------------------------------------------------------------------- the feeder process
 
 
-def serve(stream_path: str, passes: int) -> None:
+def serve(passes: int) -> None:
     """Serve the stream at ws://127.0.0.1:<port>/v2 (the port printed on stdout)."""
-    raw = json.loads(Path(stream_path).read_text())
-    messages = [json.dumps(m, separators=(",", ":")) for m in [raw["init"], *raw["updates"]]]
+    messages = load_stream()
 
     async def feed(request: web.Request) -> web.WebSocketResponse:
         ws = web.WebSocketResponse()
@@ -155,46 +144,15 @@ async def nautilus_run(url: str, rest: str, expected: int) -> Meter:
     return meter
 
 
-def book_handler(meter: Meter):
-    """Our data client's book path for one wire message."""
-    decoder = msgspec.json.Decoder(BookMessage)
-    book = KrakenBook(10, 1, 8)
-    instrument_id = InstrumentId.from_str(INSTRUMENT)
-    pmul, qmul = 10**15, 10**8
+def book_handler(meter: Meter) -> Callable[[str], None]:
+    """Our data client's book path (the same function as ``benchmarks/kraken_ws.py``'s) for
+    every book message off the socket."""
+    handle_book = book_path(deltas=True)
 
     def handle(text: str) -> None:
-        if not text.startswith('{"channel":"book"'):
-            return
-        message = decoder.decode(text)
-        snapshot = message.type == "snapshot"
-        if snapshot:
-            book.clear()
-        for data in message.data:
-            changes = book.apply_wire(data.bids, data.asks)
-            if book.checksum() != data.checksum:
-                continue
-            deltas = [
-                OrderBookDelta(
-                    instrument_id,
-                    BookAction.DELETE
-                    if qty == 0
-                    else (BookAction.UPDATE if existed and not snapshot else BookAction.ADD),
-                    BookOrder(
-                        OrderSide.BUY if is_bid else OrderSide.SELL,
-                        Price.from_raw(price * pmul, 1),
-                        Quantity.from_raw(qty * qmul, 8),
-                        0,
-                    ),
-                    0,
-                    0,
-                    0,
-                    0,
-                )
-                for is_bid, price, qty, existed in changes
-            ]
-            if deltas:
-                OrderBookDeltas(instrument_id, deltas)
-        meter.tick()
+        if text.startswith('{"channel":"book"'):
+            handle_book(text)
+            meter.tick()
 
     return handle
 
@@ -213,10 +171,7 @@ async def seraphim_run(url: str, expected: int) -> Meter:
 
 
 def main() -> None:
-    stream = shared_data_dir() / STREAM
-    if not stream.is_file():
-        raise SystemExit(f"recorded book stream not found: {stream} (set SERAPHIM_SHARED_DATA)")
-    updates = len(json.loads(stream.read_text())["updates"])
+    updates = len(load_stream()) - 1  # a snapshot, then updates
     expected = {"nautilus (Rust)": PASSES * updates, "Seraphim": PASSES * (1 + updates)}
     python = sys.executable
     sim, line = start(
@@ -232,7 +187,7 @@ def main() -> None:
                     [
                         python,
                         "-c",
-                        f"from {__name__} import serve; serve({str(stream)!r}, {PASSES})",
+                        f"from {__name__} import serve; serve({PASSES})",
                     ]
                 )
                 url = f"ws://127.0.0.1:{port}/v2"

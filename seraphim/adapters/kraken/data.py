@@ -48,27 +48,20 @@ from nautilus_trader.data.messages import UnsubscribeTradeTicks
 from nautilus_trader.live.data_client import LiveMarketDataClient
 from nautilus_trader.model.data import Bar
 from nautilus_trader.model.data import BarType
-from nautilus_trader.model.data import BookOrder
 from nautilus_trader.model.data import InstrumentStatus
-from nautilus_trader.model.data import OrderBookDelta
-from nautilus_trader.model.data import OrderBookDeltas
 from nautilus_trader.model.data import QuoteTick
 from nautilus_trader.model.data import TradeTick
 from nautilus_trader.model.enums import AggressorSide
-from nautilus_trader.model.enums import BookAction
 from nautilus_trader.model.enums import BookType
-from nautilus_trader.model.enums import OrderSide
-from nautilus_trader.model.enums import RecordFlag
 from nautilus_trader.model.identifiers import ClientId
 from nautilus_trader.model.identifiers import InstrumentId
 from nautilus_trader.model.identifiers import TradeId
 from nautilus_trader.model.instruments import Instrument
-from nautilus_trader.model.objects import FIXED_PRECISION
 from nautilus_trader.model.objects import Price
 from nautilus_trader.model.objects import Quantity
 
-from seraphim.adapters.kraken.book import Change
 from seraphim.adapters.kraken.book import KrakenBook
+from seraphim.adapters.kraken.book_deltas import BookDeltaBuilder
 from seraphim.adapters.kraken.config import KrakenDataClientConfig
 from seraphim.adapters.kraken.constants import KRAKEN_VENUE
 from seraphim.adapters.kraken.history import download_bars
@@ -93,16 +86,13 @@ from seraphim.adapters.kraken.schemas.ws import TradeMessage
 from seraphim.adapters.kraken.websocket.client import KrakenWebSocketClient
 
 BOOK_DEPTHS = (10, 25, 100, 500, 1000)
-_F_SNAPSHOT = int(RecordFlag.F_SNAPSHOT)
-_F_LAST = int(RecordFlag.F_LAST)
 
 
 @dataclass
 class _BookState:
     instrument_id: InstrumentId
     book: KrakenBook
-    price_mul: int
-    qty_mul: int
+    builder: BookDeltaBuilder
     emit_deltas: bool = False
     emit_quotes: bool = False
     synced: bool = False
@@ -286,8 +276,7 @@ class KrakenDataClient(LiveMarketDataClient):
         state = _BookState(
             instrument_id,
             KrakenBook(wanted, instrument.price_precision, instrument.size_precision),
-            10 ** (FIXED_PRECISION - instrument.price_precision),
-            10 ** (FIXED_PRECISION - instrument.size_precision),
+            BookDeltaBuilder(instrument_id, instrument.price_precision, instrument.size_precision),
             emit_deltas=deltas or (state.emit_deltas if state else False),
             emit_quotes=state.emit_quotes if state else False,
         )
@@ -428,43 +417,11 @@ class KrakenDataClient(LiveMarketDataClient):
                 continue
             ts_event = rfc3339_to_ns(data.timestamp) if data.timestamp else ts_init
             if state.emit_deltas:
-                deltas = self._deltas(state, changes, snapshot, ts_event, ts_init)
+                deltas = state.builder.build(changes, snapshot, ts_event, ts_init)
                 if deltas is not None:
                     self._handle_data(deltas)
             if state.emit_quotes:
                 self._book_quote(state, ts_event, ts_init)
-
-    def _deltas(
-        self, state: _BookState, changes: list[Change], snapshot: bool, ts_event: int, ts_init: int
-    ) -> OrderBookDeltas | None:
-        instrument_id = state.instrument_id
-        pp, sp = state.book.price_precision, state.book.size_precision
-        pmul, qmul = state.price_mul, state.qty_mul
-        flag = _F_SNAPSHOT if snapshot else 0
-        deltas: list[OrderBookDelta] = []
-        if snapshot:
-            deltas.append(OrderBookDelta.clear(instrument_id, 0, ts_event, ts_init))
-        for is_bid, price, qty, existed in changes:
-            if qty == 0:
-                action = BookAction.DELETE
-            elif snapshot or not existed:
-                action = BookAction.ADD
-            else:
-                action = BookAction.UPDATE
-            order = BookOrder(
-                OrderSide.BUY if is_bid else OrderSide.SELL,
-                Price.from_raw(price * pmul, pp),
-                Quantity.from_raw(qty * qmul, sp),
-                0,
-            )
-            deltas.append(OrderBookDelta(instrument_id, action, order, flag, 0, ts_event, ts_init))
-        if not deltas:
-            return None  # nothing visible changed
-        last = deltas[-1]
-        deltas[-1] = OrderBookDelta(
-            instrument_id, last.action, last.order, flag | _F_LAST, 0, ts_event, ts_init
-        )
-        return OrderBookDeltas(instrument_id, deltas)
 
     def _book_quote(self, state: _BookState, ts_event: int, ts_init: int) -> None:
         bid, ask = state.book.best_bid(), state.book.best_ask()
@@ -472,13 +429,14 @@ class KrakenDataClient(LiveMarketDataClient):
             return
         state.last_bbo = (bid, ask)
         pp, sp = state.book.price_precision, state.book.size_precision
+        pmul, qmul = state.builder.price_mul, state.builder.qty_mul
         self._handle_data(
             QuoteTick(
                 state.instrument_id,
-                Price.from_raw(bid[0] * state.price_mul, pp),
-                Price.from_raw(ask[0] * state.price_mul, pp),
-                Quantity.from_raw(bid[1] * state.qty_mul, sp),
-                Quantity.from_raw(ask[1] * state.qty_mul, sp),
+                Price.from_raw(bid[0] * pmul, pp),
+                Price.from_raw(ask[0] * pmul, pp),
+                Quantity.from_raw(bid[1] * qmul, sp),
+                Quantity.from_raw(ask[1] * qmul, sp),
                 ts_event,
                 ts_init,
             )

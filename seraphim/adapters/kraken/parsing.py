@@ -37,6 +37,8 @@ def _second_ns(prefix: str) -> int:
 def rfc3339_to_ns(text: str) -> int:
     """``2023-07-30T15:29:58.343415Z`` (or with 9 fraction digits) -> UNIX nanoseconds."""
     base = _second_ns(text[:19])
+    if len(text) == 27 and text[19] == "." and text[26] == "Z":  # the usual: microseconds
+        return base + int(text[20:26]) * 1000
     rest = text[19:]
     if rest.startswith("."):
         digits = rest[1:].rstrip("Z").split("+")[0]
