@@ -562,6 +562,25 @@ class SeraphimStrategy(Strategy):
             self.submit_order(order)
         return orders
 
+    def cancel_all_orders(
+        self,
+        instrument_id: InstrumentId,
+        order_side: OrderSide = OrderSide.NO_ORDER_SIDE,
+        client_id=None,
+        params=None,
+    ) -> None:
+        """
+        nautilus's ``cancel_all_orders``, plus the parents an execution algorithm still holds
+        locally: nautilus returns early when nothing is open at the venue (e.g. between two
+        TWAP children) and leaves such a parent working.
+        """
+        super().cancel_all_orders(instrument_id, order_side, client_id, params)
+        for order in self._unfinished.of(instrument_id):
+            if not (order.exec_algorithm_id and order.is_primary and order.is_active_local):
+                continue
+            if order_side in (OrderSide.NO_ORDER_SIDE, order.side) and not order.is_closed:
+                self.cancel_order(order)
+
     def cancel_protective_orders(self, instrument_id: InstrumentId | None = None) -> None:
         """Cancel this strategy's protective orders on the instrument (once each)."""
         for order in self.protective_orders(instrument_id):
