@@ -36,6 +36,15 @@ from seraphim.console import fail
     help="Largest PnL difference, relative to the backtest's PnL.",
 )
 @click.option(
+    "--qty-tolerance",
+    "quantity_tolerance",
+    type=click.FloatRange(min=0),
+    default=1e-4,
+    show_default=True,
+    help="Largest relative quantity difference of otherwise identical orders (sizing from "
+    "equity follows the fee rounding); 0: quantities must be identical.",
+)
+@click.option(
     "--step-timeout",
     type=click.FloatRange(min=1),
     default=60.0,
@@ -50,6 +59,7 @@ def parity(
     catalog_path: Path | None,
     output: Path | None,
     tolerance: float,
+    quantity_tolerance: float,
     step_timeout: float,
     verbose: bool,
 ) -> None:
@@ -58,7 +68,7 @@ def parity(
     through a TradingNode against the local Kraken exchange serving the same bars; compare
     order sequences, fills, fees and final PnL, and explain each difference by its cause.
     Writes parity.md, parity.json and both sides' orders and fills; exits 1 when the orders
-    differ or the PnL difference exceeds the tolerance.
+    differ (beyond --qty-tolerance in quantity) or the PnL difference exceeds --tolerance.
     """
     from seraphim.node.config import NodeConfigError
     from seraphim.parity.live import ParityError
@@ -74,6 +84,7 @@ def parity(
             output=output,
             catalog=catalog_path,
             tolerance=tolerance,
+            quantity_tolerance=quantity_tolerance,
             step_timeout=step_timeout,
             log_level="INFO" if verbose else "ERROR",
         )

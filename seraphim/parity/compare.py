@@ -8,7 +8,8 @@ Causes:
   backtest fill by one tick; the venue fills against its own book).
 - ``fee rounding``: nautilus books a USD commission at 2 decimals, Kraken charges to 4.
 - ``fee schedule``: a larger fee difference (another tier or rate).
-- ``sizing``: the same signal sized to another quantity (a balance or a price differed before).
+- ``sizing``: the same signal sized to another quantity (equity, a balance or a price differed
+  before, e.g. by the fee rounding).
 - ``risk``: an order denied or clipped on one side only.
 - ``sequence``: an order only one side sent (the sequences diverged).
 """
@@ -45,6 +46,10 @@ class Parity:
     orders_backtest: int
     orders_live: int
     orders_identical: bool
+    # Every order at the same time, side and type; quantities at most this far apart (relative).
+    orders_same_signals: bool
+    largest_quantity_difference: float
+    quantity_tolerance: float
     fills_backtest: int
     fills_live: int
     fees: dict[str, float]
@@ -54,8 +59,14 @@ class Parity:
 
     @property
     def holds(self) -> bool:
-        """Identical order sequences and PnL within the tolerance."""
-        return self.orders_identical and bool(self.pnl["within"])
+        """
+        The same orders (quantities within the quantity tolerance: sizing from equity follows
+        the fee rounding) and PnL within the tolerance.
+        """
+        same = self.orders_identical or (
+            self.orders_same_signals and self.largest_quantity_difference <= self.quantity_tolerance
+        )
+        return same and bool(self.pnl["within"])
 
     def listed(self) -> list[Difference]:
         """The differences shown one by one: all but fee rounding (counted in ``causes``)."""
@@ -68,6 +79,9 @@ class Parity:
                 "backtest": self.orders_backtest,
                 "live": self.orders_live,
                 "identical": self.orders_identical,
+                "same_signals": self.orders_same_signals,
+                "largest_quantity_difference": self.largest_quantity_difference,
+                "quantity_tolerance": self.quantity_tolerance,
             },
             "fills": {"backtest": self.fills_backtest, "live": self.fills_live},
             "fees": self.fees,
@@ -133,12 +147,39 @@ def compare_fills(
             cause = "fill model (backtest slippage)" if slippage else "fill model"
             out.append(Difference("fill", i, cause, _describe_fill(bt), _describe_fill(lv)))
         if lv.venue_fee is not None and bt.fee != lv.venue_fee:
-            rounding = abs(bt.fee - lv.venue_fee) <= FEE_ROUNDING
-            cause = "fee rounding" if rounding else "fee schedule"
-            out.append(
-                Difference("fee", i, cause, f"{bt.fee} {bt.currency}", f"{lv.venue_fee} (venue)")
-            )
+            if abs(bt.fee - lv.venue_fee) <= FEE_ROUNDING:
+                cause, shown_bt, shown_live = "fee rounding", f"{bt.fee}", f"{lv.venue_fee}"
+            else:  # another rate: show both
+                cause = "fee schedule"
+                shown_bt = f"{bt.fee} ({_rate(bt):.4%} of {bt.quantity * bt.price:.4f})"
+                shown_live = f"{lv.venue_fee} ({_rate(lv, True):.4%}, venue)"
+            out.append(Difference("fee", i, cause, shown_bt, shown_live))
     return out, price_effect
+
+
+def _rate(f: FillRow, venue: bool = False) -> Decimal:
+    fee = f.venue_fee if venue and f.venue_fee is not None else f.fee
+    return fee / (f.quantity * f.price)
+
+
+def _quantity_gap(backtest: list[OrderRow], live: list[OrderRow]) -> tuple[bool, float]:
+    """Whether every order matches but for its quantity, and the largest relative gap."""
+    if len(backtest) != len(live):
+        return False, float("inf")
+    largest = Decimal(0)
+    for bt, lv in zip(backtest, live, strict=True):
+        if (bt.time, bt.strategy, bt.instrument, bt.side, bt.type, bt.status) != (
+            lv.time,
+            lv.strategy,
+            lv.instrument,
+            lv.side,
+            lv.type,
+            lv.status,
+        ):
+            return False, float("inf")
+        if bt.quantity:
+            largest = max(largest, abs(lv.quantity - bt.quantity) / bt.quantity)
+    return True, float(largest)
 
 
 def _total(fills: list[FillRow], venue: bool = False) -> Decimal:
@@ -156,10 +197,12 @@ def compare(
     starting_equity: Decimal,
     tolerance: float = 0.005,
     slippage: bool = False,
+    quantity_tolerance: float = 1e-4,
 ) -> Parity:
     """
     The whole comparison. The live PnL is the venue's (its prices and its 4-decimal fees); the
-    tolerance applies to the difference relative to the backtest's PnL.
+    tolerance applies to the difference relative to the backtest's PnL, the quantity tolerance
+    to orders that differ in quantity alone.
     """
     order_diffs = compare_orders(backtest_orders, live_orders)
     fill_diffs, price_effect = compare_fills(backtest_fills, live_fills, slippage)
@@ -185,10 +228,14 @@ def compare(
     causes: dict[str, int] = {}
     for d in differences:
         causes[d.cause] = causes.get(d.cause, 0) + 1
+    same_signals, quantity_gap = _quantity_gap(backtest_orders, live_orders)
     return Parity(
         orders_backtest=len(backtest_orders),
         orders_live=len(live_orders),
         orders_identical=not order_diffs,
+        orders_same_signals=same_signals,
+        largest_quantity_difference=quantity_gap,
+        quantity_tolerance=quantity_tolerance,
         fills_backtest=len(backtest_fills),
         fills_live=len(live_fills),
         fees={k: float(v) for k, v in fees.items()},

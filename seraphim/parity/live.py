@@ -16,6 +16,8 @@ from typing import Any
 
 import pandas as pd
 import yaml
+from nautilus_trader.model.enums import OrderStatus
+from nautilus_trader.model.events import OrderDenied
 
 from seraphim.backtest.config import BacktestSpec
 from seraphim.node.config import load_node_spec
@@ -49,6 +51,17 @@ class LiveOutcome:
     fills: pd.DataFrame
     venue: dict[str, Any]
     log: PacerLog
+    denied: dict[str, str]  # client order id -> why the risk layer denied it
+
+
+def denial_reasons(cache: Any) -> dict[str, str]:
+    """The reason of every denied order in a node's cache."""
+    out = {}
+    for order in cache.orders():
+        if order.status == OrderStatus.DENIED:
+            reason = next((e.reason for e in order.events if isinstance(e, OrderDenied)), "")
+            out[order.client_order_id.value] = str(reason)
+    return out
 
 
 def kraken_pairs(spec: BacktestSpec) -> dict[str, str]:
@@ -184,10 +197,11 @@ def _run_node(
         loop.run_until_complete(_run_paced(lifecycle, pacer))
         orders = node.trader.generate_orders_report()
         fills = node.trader.generate_fills_report()
+        denied = denial_reasons(node.kernel.cache)
     finally:
         node.dispose()
         with contextlib.suppress(Exception):
             asyncio.set_event_loop(None)
     if pacer.error is not None:
         raise ParityError(str(pacer.error))
-    return LiveOutcome(orders, fills, {}, pacer.log)
+    return LiveOutcome(orders, fills, {}, pacer.log, denied)

@@ -177,6 +177,10 @@ class Pacer:
         account = self.kernel.cache.account_for_venue(KRAKEN_VENUE)
         if account is None:
             return ["the account"]
+        if not account.last_event.is_reported:
+            # nautilus's own update after a fill (fees at the currency's precision): wait for
+            # the venue's balances, so every bar is sized on the same (the venue's) figures.
+            return ["the venue's account state"]
         behind = []
         for code, amount in venue_balances.items():
             currency = Currency.from_str(code)

@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 from seraphim.backtest.outputs import write_outputs
+from seraphim.parity.compare import Parity
 from seraphim.parity.runner import ParityRun
 
 CAUSE_NOTES = {
@@ -14,10 +15,22 @@ CAUSE_NOTES = {
     "fill model (backtest slippage)": "the backtest's prob_slippage moved the fill by one tick",
     "fee rounding": "nautilus books USD commissions at 2 decimals, Kraken charges to 4",
     "fee schedule": "another fee rate or tier on one side",
-    "sizing": "the same signal sized to another quantity (balance or price differed before)",
+    "sizing": "the same signal sized to another quantity: equity, a balance or a price "
+    "differed before (e.g. by the fee rounding)",
     "risk": "denied or clipped by the risk layer on one side only",
     "sequence": "an order only one side sent: the sequences diverged",
 }
+
+
+def _orders_verdict(p: Parity) -> str:
+    if p.orders_identical:
+        return "identical"
+    if p.orders_same_signals:
+        return (
+            f"the same but for quantities up to {p.largest_quantity_difference:.6%} apart "
+            f"(tolerance {p.quantity_tolerance:.4%})"
+        )
+    return "differ"
 
 
 def summary_lines(run: ParityRun) -> list[str]:
@@ -33,9 +46,8 @@ def summary_lines(run: ParityRun) -> list[str]:
         f"{sum(run.live.log.bars.values())} bars replayed in {len(run.live.log.steps)} steps; "
         f"backtest {run.seconds['backtest']:.1f} s, live {run.seconds['live']:.1f} s.",
         "",
-        f"**{'PARITY' if p.holds else 'DIFFERS'}**: orders "
-        f"{'identical' if p.orders_identical else 'differ'}, PnL difference {rel} "
-        f"(tolerance {pnl['tolerance']:.2%}).",
+        f"**{'PARITY' if p.holds else 'DIFFERS'}**: orders {_orders_verdict(p)}, "
+        f"PnL difference {rel} (tolerance {pnl['tolerance']:.2%}).",
         "",
         "| | backtest | live |",
         "|---|---:|---:|",

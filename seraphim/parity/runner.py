@@ -80,6 +80,7 @@ def run_parity(
     output: Path | None = None,
     catalog: Path | None = None,
     tolerance: float = 0.005,
+    quantity_tolerance: float = 1e-4,
     step_timeout: float = 60.0,
     log_level: str = "ERROR",
 ) -> ParityRun:
@@ -113,5 +114,6 @@ def run_parity(
         starting_equity(spec),
         tolerance=tolerance,
         slippage=venue.fill_model.prob_slippage > 0,
+        quantity_tolerance=quantity_tolerance,
     )
     return ParityRun(spec, backtest, live, parity, out, {"backtest": t1 - t0, "live": t2 - t1})
