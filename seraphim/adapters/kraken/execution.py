@@ -116,6 +116,7 @@ _STOP_TYPES = (
 _LIMIT_TYPES = (OrderType.LIMIT, OrderType.STOP_LIMIT, OrderType.LIMIT_IF_TOUCHED)
 _ZERO = Decimal(0)
 _REST_TIME_RESOLUTION_NS = 100_000  # REST times have four decimals (0.1 ms)
+_MAX_ACCOUNT_STATE_WAITS = 20  # account state deferred at most this many times for fills
 
 
 @dataclass
@@ -426,7 +427,7 @@ class KrakenExecutionClient(LiveExecutionClient):
             holds[code] = holds.get(code, _ZERO) + amount
         return holds
 
-    def _schedule_account_state(self, delay: float = 0.05) -> None:
+    def _schedule_account_state(self, delay: float = 0.05, waited: int = 0) -> None:
         """Emit the account state shortly, once nautilus has applied the order events."""
         if self._account_state_pending or not self._balances:
             return
@@ -434,9 +435,23 @@ class KrakenExecutionClient(LiveExecutionClient):
 
         def emit() -> None:
             self._account_state_pending = False
+            # nautilus applies a fill to a CASH account when its queued event is processed;
+            # the venue's balances (which hold the fill already) must come after that, or the
+            # fill counts twice until the next balances message.
+            if waited < _MAX_ACCOUNT_STATE_WAITS and self._fills_unapplied():
+                self._schedule_account_state(delay, waited + 1)
+                return
             self._emit_account_state()
 
         self._loop.call_later(delay, emit)
+
+    def _fills_unapplied(self) -> bool:
+        """Whether a fill this client generated is still on its way through nautilus."""
+        for client_order_id, track in self._tracks.items():
+            order = self._cache.order(client_order_id)
+            if order is not None and order.filled_qty.as_decimal() < track.filled:
+                return True
+        return False
 
     def _emit_account_state(self, holds: dict[str, Decimal] | None = None) -> None:
         holds = self._computed_holds() if holds is None else holds
