@@ -314,7 +314,9 @@ class SeraphimStrategy(Strategy):
         for order in self.cache.orders_open(instrument_id=instrument_id, strategy_id=self.id):
             orders.setdefault(order.client_order_id, order)  # e.g. adopted at reconciliation
         for order in orders.values():
-            if order.order_type == OrderType.MARKET and not is_protective(order):
+            if order.exec_algorithm_id and order.is_primary and order.is_active_local:
+                self.cancel_order(order)  # its algorithm cancels the children it still works
+            elif order.order_type == OrderType.MARKET and not is_protective(order):
                 leaves = order.leaves_qty.as_decimal()
                 coming += leaves if order.side == OrderSide.BUY else -leaves
             elif not (order.is_closed or order.is_pending_cancel):

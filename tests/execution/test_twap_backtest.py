@@ -133,3 +133,23 @@ def test_every_child_passes_the_risk_gate_and_the_parent_total_is_checked(real_c
     (controller,) = [a for a in built.trader.actors() if isinstance(a, RiskController)]
     assert controller.gate.summary()["orders_checked"] == 8
     assert strategy.position_quantity() == 1
+
+
+def test_stopping_mid_algorithm_cancels_the_parent_and_flattens(real_catalog) -> None:
+    # The run ends three hours into a six-hour TWAP; the strategy closes its position on stop.
+    params = {**TWAP, "child": "limit", "limit_offset_ticks": 0}
+    built, strategy = run_scripted(
+        real_catalog,
+        START,
+        "2022-03-01 09:00",
+        targets=[(5, 1.0)],
+        exec_algorithm_id="TWAP",
+        exec_algorithm_params=params,
+    )
+    (parent,) = strategy.parents
+    assert parent.status == OrderStatus.CANCELED
+    assert built.cache.orders_open() == [] and strategy.pending_quantity() == 0
+    assert 0 < sum(k.filled_qty for k in children(built.cache, parent)) < 1
+    assert strategy.position_quantity() == 0
+    (row,) = algorithm(built, "TWAP").quality
+    assert row.status == "cancelled" and 0 < row.filled < 1
