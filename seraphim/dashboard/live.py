@@ -156,7 +156,11 @@ class LiveFeed:
                 streams[key] = entry_id
                 event = self._order_event(fields.get(b"payload", b""))
                 if event is not None:
-                    self._publish({"type": "order", "trader_id": trader, "event": event})
+                    # The stream id starts with when the node wrote the event (ms).
+                    self._publish(
+                        {"type": "order", "trader_id": trader, "stream_id": entry_id.decode(),
+                         "event": event}
+                    )  # fmt: skip
 
     def _order_event(self, payload: bytes) -> dict | None:
         try:

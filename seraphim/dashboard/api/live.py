@@ -18,7 +18,7 @@ router = APIRouter(tags=["live"])
 async def live(websocket: WebSocket) -> None:
     """Signed-in viewers only, from this site only (the Origin must be the dashboard's own: a
     WebSocket is not covered by SameSite cookies alone). Messages are JSON: ``{"type": "health",
-    "trader_id", "health"}`` or ``{"type": "order", "trader_id", "event"}``."""
+    "trader_id", "health"}`` or ``{"type": "order", "trader_id", "stream_id", "event"}``."""
     services = websocket.app.state.services
     current = services.sessions.get(websocket.cookies.get(COOKIE_NAME))
     origin = websocket.headers.get("origin")
