@@ -75,7 +75,6 @@ def run(
 
     SIGINT or SIGTERM stops it gracefully; a second SIGINT ends it at once.
     """
-    from seraphim.adapters.kraken.http.errors import KrakenError
     from seraphim.journal.settings import JournalError
     from seraphim.node.config import NodeConfigError
     from seraphim.node.lifecycle import NodeStartError
@@ -98,7 +97,6 @@ def run(
         )
     except (
         NodeConfigError,
-        KrakenError,
         StateConfigError,
         JournalError,
         OperatorSecretError,

@@ -14,6 +14,7 @@ import asyncio
 from typing import Any
 
 from seraphim.adapters.kraken.constants import KRAKEN
+from seraphim.node.config import NodeConfigError
 from seraphim.node.config import NodeSpec
 
 
@@ -22,8 +23,13 @@ class DependencyError(RuntimeError):
 
 
 def check_dependencies(spec: NodeSpec, node_config: Any) -> None:
-    """Every dependency of ``node_config`` (a ``TradingNodeConfig``) answers, else raise."""
+    """
+    Every dependency of ``node_config`` (a ``TradingNodeConfig``) answers, else raise
+    ``DependencyError``; a venue that answers but refuses the file's settings (an unknown pair,
+    a rejected key) raises ``NodeConfigError``.
+    """
     if KRAKEN in node_config.data_clients:  # an IB-only node has no Kraken to check
+        from seraphim.adapters.kraken.http.errors import KrakenError
         from seraphim.adapters.kraken.node import KrakenUnreachableError
         from seraphim.adapters.kraken.node import kraken_preflight
 
@@ -32,6 +38,8 @@ def check_dependencies(spec: NodeSpec, node_config: Any) -> None:
             asyncio.run(kraken_preflight(data, execution))
         except KrakenUnreachableError as e:
             raise DependencyError(str(e)) from None
+        except KrakenError as e:  # it answers but refuses: an unknown pair, a key it rejects
+            raise NodeConfigError(str(e)) from None
     if "INTERACTIVE_BROKERS" in node_config.data_clients:  # nautilus would retry forever
         from seraphim.adapters.ibkr.node import IbkrGatewayError
         from seraphim.adapters.ibkr.node import ibkr_preflight
