@@ -24,6 +24,7 @@ from nautilus_trader.config import LoggingConfig
 from nautilus_trader.config import TradingNodeConfig
 from nautilus_trader.model.identifiers import TraderId
 
+from seraphim.adapters.ibkr.node import ACCOUNT_TYPE as IB_ACCOUNT_TYPE
 from seraphim.adapters.kraken.constants import KRAKEN
 from seraphim.adapters.kraken.node import ACCOUNT_TYPE as KRAKEN_ACCOUNT_TYPE
 from seraphim.adapters.kraken.node import KrakenSectionError
@@ -135,9 +136,9 @@ def node_sections(spec: NodeSpec, base: Path) -> Sections:
         strategies=spec.strategies,
         risk=spec.risk,
         portfolio=spec.portfolio,
-        # IB accounts (stocks, options) are MARGIN.
+        # Each venue's account type: Kraken's, or IB's for the venues IB routes to.
         venues=[
-            VenueAccount(v, KRAKEN_ACCOUNT_TYPE if v == KRAKEN else "MARGIN")
+            VenueAccount(v, KRAKEN_ACCOUNT_TYPE if v == KRAKEN else IB_ACCOUNT_TYPE)
             for v in sorted(venues)
         ],
     )

@@ -9,6 +9,8 @@ from typing import Any
 from seraphim.adapters.ibkr.config import IbkrClients
 from seraphim.adapters.ibkr.config import ibkr_clients
 
+ACCOUNT_TYPE = "MARGIN"  # IB accounts (stocks, options) trade on margin
+
 
 class IbkrGatewayError(RuntimeError):
     """No IB Gateway/TWS answers at the configured address; the message says what to check."""
