@@ -111,6 +111,7 @@ def kraken_node_clients(
     strategies trade (none: every pair). ``settle_timeout_secs`` should stay below the node's
     ``timeout_disconnection``.
     """
+    # The clients' modules load only when a node is built, not when a node file is read.
     from seraphim.adapters.kraken.factories import KrakenLiveDataClientFactory
     from seraphim.adapters.kraken.factories import KrakenLiveExecClientFactory
 
