@@ -215,3 +215,38 @@ def test_native_iceberg_reaches_kraken_as_an_iceberg_order(tmp_path) -> None:
     assert kids[0].status == OrderStatus.CANCELED
     (row,) = rec["quality"]
     assert row.algorithm == "ICEBERG" and row.status == "partial" and row.filled == 0.0
+
+
+def test_restart_cancels_children_orphaned_by_a_crash(tmp_path) -> None:
+    # A limit child far below the market rests at the venue when the node dies.
+    resting = {**TWAP, "child": "limit", "limit_offset_ticks": -5000}
+    with lively_sim(clock=AcceleratedClock(SPEED), random_walk=QUIET) as tsim:
+        first = write_node_config(
+            tmp_path, tsim, name="first", importable_strategies=[strategy_entry("x", twap=resting)]
+        )
+        node = NodeProcess(first, env=node_env(), log=tmp_path / "first.log")
+        try:
+            deadline = time.monotonic() + 60
+            # The third child rests (each child replaces the one before it).
+            while len(tsim.account.orders) < 3 or not tsim.account.open_orders():
+                assert node.proc.poll() is None, node.text()[-3000:]
+                assert time.monotonic() < deadline, node.text()[-3000:]
+                time.sleep(0.1)
+        finally:
+            node.proc.send_signal(signal.SIGKILL)
+            node.proc.wait(10)
+        orphans = {o.txid for o in tsim.account.open_orders()}
+        assert len(orphans) == 1
+
+        # Restarted (with market children this time), nothing but the algorithm cancels it.
+        rec, orders = run_live(tmp_path, tsim, "orphans")
+        statuses = {o.txid: o.status for o in tsim.account.orders.values()}
+        bought = btc_bought(tsim)
+    assert all(statuses[txid] == "canceled" for txid in orphans)
+    # Had the strategy set its target before the cancel was confirmed, it counted the orphan as
+    # pending and bought 0.9 (the rest at its next target change): never more than 1.
+    assert tsim.account.open_orders() == [] and bought in (Decimal("0.9"), Decimal(1))
+    adopted = [o for o in orders.values() if o.venue_order_id and o.venue_order_id.value in orphans]
+    assert len(adopted) == len(orphans) and all(o.status == OrderStatus.CANCELED for o in adopted)
+    (parent,) = rec["parents"]
+    assert parent.quantity.as_decimal() <= 1
