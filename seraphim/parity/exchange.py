@@ -67,6 +67,9 @@ class LockstepExchange:
             clock=self.clock,
             sources=dict(sources),
             token_ttl=TOKEN_TTL,
+            # Only the pacer moves the market (one pair at a time): the exchange's own clock
+            # loop, which would apply every pair at once, never runs after the start.
+            tick_interval=TOKEN_TTL,
             heartbeat_interval=1.0,
         )
         self.server: KrakenSimServer | None = None
@@ -143,14 +146,15 @@ class LockstepExchange:
         balances = {asset_info(a).ws_name: v for a, v in account.balances.items()}
         return len(account.trades), balances
 
-    def _step(self, when: float) -> None:
+    def _step(self, when: float, pair: str) -> None:
         assert self.server is not None
         self.clock.set(when)
-        self.server.tick()
+        key = self.server.exchange.find_pair(pair).key
+        self.server.exchange.advance({key: self.server.sources[key]})
 
-    async def step(self, when: float) -> None:
-        """Move the clock to ``when`` and apply it (the prints due happen)."""
-        await self.call(lambda: self._step(when))
+    async def step(self, when: float, pair: str) -> None:
+        """Move the clock to ``when`` and apply the prints of ``pair`` due by then."""
+        await self.call(lambda: self._step(when, pair))
 
     async def account_view(self) -> tuple[int, dict[str, Decimal]]:
         """How many fills the account has and its balances by currency code, now."""

@@ -77,20 +77,23 @@ def kraken_pairs(spec: BacktestSpec) -> dict[str, str]:
 
 def lockstep_steps(sources: dict[str, tuple[str, BarPathSource]]) -> list[Step]:
     """
-    Every exchange time of the replay with the bars completed by then, per bar type. An open
-    print completes the bar before it; the final print completes the last one.
+    Every exchange time of the replay, pair by pair in the order of ``sources`` (a backtest
+    handles bars of one time in its data's order, each strategy's orders filled before the next
+    bar), with the bars completed by then per bar type. An open print completes the bar before
+    it; the final print completes the last one.
     """
-    completes: dict[float, dict[str, int]] = {}
-    for bar_type, (_, source) in sources.items():
+    events: dict[tuple[float, int], int] = {}  # (time, source index) -> bars completed
+    for index, (_, source) in enumerate(sources.values()):
         done = 0
         for i, p in enumerate(source.prints):
             if i and not p.move_book:
                 done += 1
-                completes.setdefault(p.at, {})[bar_type] = done
-    steps, due = [], dict.fromkeys(sources, 0)
-    for at in sorted({p.at for _, s in sources.values() for p in s.prints}):
-        due.update(completes.get(at, {}))
-        steps.append(Step(at, dict(due)))
+            events[(p.at, index)] = done
+    bar_types = list(sources)
+    steps, due = [], dict.fromkeys(bar_types, 0)
+    for at, index in sorted(events):
+        due[bar_types[index]] = events[(at, index)]
+        steps.append(Step(at, sources[bar_types[index]][0], dict(due)))
     return steps
 
 

@@ -53,9 +53,13 @@ class PacerError(RuntimeError):
 
 @dataclass(frozen=True)
 class Step:
-    """One exchange time and the bars (bar type -> how many so far) it completes."""
+    """
+    One pair's prints at one exchange time, and the bars (bar type -> how many so far) the
+    node must have by then.
+    """
 
     at: float
+    pair: str
     bars_due: dict[str, int]
 
 
@@ -131,7 +135,7 @@ class Pacer:
             msgbus.subscribe("events.account.*", self._on_account_event)
             for step in self.steps:
                 self.log.steps.append((time.time_ns(), step.at))
-                await self.exchange.step(step.at)
+                await self.exchange.step(step.at, step.pair)
                 await self._settle(step)
             self.request_stop("parity replay over")
         except PacerError as e:
@@ -210,6 +214,6 @@ class Pacer:
                 await asyncio.wait_for(self._changed.wait(), max(remaining, 0.0))
             except TimeoutError:
                 raise PacerError(
-                    f"node did not catch up with the exchange at {step.at:.0f} within "
-                    f"{self.step_timeout:g} s: waiting for {', '.join(waiting)}"
+                    f"node did not catch up with the exchange at {step.at:.0f} ({step.pair}) "
+                    f"within {self.step_timeout:g} s: waiting for {', '.join(waiting)}"
                 ) from None

@@ -14,7 +14,9 @@ CAUSE_NOTES = {
     "fill model": "the venue filled the same order at another price than nautilus's fill model",
     "fill model (backtest slippage)": "the backtest's prob_slippage moved the fill by one tick",
     "fee rounding": "nautilus books USD commissions at 2 decimals, Kraken charges to 4",
-    "fee schedule": "another fee rate or tier on one side",
+    "fee schedule": "another fee rate: one side reached a 30-day volume tier first (nautilus's "
+    "fee model counts a fill's notional at once, rounded to cents; the local exchange counts "
+    "fills of the same moment from the next one)",
     "sizing": "the same signal sized to another quantity: equity, a balance or a price "
     "differed before (e.g. by the fee rounding)",
     "risk": "denied or clipped by the risk layer on one side only",

@@ -71,7 +71,7 @@ def test_lockstep_steps_count_the_bars_each_print_completes():
     steps = lockstep_steps({"B": ("BTC/USD", source)})
     due = {s.at - T0: s.bars_due["B"] for s in steps}
     assert due[2700] == 0 and due[2 * HOUR] == 1 and due[3 * HOUR] == 2
-    assert len(steps) == 9
+    assert len(steps) == 9 and {s.pair for s in steps} == {"BTC/USD"}
 
 
 def test_exchange_candles_equal_the_bars_and_a_market_order_fills_at_the_close():
