@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+import sys
 from pathlib import Path
 
 import click
@@ -76,6 +78,9 @@ def parity(
     from seraphim.parity.report import write_parity
     from seraphim.parity.runner import run_parity
 
+    # The adapter's HTTP client logs its retries through the standard library; the node's
+    # own log is nautilus's (its level below).
+    logging.basicConfig(level=logging.INFO if verbose else logging.ERROR, stream=sys.stderr)
     try:
         run = run_parity(
             config,
