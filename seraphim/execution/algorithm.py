@@ -71,7 +71,7 @@ class Parent:
     arrival_ns: int
     arrival_px: float | None
     finishing: bool = False  # the last step began: no more children
-    cancelled: bool = False  # cancelled from outside (strategy, operator, restart)
+    cancelled: bool = False  # cancelled from outside (strategy, operator)
     children: int = 0
     alerts: list[str] = field(default_factory=list)
     state: dict[str, Any] = field(default_factory=dict)  # the algorithm's own
@@ -99,7 +99,11 @@ class SeraphimExecAlgorithm(ExecAlgorithm):
     # -- lifecycle ------------------------------------------------------------------------
 
     def on_start(self) -> None:
-        self._cancel_leftovers()
+        # Just after start, once RUNNING: nautilus's algorithm ignores its own commands (the
+        # local cancel of a parent) while it is still STARTING.
+        self.clock.set_time_alert_ns(
+            f"{self.id}:leftovers", self.clock.timestamp_ns(), lambda _e: self._cancel_leftovers()
+        )
 
     def on_stop(self) -> None:
         # Parents still working when the node (or the backtest) stops are reported as they stand.
