@@ -105,3 +105,13 @@ def test_exchange_candles_equal_the_bars_and_a_market_order_fills_at_the_close()
     first, last = rows[int(T0)], rows[int(T0 + 2 * HOUR)]
     assert (first.open, first.high, first.low, first.close) == (100, 105, 99, 101)
     assert (last.open, last.high, last.low, last.close) == (102, 103, 95, 96)
+
+
+def test_two_pairs_print_one_at_a_time_in_the_data_order():
+    btc, eth = BarPathSource(bars(), HOUR), BarPathSource(bars()[:1], HOUR)
+    steps = lockstep_steps({"B": ("BTC/USD", btc), "E": ("ETH/USD", eth)})
+    at_open = [(s.pair, s.bars_due) for s in steps if s.at == T0]
+    assert at_open == [("BTC/USD", {"B": 0, "E": 0}), ("ETH/USD", {"B": 0, "E": 0})]
+    at_close = [(s.pair, s.bars_due) for s in steps if s.at == T0 + HOUR]
+    assert at_close == [("ETH/USD", {"B": 0, "E": 1})]  # ETH's last candle completes alone
+    assert len(steps) == 9 + 5
