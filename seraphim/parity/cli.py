@@ -70,9 +70,13 @@ def parity(
     through a TradingNode against the local Kraken exchange serving the same bars; compare
     order sequences, fills, fees and final PnL, and explain each difference by its cause.
     Writes parity.md, parity.json and both sides' orders and fills; exits 1 when the orders
-    differ (beyond --qty-tolerance in quantity) or the PnL difference exceeds --tolerance.
+    differ (beyond --qty-tolerance in quantity) or the PnL difference exceeds --tolerance, 2 on
+    bad input, 3 when the live side could not finish the replay.
     """
     from seraphim.node.config import NodeConfigError
+    from seraphim.node.lifecycle import NodeStartError
+    from seraphim.node.preflight import DependencyError
+    from seraphim.parity.live import LiveRunError
     from seraphim.parity.live import ParityError
     from seraphim.parity.report import summary_lines
     from seraphim.parity.report import write_parity
@@ -95,6 +99,8 @@ def parity(
         )
     except (ConfigError, NodeConfigError, ParityError, ValueError) as e:
         fail(str(e))
+    except (DependencyError, NodeStartError, LiveRunError) as e:
+        fail(f"live side: {e}", exit_code=3)
     path = write_parity(run)
     console.print("\n".join(summary_lines(run)), markup=False, highlight=False)
     console.print(f"\nreport in {path}", markup=False, highlight=False)

@@ -43,6 +43,10 @@ class ParityError(RuntimeError):
     """A parity run that cannot be made; the message names the problem."""
 
 
+class LiveRunError(RuntimeError):
+    """The live side stopped short of the replay's end; the message says where and why."""
+
+
 @dataclass
 class LiveOutcome:
     """The node's reports (nautilus's own) and the venue's records of the account."""
@@ -206,5 +210,5 @@ def _run_node(
         with contextlib.suppress(Exception):
             asyncio.set_event_loop(None)
     if pacer.error is not None:
-        raise ParityError(str(pacer.error))
+        raise LiveRunError(str(pacer.error))
     return LiveOutcome(orders, fills, {}, pacer.log, denied)
