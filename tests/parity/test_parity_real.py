@@ -85,3 +85,16 @@ def test_a_market_the_local_exchange_does_not_serve_is_refused_in_one_line(tmp_p
     result = CliRunner().invoke(main, ["parity", str(config)])
     assert result.exit_code == 2
     assert "KRAKEN" in result.output and len(result.output.strip().splitlines()) == 1
+
+
+@pytest.mark.slow
+def test_a_node_that_does_not_catch_up_ends_the_run_saying_what_it_waited_for(
+    tmp_path, btc_catalog
+):
+    from seraphim.parity.live import LiveRunError
+    from seraphim.parity.runner import run_parity
+
+    config = write_config(tmp_path, btc_catalog, [{"name": "ma_cross"}])
+    # No time at all to catch up: the first completed bar cannot have reached the node.
+    with pytest.raises(LiveRunError, match=r"within 0 s: waiting for bar BTC/USD\.KRAKEN"):
+        run_parity(config, end="2022-03-02", step_timeout=0.0)
