@@ -125,6 +125,7 @@ def test_an_operator_watches_and_drives_a_live_node_from_the_browser(tmp_path, t
                 )
                 assert str(tick.params.trade_size) == "0.002"
                 page.locator("#params td", has_text="trade_size").wait_for()
+                page.locator("#orders td", has_text="FILLED").first.wait_for()
                 page.screenshot(path=str(SCREENSHOTS / "strategy.png"), full_page=True)
                 page.goto(f"{url}/backtests")
                 page.locator("input.pick").nth(1).check()

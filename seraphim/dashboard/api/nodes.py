@@ -24,7 +24,13 @@ TraderId = Annotated[
     ),
 ]
 Status = Literal["all", "open", "closed"]
-Filter = Query(None, max_length=128, description="exact id or a glob (* and ?)")
+# One Query object per parameter: FastAPI binds a shared one to the first parameter's name.
+StrategyFilter = Annotated[
+    str | None, Query(max_length=128, description="strategy id or a glob (* and ?)")
+]
+InstrumentFilter = Annotated[
+    str | None, Query(max_length=128, description="instrument id or a glob (* and ?)")
+]
 
 
 def _known(request: Request, trader_id: str):
@@ -68,8 +74,8 @@ def orders(
     request: Request,
     trader_id: TraderId,
     status: Status = "all",
-    strategy: str | None = Filter,
-    instrument: str | None = Filter,
+    strategy: StrategyFilter = None,
+    instrument: InstrumentFilter = None,
     limit: int = Query(200, ge=1, le=1000),
 ) -> list[dict]:
     """Orders, newest activity first; a denied or rejected order carries its reason."""
@@ -81,8 +87,8 @@ def positions(
     request: Request,
     trader_id: TraderId,
     status: Status = "all",
-    strategy: str | None = Filter,
-    instrument: str | None = Filter,
+    strategy: StrategyFilter = None,
+    instrument: InstrumentFilter = None,
 ) -> list[dict]:
     return _known(request, trader_id).positions(trader_id, status, strategy, instrument)
 

@@ -29,9 +29,11 @@ router = APIRouter(prefix="/api", tags=["records"], dependencies=[Depends(sessio
 
 RunId = Annotated[str, Path(description="a run id (uuid)", max_length=64)]
 RunQuery = Annotated[str, Query(max_length=64, description="a run id (uuid)")]
-_TRADER = Query(None, max_length=64)
-_STRATEGY = Query(None, max_length=128)
-_BEFORE = Query(None, description="page after this fill's ts_event (with before_trade_id)")
+TraderFilter = Annotated[str | None, Query(max_length=64, description="a trader id")]
+StrategyFilter = Annotated[str | None, Query(max_length=128, description="a strategy id")]
+Before = Annotated[
+    datetime | None, Query(description="page after this fill's ts_event (with before_trade_id)")
+]
 
 
 def _uuid(value: str, what: str) -> str:
@@ -80,10 +82,10 @@ def report(request: Request, run_id: RunId) -> FileResponse:
 @router.get("/fills", responses={422: {}})
 def fills(
     request: Request,
-    trader: str | None = _TRADER,
-    strategy: str | None = _STRATEGY,
+    trader: TraderFilter = None,
+    strategy: StrategyFilter = None,
     limit: int = Query(100, ge=1, le=1000),
-    before_ts: datetime | None = _BEFORE,
+    before_ts: Before = None,
     before_trade_id: str | None = Query(None, max_length=128),
 ) -> list[dict]:
     """Fills newest first; the next page starts before the last row's ts_event and trade_id."""
@@ -94,7 +96,7 @@ def fills(
 
 
 @router.get("/pnl/today")
-def pnl_today(request: Request, trader: str | None = _TRADER) -> list[dict]:
+def pnl_today(request: Request, trader: TraderFilter = None) -> list[dict]:
     """Per live trader: today's realized P&L, fees and fills by strategy, and its total trades."""
     return services(request).records.today(trader)
 
@@ -102,7 +104,7 @@ def pnl_today(request: Request, trader: str | None = _TRADER) -> list[dict]:
 @router.get("/alerts")
 def alerts(
     request: Request,
-    trader: str | None = _TRADER,
+    trader: TraderFilter = None,
     open: bool = Query(False, description="only raised alerts nobody acknowledged"),
     limit: int = Query(100, ge=1, le=1000),
 ) -> list[dict]:
