@@ -11,12 +11,13 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from seraphim.backtest.metrics import Curves
+from seraphim.backtest.report_charts import chart_x
+from seraphim.backtest.report_charts import decimate
 from seraphim.research.robustness import DeflatedSharpe
 from seraphim.research.robustness import Interval
 from seraphim.research.walkforward import WalkForward
 
 _TOP_ROWS = 50
-_MAX_POINTS = 5_000  # an equity line is decimated to this many points for the chart
 
 
 @dataclass
@@ -32,11 +33,6 @@ class StudyReport:
     neighbourhood: float | None = None
     walk_forward: WalkForward | None = None
     notes: list[str] = field(default_factory=list)
-
-
-def _decimate(series: pd.Series) -> pd.Series:
-    step = max(1, len(series) // _MAX_POINTS)
-    return series.iloc[::step] if step > 1 else series
 
 
 def _heatmaps(report: StudyReport) -> list[go.Figure]:
@@ -89,8 +85,9 @@ def _parallel(report: StudyReport) -> go.Figure | None:
 
 
 def _equity(curves: Curves, title: str, boundaries: list[pd.Timestamp] = ()) -> go.Figure:
-    equity = _decimate(curves.equity)
-    figure = go.Figure(go.Scatter(x=equity.index, y=equity.to_numpy(), name="equity"))
+    equity = decimate(curves.equity)
+    figure = go.Figure(go.Scatter(x=chart_x(equity.index), y=equity.to_numpy(), name="equity"))
+    figure.update_xaxes(type="date")
     for stamp in boundaries:
         figure.add_vline(x=stamp, line_dash="dot", line_color="#999")
     figure.update_layout(title=title, height=400, yaxis_title="equity")
