@@ -192,3 +192,21 @@ def test_a_missing_users_file_is_one_line(settings, tmp_path):
 
     with pytest.raises(UsersError, match=r"no dashboard users file at .*add-user"):
         create_app(replace(settings, users_file=tmp_path / "none.yaml"))
+
+
+def test_unreachable_journal_or_redis_refuse_with_503_and_take_no_action(settings):
+    from dataclasses import replace
+
+    no_journal = replace(settings, journal_dsn="host=127.0.0.1 port=1 dbname=x user=postgres")
+    with TestClient(create_app(no_journal), base_url="http://127.0.0.1") as client:
+        answer = client.post("/api/auth/login", json={"username": "ada", "password": "x" * 12})
+        assert answer.status_code == 503
+        assert answer.json()["detail"].startswith("journal unavailable, action not taken:")
+        assert "cannot reach PostgreSQL at 127.0.0.1:1/x" in answer.json()["detail"]
+        assert COOKIE_NAME not in client.cookies
+    no_redis = replace(settings, redis_url="redis://127.0.0.1:1/0")
+    with TestClient(create_app(no_redis), base_url="http://127.0.0.1") as client:
+        login(client, "vic")
+        answer = client.get("/api/nodes")
+        assert answer.status_code == 503
+        assert answer.json()["detail"].startswith("Redis at redis://127.0.0.1:1/0 unavailable")
