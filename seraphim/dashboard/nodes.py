@@ -147,12 +147,14 @@ class NodeReader:
         """Guard and trading state, drawdown and daily P&L from the node's health, and the
         orders its risk gate denied, by rule (the first word of the denial reason)."""
         health = self.health(trader_id) or {}
-        denied = [o for o in self.state(trader_id).orders() if o.status_string() == "DENIED"]
-        rules = Counter((_reason(o) or "unknown").split(":", 1)[0].split()[0] for o in denied)
-        last = {}
-        for order in denied:  # newest first
-            rule = (_reason(order) or "unknown").split(":", 1)[0].split()[0]
-            last.setdefault(rule, _reason(order))
+        rules: Counter[str] = Counter()
+        last: dict[str, str | None] = {}
+        for order in self.state(trader_id).orders():  # newest first
+            if order.status_string() == "DENIED":
+                reason = _reason(order)
+                rule = (reason or "unknown").split(":", 1)[0].split()[0]
+                rules[rule] += 1
+                last.setdefault(rule, reason)
         return {
             "trader_id": trader_id,
             "trading_state": health.get("trading_state"),

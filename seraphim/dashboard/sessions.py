@@ -70,12 +70,6 @@ class SessionStore:
         with self._lock:
             self._sessions.pop(session_id, None)
 
-    def end_user(self, name: str) -> None:
-        """End every session of a user (e.g. after a role or password change)."""
-        with self._lock:
-            for ident in [i for i, s in self._sessions.items() if s.user.name == name]:
-                del self._sessions[ident]
-
     def _sign(self, ident: str) -> str:
         return hmac.new(self._key, ident.encode(), hashlib.sha256).hexdigest()
 

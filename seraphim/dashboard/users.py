@@ -74,13 +74,6 @@ class UserStore:
             _check_entry(path, str(name), entry)
         return cls(path, {str(k): dict(v) for k, v in users.items()})
 
-    def names(self) -> list[str]:
-        return sorted(self._entries)
-
-    def user(self, name: str) -> User | None:
-        entry = self._entries.get(name)
-        return None if entry is None else User(name, entry["role"])
-
     def authenticate(self, name: str, password: str) -> User | None:
         """The user when the password matches, else None (in constant-ish time either way)."""
         entry = self._entries.get(name)

@@ -192,6 +192,10 @@ def test_a_missing_users_file_is_one_line(settings, tmp_path):
 
     with pytest.raises(UsersError, match=r"no dashboard users file at .*add-user"):
         create_app(replace(settings, users_file=tmp_path / "none.yaml"))
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("users:\n  mallory: {role: root, password_hash: x}\n")
+    with pytest.raises(UsersError, match="user 'mallory' has role 'root' \\(one of viewer, trader"):
+        create_app(replace(settings, users_file=bad))
 
 
 def test_unreachable_journal_or_redis_refuse_with_503_and_take_no_action(settings):
