@@ -61,9 +61,16 @@ class KrakenFeeModel(FeeModel):
         return maker, taker
 
     def _volume_since(self, ts: int) -> float:
+        """The window's volume before ``ts``: fills of that very moment count from the next
+        one, as at the local Kraken exchange (an order's own fills never lower its fee)."""
         while self._fills and self._fills[0][0] <= ts - _WINDOW_NS:
             self._window_volume -= self._fills.popleft()[1]
-        return self._window_volume
+        same_moment = 0.0
+        for fill_ts, notional in reversed(self._fills):
+            if fill_ts != ts:
+                break
+            same_moment += notional
+        return self._window_volume - same_moment
 
     def get_commission(
         self,
@@ -73,7 +80,9 @@ class KrakenFeeModel(FeeModel):
         instrument: Instrument,
     ) -> Money:
         ts = order.ts_last
-        notional = instrument.notional_value(fill_qty, fill_px).as_double()
+        # Unrounded, as the venue counts it (nautilus's notional_value rounds to the cent, which
+        # can lift a fill of 49,999.998 USD into the 50k tier).
+        notional = float(fill_qty) * float(fill_px) * float(instrument.multiplier)
         maker, taker = self.rates(instrument, ts)
         rate = maker if order.liquidity_side == LiquiditySide.MAKER else taker
         if self.config.rolling:
