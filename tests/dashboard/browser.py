@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -14,7 +15,16 @@ CHROMIUM_ARGS = [
     "--disable-sync",
     "--no-first-run",
 ]
-SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+# Where the browser test saves its screenshots: docs/screenshots only when asked
+# (`SERAPHIM_SCREENSHOTS=docs/screenshots`), so a test run leaves the checkout as it was.
+SCREENSHOTS_ENV = "SERAPHIM_SCREENSHOTS"
+
+
+def screenshots_dir(tmp_path: Path) -> Path:
+    chosen = os.environ.get(SCREENSHOTS_ENV)
+    path = Path(chosen) if chosen else tmp_path / "screenshots"
+    path.mkdir(parents=True, exist_ok=True)
+    return path
 
 
 @contextmanager

@@ -1,6 +1,6 @@
 """The dashboard in Chromium against a node trading the local Kraken exchange: sign in, P&L and
 fills arriving live, pause (the node confirms), a manual order that fills, one the risk gate
-denies (the rule shown), a viewer who cannot trade, sign-out. Screenshots go to docs/."""
+denies (the rule shown), a viewer who cannot trade, sign-out; screenshots of the pages."""
 
 from __future__ import annotations
 
@@ -24,8 +24,8 @@ from seraphim.ops.operator import OPERATOR_STRATEGY_ID
 from seraphim.risk.config import RiskConfig
 from seraphim.risk.config import RiskLimits
 
-from .browser import SCREENSHOTS
 from .browser import chromium
+from .browser import screenshots_dir
 from .browser import sign_in
 from .conftest import PASSWORDS
 from .conftest import Served
@@ -38,6 +38,7 @@ def test_an_operator_watches_and_drives_a_live_node_from_the_browser(tmp_path, t
     actors = node_actors(journal=True)
     risk = RiskConfig(limits=RiskLimits(max_order_notional=5_000))
     figures: dict = {}
+    shots = screenshots_dir(tmp_path)
     for fast, slow in ((10, 30), (20, 60)):  # two real runs in the journal, to compare
         ran = CliRunner().invoke(
             main,
@@ -78,7 +79,7 @@ def test_an_operator_watches_and_drives_a_live_node_from_the_browser(tmp_path, t
                 figures["fill_to_page_ms"] = sorted(delays)
                 assert max(delays) < 1000, delays
                 page.wait_for_function("() => document.querySelector('#equity-chart .main-svg')")
-                page.screenshot(path=str(SCREENSHOTS / "overview.png"))
+                page.screenshot(path=str(shots / "overview.png"))
 
                 # Pause: the node answers, the page shows it, the strategy stops ordering.
                 page.goto(f"{url}/nodes/{trader_id}")
@@ -113,7 +114,7 @@ def test_an_operator_watches_and_drives_a_live_node_from_the_browser(tmp_path, t
                 denied = page.inner_text("#ticket-result")
                 assert "denied: max_order_notional" in denied, denied
                 page.locator("#denials td", has_text="max_order_notional").first.wait_for()
-                page.screenshot(path=str(SCREENSHOTS / "node.png"), full_page=True)
+                page.screenshot(path=str(shots / "node.png"), full_page=True)
                 page.goto(f"{url}/nodes/{trader_id}/strategies/{sid}")
                 page.locator("#strategy-state", has_text="paused").wait_for()
                 page.fill("#param-name", "trade_size")
@@ -126,7 +127,7 @@ def test_an_operator_watches_and_drives_a_live_node_from_the_browser(tmp_path, t
                 assert str(tick.params.trade_size) == "0.002"
                 page.locator("#params td", has_text="trade_size").wait_for()
                 page.locator("#orders td", has_text="FILLED").first.wait_for()
-                page.screenshot(path=str(SCREENSHOTS / "strategy.png"), full_page=True)
+                page.screenshot(path=str(shots / "strategy.png"), full_page=True)
                 page.goto(f"{url}/backtests")
                 page.locator("input.pick").nth(1).check()
                 page.locator("input.pick").nth(0).check()
@@ -135,11 +136,11 @@ def test_an_operator_watches_and_drives_a_live_node_from_the_browser(tmp_path, t
                 report = page.locator("#runs a", has_text="open").first.get_attribute("href")
                 opened = context.request.get(f"{url}{report}")
                 assert opened.status == 200 and "plotly" in opened.text()
-                page.screenshot(path=str(SCREENSHOTS / "backtests.png"), full_page=True)
+                page.screenshot(path=str(shots / "backtests.png"), full_page=True)
                 for name in ("catalog", "alerts"):
                     page.goto(f"{url}/{name}")
                     page.wait_for_load_state("networkidle")
-                    page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
+                    page.screenshot(path=str(shots / f"{name}.png"), full_page=True)
 
                 # Sign out: the page and the API refuse the old session.
                 page.click("#logout")
@@ -171,7 +172,7 @@ def test_an_operator_watches_and_drives_a_live_node_from_the_browser(tmp_path, t
                 assert node.kernel.risk_engine.trading_state.name == "ACTIVE"
                 admin.goto(f"{url}/audit")
                 admin.locator("#audit td", has_text="reset-guard").first.wait_for()
-                admin.screenshot(path=str(SCREENSHOTS / "audit.png"), full_page=True)
+                admin.screenshot(path=str(shots / "audit.png"), full_page=True)
 
                 # A viewer sees the node but no controls, and the API refuses them anyway.
                 _, viewer = sign_in(browser, url, "vic", PASSWORDS["vic"])
