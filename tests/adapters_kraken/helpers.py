@@ -7,7 +7,6 @@ import base64
 import contextlib
 import threading
 from collections.abc import AsyncIterator
-from collections.abc import Callable
 from typing import Any
 
 from seraphim.adapters.kraken.credentials import Credentials
@@ -17,6 +16,7 @@ from seraphim.adapters.kraken.http.endpoints import KrakenSpotApi
 from seraphim.sim.kraken import AccountConfig
 from seraphim.sim.kraken import KrakenSimServer
 from seraphim.sim.kraken import SimConfig
+from seraphim.sim.kraken.threaded import ThreadedKrakenSim
 
 KEY = "adapter-test-key"
 SECRET = base64.b64encode(b"seraphim-adapter-secret-" * 3).decode()
@@ -59,69 +59,21 @@ async def sim_and_api(**overrides: Any) -> AsyncIterator[tuple[KrakenSimServer, 
             await client.close()
 
 
-class ThreadedSim:
-    """The local exchange on its own thread and event loop (for a TradingNode in this thread)."""
+class ThreadedSim(ThreadedKrakenSim):
+    """The local exchange on its own thread (for a TradingNode in this thread), the test account."""
 
     def __init__(self, config: SimConfig | None = None) -> None:
-        self.config = config or sim_config()
-        self.sim: KrakenSimServer | None = None
-        self.loop: asyncio.AbstractEventLoop | None = None
-        self._ready = threading.Event()
-        self._stop: asyncio.Event | None = None
-        self._error: BaseException | None = None
-        self._thread = threading.Thread(target=self._run, name="kraken-sim", daemon=True)
+        super().__init__(config or sim_config())
 
-    def __enter__(self) -> ThreadedSim:
-        self._thread.start()
-        if not self._ready.wait(20):
-            raise RuntimeError("local exchange did not start")
-        if self._error is not None:
-            raise self._error
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        if self.loop is not None and self._stop is not None:
-            self.loop.call_soon_threadsafe(self._stop.set)
-        self._thread.join(20)
-
-    def _run(self) -> None:
-        self.loop = asyncio.new_event_loop()
-
-        async def main() -> None:
-            try:
-                self.sim = KrakenSimServer(self.config)
-                await self.sim.start()
-                self._stop = asyncio.Event()
-            except BaseException as e:
-                self._error = e
-                self._ready.set()
-                return
-            self._ready.set()
-            await self._stop.wait()
-            await self.sim.stop()
-
-        self.loop.run_until_complete(main())
-        self.loop.close()
-
-    def call(self, fn: Callable[[], Any], timeout: float = 10.0) -> Any:
-        """Run ``fn`` on the exchange's loop (thread-safe) and return its result."""
-        assert self.loop is not None
-
-        async def wrapper() -> Any:
-            return fn()
-
-        return asyncio.run_coroutine_threadsafe(wrapper(), self.loop).result(timeout)
-
-    def call_later(self, delay: float, fn: Callable[[], Any]) -> None:
-        """Run ``fn`` on the exchange's loop after ``delay`` seconds."""
-        assert self.loop is not None
-        self.loop.call_soon_threadsafe(self.loop.call_later, delay, fn)
+    @property
+    def sim(self) -> KrakenSimServer | None:
+        return self.server
 
     @property
     def account(self):
         """The test account as the exchange holds it."""
-        assert self.sim is not None
-        return self.sim.exchange.accounts[KEY]
+        assert self.server is not None
+        return self.server.exchange.accounts[KEY]
 
 
 class SilentListener:
