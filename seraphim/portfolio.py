@@ -151,6 +151,22 @@ def account_equity(
     return mark_to_market(cache, portfolio, venue, currency)[0]
 
 
+def unpriced(cache: Cache, venue: Venue, currency: Currency) -> list[str]:
+    """The venue's non-zero balances with no price in ``currency`` yet (their value is unknown)."""
+    held = holdings(cache, venue)
+    if held is None:
+        return []
+
+    def price(instrument_id: InstrumentId) -> float | None:
+        return last_price(cache, instrument_id)
+
+    return [
+        balance_currency.code
+        for balance_currency, amount in held.balances
+        if amount and conversion_rate(price, balance_currency, currency, venue) is None
+    ]
+
+
 def mark_to_market(
     cache: Cache,
     portfolio: PortfolioFacade,

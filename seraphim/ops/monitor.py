@@ -36,6 +36,7 @@ from seraphim.ops.executor import CommandExecutor
 from seraphim.ops.health import HealthPublisher
 from seraphim.ops.metrics import NodeMetrics
 from seraphim.portfolio import account_equity
+from seraphim.portfolio import unpriced
 from seraphim.risk.messages import RISK_EVENT_TOPIC
 from seraphim.state.settings import redis_settings
 
@@ -267,11 +268,15 @@ class MonitorActor(Actor):
 
     def _equity(self) -> dict:
         by_venue = {}
+        unknown = []
         for account in self.cache.accounts():
             venue = Venue(account.id.get_issuer())
             # One currency for every venue, so the total and the drawdown add up.
             by_venue[venue.value] = account_equity(self.cache, self.portfolio, venue, USD)
-        if not by_venue:
+            unknown += unpriced(self.cache, venue, USD)
+        if not by_venue or unknown:
+            # Until every balance has a price (e.g. BTC before the first quote) the equity is
+            # unknown: a partial figure would set the peak and the day's start too low.
             return {"equity": None, "equity_by_venue": {}, "drawdown_pct": None, "daily_pnl": None}
         total = sum(by_venue.values())
         self._equity_peak = max(self._equity_peak or total, total)

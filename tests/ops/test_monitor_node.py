@@ -123,6 +123,8 @@ def test_a_monitored_node_alerts_on_a_stalled_book_and_drawdown_and_exports_metr
             assert health["venues"]["KRAKEN data"]["connected"] is True
             assert health["venues"]["KRAKEN exec"]["connected"] is True
             assert health["equity"] > 100_000 and health["trading_state"] == "ACTIVE"
+            # The day's start is the first fully priced equity (BTC valued), not the USD alone.
+            assert abs(health["daily_pnl"]) < 0.01 * health["equity"]
             assert total(first, "seraphim_venue_connected", venue="KRAKEN") >= 1
 
             # The book stalls past the threshold: a warning, resolved once it moves again.
