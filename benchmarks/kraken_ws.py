@@ -19,6 +19,8 @@ Kraken WebSocket market data in the adapter.
 
 from __future__ import annotations
 
+import asyncio
+import base64
 import json
 import os
 import re
@@ -149,11 +151,13 @@ def cpu_rates(messages: list[str]) -> dict[str, list[float]]:
     return samples
 
 
-def instructions(name: str, passes: int) -> int:
-    """Instructions (valgrind) of a process that loads everything then replays ``passes``."""
+def instructions(name: str | None, passes: int) -> int:
+    """Instructions (valgrind) of a process that loads and warms every implementation, then
+    replays the stream ``passes`` times through ``name``'s."""
     code = (
-        "from benchmarks.kraken_ws import load_stream, replay; "
-        f"m = load_stream(); replay({name!r}, m, 1); replay({name!r}, m, {passes})"
+        "from benchmarks.kraken_ws import IMPLEMENTATIONS, load_stream, replay; m = load_stream()\n"
+        "for name in IMPLEMENTATIONS: replay(name, m, 1)\n"
+        f"if {name!r}: replay({name!r}, m, {passes})"
     )
     result = subprocess.run(
         [*VALGRIND, sys.executable, "-c", code],
@@ -170,12 +174,12 @@ def instructions(name: str, passes: int) -> int:
 
 
 def instructions_per_message(messages: list[str]) -> dict[str, float] | None:
-    """Instructions per message of each implementation (a run with and without the replays)."""
+    """Instructions per message of each implementation (runs with and without its replays)."""
     if shutil.which("valgrind") is None or os.environ.get("KRAKEN_BENCH_VALGRIND") == "0":
         return None
+    base = instructions(None, 0)
     return {
-        name: (instructions(name, VALGRIND_PASSES) - instructions(name, 0))
-        / (len(messages) * VALGRIND_PASSES)
+        name: (instructions(name, VALGRIND_PASSES) - base) / (len(messages) * VALGRIND_PASSES)
         for name in IMPLEMENTATIONS
     }
 
@@ -205,13 +209,52 @@ def decode_benchmark() -> None:
 # ---------------------------------------------------------------------- tick-to-order
 
 
-def latency_run(seconds: float, operations: bool) -> list[float]:
+BENCH_KEY = "bench-key"
+BENCH_SECRET = base64.b64encode(b"bench-secret-" * 4).decode()
+
+
+def serve_exchange() -> None:
+    """
+    The local exchange for a latency run, in its own process as Kraken is (on a thread of the
+    node's process it would share the GIL with the node). Prints its addresses as one JSON
+    line; when stdin closes, the orders it received (``cl_ord_id`` -> receive time) as another.
+    """
+    from seraphim.sim.kraken import AccountConfig
+    from seraphim.sim.kraken import KrakenSimServer
+    from seraphim.sim.kraken import SimConfig
+
+    market = {
+        "warmup_seconds": 1800,
+        "step_seconds": 0.05,
+        "volatility": 0.0002,
+        "trade_probability": 0.8,
+    }
+    config = SimConfig(
+        accounts=[AccountConfig(BENCH_KEY, BENCH_SECRET, tier="pro")],
+        random_walk=market,
+        tick_interval=0.02,
+        pairs=["BTC/USD"],
+    )
+
+    async def main() -> None:
+        async with KrakenSimServer(config) as sim:
+            print(json.dumps(sim.addresses()), flush=True)
+            await asyncio.get_running_loop().run_in_executor(None, sys.stdin.read)
+            orders = sim.exchange.accounts[BENCH_KEY].orders.values()
+            print(json.dumps({o.cl_ord_id: o.opentm for o in orders}), flush=True)
+
+    asyncio.run(main())
+
+
+def latency_run(
+    seconds: float, operations: bool, every: int = 4, max_orders: int = 120
+) -> list[float]:
     """
     One node run against a fresh local exchange: milliseconds from each trade print to the
     strategy's order at the exchange. ``operations`` adds the control channel and the monitor
-    (with Prometheus metrics), as ``--metrics-port`` and an operator secret do.
+    (with Prometheus metrics), as ``--metrics-port`` and an operator secret do. The probe
+    orders on every ``every``-th trade, ``max_orders`` at most.
     """
-    import base64
     import socket
     import tempfile
 
@@ -219,14 +262,8 @@ def latency_run(seconds: float, operations: bool) -> list[float]:
     from nautilus_trader.config import ImportableStrategyConfig
 
     from seraphim.node.runner import run_node
-    from seraphim.sim.kraken import AccountConfig
-    from seraphim.sim.kraken import SimConfig
 
-    _tests_on_path()
-    from adapters_kraken.helpers import ThreadedSim  # the tests' threaded exchange
-
-    key, secret = "bench-key", base64.b64encode(b"bench-secret-" * 4).decode()
-    os.environ["KRAKEN_API_KEY"], os.environ["KRAKEN_API_SECRET"] = key, secret
+    os.environ["KRAKEN_API_KEY"], os.environ["KRAKEN_API_SECRET"] = BENCH_KEY, BENCH_SECRET
     metrics_port = None
     if operations:
         os.environ["SERAPHIM_OPERATOR_SECRET"] = "bench-operator-secret"
@@ -235,56 +272,62 @@ def latency_run(seconds: float, operations: bool) -> list[float]:
             metrics_port = probe.getsockname()[1]
     else:
         os.environ.pop("SERAPHIM_OPERATOR_SECRET", None)
-    market = {
-        "warmup_seconds": 1800,
-        "step_seconds": 0.05,
-        "volatility": 0.0002,
-        "trade_probability": 0.8,
-    }
-    config = SimConfig(
-        accounts=[AccountConfig(key, secret, tier="pro")],
-        random_walk=market,
-        tick_interval=0.02,
-        pairs=["BTC/USD"],
-    )
     LATENCY_SAMPLES.clear()
-    with ThreadedSim(config) as tsim, tempfile.TemporaryDirectory() as tmp:
-        sim = tsim.sim
-        node_file = Path(tmp) / "latency.yaml"
-        node_file.write_text(
-            yaml.safe_dump(
-                {
-                    "name": "latency",
-                    "trader_id": f"LATENCY-{'OPS' if operations else 'BARE'}",
-                    "kraken": {
-                        "rest_url": sim.rest_url,
-                        "ws_public_url": sim.ws_public_url,
-                        "ws_private_url": sim.ws_private_url,
-                        "public_rate_per_sec": 0,
-                        "tier": "pro",
-                        "pairs": ["BTC/USD"],
-                    },
-                    "execution": "kraken",
-                    "log_level": "ERROR",
-                    "timeout_post_stop": 0.5,
-                }
+    exchange = subprocess.Popen(
+        [sys.executable, "-c", f"from {__name__} import serve_exchange; serve_exchange()"],
+        cwd=REPO_ROOT,
+        env={**os.environ, "PYTHONPATH": str(REPO_ROOT)},
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        addresses = json.loads(exchange.stdout.readline())  # type: ignore[union-attr]
+        with tempfile.TemporaryDirectory() as tmp:
+            node_file = Path(tmp) / "latency.yaml"
+            node_file.write_text(
+                yaml.safe_dump(
+                    {
+                        "name": "latency",
+                        "trader_id": f"LATENCY-{'OPS' if operations else 'BARE'}",
+                        "kraken": {
+                            "rest_url": addresses["rest"],
+                            "ws_public_url": addresses["ws_public"],
+                            "ws_private_url": addresses["ws_private"],
+                            "public_rate_per_sec": 0,
+                            "tier": "pro",
+                            "pairs": ["BTC/USD"],
+                        },
+                        "execution": "kraken",
+                        "log_level": "ERROR",
+                        "timeout_post_stop": 2.0,
+                    }
+                )
             )
-        )
-        strategy = ImportableStrategyConfig(
-            strategy_path=f"{LatencyProbe.__module__}:LatencyProbe",
-            config_path=f"{LatencyProbeConfig.__module__}:LatencyProbeConfig",
-            config={"instrument_id": "BTC/USD.KRAKEN", "every": 4, "max_orders": 120},
-        )
-        run_node(
-            node_file, duration=seconds, extra_strategies=[strategy], metrics_port=metrics_port
-        )
-        orders = list(sim.exchange.accounts[key].orders.values())
-    os.environ.pop("SERAPHIM_OPERATOR_SECRET", None)
-    by_cl = {o.cl_ord_id: o for o in orders}
+            strategy = ImportableStrategyConfig(
+                strategy_path=f"{LatencyProbe.__module__}:LatencyProbe",
+                config_path=f"{LatencyProbeConfig.__module__}:LatencyProbeConfig",
+                config={
+                    "instrument_id": "BTC/USD.KRAKEN",
+                    "every": every,
+                    "max_orders": max_orders,
+                },
+            )
+            run_node(
+                node_file, duration=seconds, extra_strategies=[strategy], metrics_port=metrics_port
+            )
+        exchange.stdin.close()  # type: ignore[union-attr]
+        received = json.loads(exchange.stdout.readline())  # type: ignore[union-attr]
+        exchange.wait(timeout=30)
+    finally:
+        if exchange.poll() is None:
+            exchange.kill()
+            exchange.wait(timeout=10)
+        os.environ.pop("SERAPHIM_OPERATOR_SECRET", None)
     return sorted(
-        (by_cl[cl_ord_id].opentm - trade_ts) * 1000
-        for cl_ord_id, trade_ts in LATENCY_SAMPLES
-        if cl_ord_id in by_cl
+        (received[cl_ord_id] - trade_ts) * 1000
+        for client_order_id, trade_ts in LATENCY_SAMPLES
+        if (cl_ord_id := to_cl_ord_id(client_order_id)) in received
     )
 
 
@@ -348,7 +391,7 @@ class LatencyProbe(Strategy):
             price,
             post_only=True,
         )
-        LATENCY_SAMPLES.append((to_cl_ord_id(order.client_order_id.value), tick.ts_event / 1e9))
+        LATENCY_SAMPLES.append((order.client_order_id.value, tick.ts_event / 1e9))
         self.submit_order(order)
 
     def on_stop(self) -> None:

@@ -41,7 +41,7 @@ from seraphim.adapters.kraken.websocket.client import KrakenWebSocketClient
 from seraphim.paths import REPO_ROOT
 
 PASSES = 20
-REPEATS = 3
+REPEATS = 5
 IDLE_TIMEOUT = 10.0  # seconds without a book message: the run is over (short of messages)
 
 
@@ -102,12 +102,14 @@ class Meter:
         self.expected = expected
         self.count = 0
         self.first = self.last = 0.0
+        self.cpu_first = self.cpu_last = 0.0  # process time: every thread, Rust's too
         self.done = asyncio.Event()
 
     def tick(self) -> None:
-        now = time.perf_counter()
-        self.first = self.first or now
-        self.last = now
+        now, cpu = time.perf_counter(), time.process_time()
+        if not self.first:
+            self.first, self.cpu_first = now, cpu
+        self.last, self.cpu_last = now, cpu
         self.count += 1
         if self.count >= self.expected:
             self.done.set()
@@ -123,6 +125,10 @@ class Meter:
 
     def rate(self) -> float:
         return (self.count - 1) / (self.last - self.first) if self.last > self.first else 0.0
+
+    def cpu_us(self) -> float:
+        """CPU microseconds of this process per message (less sensitive to other load)."""
+        return (self.cpu_last - self.cpu_first) * 1e6 / max(1, self.count - 1)
 
 
 async def nautilus_run(url: str, rest: str, expected: int) -> Meter:
@@ -204,6 +210,7 @@ def main() -> None:
         sim.terminate()
         sim.wait(timeout=10)
     rates = {name: statistics.median(m.rate() for m in meters) for name, meters in results.items()}
+    cpu = {name: statistics.median(m.cpu_us() for m in meters) for name, meters in results.items()}
     ours = rates["Seraphim"]
     rows = [
         [
@@ -211,13 +218,22 @@ def main() -> None:
             f"{statistics.median(m.count for m in meters):,} / {expected[name]:,}",
             f"{rates[name]:,.0f}",
             f"{rates[name] / ours:.2f}" if ours else "-",
+            f"{cpu[name]:.1f}",
+            f"{cpu['Seraphim'] / cpu[name]:.2f}" if cpu[name] else "-",
         ]
         for name, meters in results.items()
     ]
     print_table(
         f"Kraken book stream over a socket ({PASSES} passes of the recorded stream), "
         f"median of {REPEATS}",
-        ["client", "book messages handled", "messages/s", "vs Seraphim"],
+        [
+            "client",
+            "book messages handled",
+            "messages/s",
+            "vs Seraphim",
+            "CPU µs/message",
+            "speed vs Seraphim (CPU)",
+        ],
         rows,
     )
 

@@ -35,6 +35,7 @@ import msgspec
 from nautilus_trader.cache.cache import Cache
 from nautilus_trader.common.component import LiveClock
 from nautilus_trader.common.component import MessageBus
+from nautilus_trader.common.enums import LogColor
 from nautilus_trader.core.uuid import UUID4
 from nautilus_trader.execution.messages import BatchCancelOrders
 from nautilus_trader.execution.messages import CancelAllOrders
@@ -801,6 +802,26 @@ class KrakenExecutionClient(LiveExecutionClient):
         if display is not None:
             params["displayvol"] = str(display)
         return params
+
+    def submit_order(self, command: SubmitOrder) -> None:
+        """
+        As ``LiveExecutionClient.submit_order``, but the task starts eagerly: the coroutine runs
+        now, up to its first real wait, so the order leaves in this turn of the event loop
+        instead of the next one (one hop less between a tick and its order).
+        """
+        self._log.info(f"Submit {command.order}", LogColor.BLUE)
+        task = asyncio.Task(
+            self._submit_order(command),
+            loop=self._loop,
+            name=f"submit_order: {command.order.client_order_id}",
+            eager_start=True,
+        )
+        # nautilus's create_task does these two (its task set and error logging; both internal):
+        # it has no eager variant.
+        task.add_done_callback(
+            functools.partial(self._on_task_completed, None, None, LogColor.NORMAL)
+        )
+        self._tasks.add(task)
 
     @_venue_command
     async def _submit_order(self, command: SubmitOrder) -> None:
