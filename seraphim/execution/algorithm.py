@@ -12,9 +12,10 @@ child, on nautilus's ``ExecAlgorithm``.
   what children filled or still work), whatever the parent's bookkeeping says.
 - Cancelling the parent (the strategy's ``cancel_order``, ``cancel_all_orders`` or stop)
   cancels its working children; nothing is left behind.
-- On start (a restarted node), parents still waiting locally are cancelled with their children,
-  and orphaned children (spawned ids ``<parent>-E<n>`` the node adopted at reconciliation) are
-  cancelled: the strategy's target logic then trades what is still missing, once.
+- On start (a restarted node), what a previous run left is cancelled: parents still waiting
+  locally (restored from a Redis cache) and children at the venue, also those the node adopted
+  at reconciliation without knowing them (spawned ids ``<parent>-E<n>``); the strategy's target
+  logic then trades what is still missing, once.
 - When a parent ends, its execution quality is published on ``EXECUTION_QUALITY_TOPIC`` and
   kept in ``quality``.
 """
@@ -99,11 +100,15 @@ class SeraphimExecAlgorithm(ExecAlgorithm):
     # -- lifecycle ------------------------------------------------------------------------
 
     def on_start(self) -> None:
-        # Just after start, once RUNNING: nautilus's algorithm ignores its own commands (the
-        # local cancel of a parent) while it is still STARTING.
-        self.clock.set_time_alert_ns(
-            f"{self.id}:leftovers", self.clock.timestamp_ns(), lambda _e: self._cancel_leftovers()
-        )
+        # What a restart left is what the cache holds now; it is cancelled a moment later, once
+        # RUNNING (nautilus's algorithm ignores its own commands while it is STARTING).
+        leftovers = self._leftovers()
+        if leftovers:
+            self.clock.set_time_alert_ns(
+                f"{self.id}:leftovers",
+                self.clock.timestamp_ns() + 1_000_000,
+                lambda _e: self._cancel_leftovers(leftovers),
+            )
 
     def on_stop(self) -> None:
         # Parents still working when the node (or the backtest) stops are reported as they stand.
@@ -469,18 +474,24 @@ class SeraphimExecAlgorithm(ExecAlgorithm):
             ),
         )
 
-    def _cancel_leftovers(self) -> None:
-        """After a restart: parents still local and children without a parent are cancelled."""
-        for order in self.cache.orders_for_exec_algorithm(self.id):
-            if order.is_primary and order.is_active_local:
-                self.log.warning(f"Cancelling parent {order.client_order_id} left by a restart")
-                self._close_locally(order)
+    def _leftovers(self) -> list[Order]:
+        """Orders still waiting locally (parents, unsent children) and children at the venue."""
+        found = [o for o in self.cache.orders_for_exec_algorithm(self.id) if o.is_active_local]
         for order in self.cache.orders_open():
-            is_ours = order.exec_algorithm_id == self.id or (
+            if order.exec_algorithm_id == self.id or (
                 order.exec_algorithm_id is None and SPAWNED_ID.search(order.client_order_id.value)
-            )
-            if is_ours and order.exec_spawn_id not in self._parents and not order.is_pending_cancel:
-                self.log.warning(f"Cancelling orphaned child {order.client_order_id}")
+            ):
+                found.append(order)
+        return found
+
+    def _cancel_leftovers(self, orders: list[Order]) -> None:
+        for order in orders:
+            if order.is_closed or order.is_pending_cancel:
+                continue  # e.g. another algorithm took it
+            self.log.warning(f"Cancelling {order.client_order_id}, left by a restart")
+            if order.is_active_local:
+                self._close_locally(order)
+            else:
                 self.cancel_order(order)
 
 

@@ -20,6 +20,7 @@ from nautilus_trader.model.events import OrderFilled
 from seraphim.execution.schedule import twap_schedule
 from seraphim.node.runner import run_node
 from seraphim.sim.kraken.clock import AcceleratedClock
+from seraphim.state.settings import redis_settings
 from tests.adapters_kraken.helpers import KEY
 from tests.adapters_kraken.helpers import SECRET
 from tests.adapters_kraken.node_harness import lively_sim
@@ -250,3 +251,64 @@ def test_restart_cancels_children_orphaned_by_a_crash(tmp_path) -> None:
     assert len(adopted) == len(orphans) and all(o.status == OrderStatus.CANCELED for o in adopted)
     (parent,) = rec["parents"]
     assert parent.quantity.as_decimal() <= 1
+
+
+def test_restart_with_redis_state_cancels_the_parent_left_behind(
+    tmp_path, redis_url, redis_trader, monkeypatch
+) -> None:
+    # With its state in Redis the restarted node gets the parent back (still local, quantity
+    # reduced by its children): its algorithm cancels it and the children it had at the venue.
+    monkeypatch.setenv("SERAPHIM_REDIS_URL", redis_url)
+    resting = {**TWAP, "duration_secs": 60, "slices": 6, "child": "limit"}
+    resting["limit_offset_ticks"] = -5000
+    client = redis_settings(redis_url).client()
+    with lively_sim(clock=AcceleratedClock(SPEED), random_walk=QUIET) as tsim:
+        first = write_node_config(
+            tmp_path,
+            tsim,
+            name="first",
+            trader_id=redis_trader,
+            importable_strategies=[strategy_entry("x", twap=resting)],
+        )
+        env = node_env(SERAPHIM_REDIS_URL=redis_url)
+        node = NodeProcess(first, "--state", "redis", env=env, log=tmp_path / "first.log")
+        try:
+            deadline = time.monotonic() + 60
+            # The second child rests at the venue and is in Redis.
+            while not (keys := list(client.scan_iter(match=f"trader-{redis_trader}:orders:*-E2"))):
+                assert node.proc.poll() is None, node.text()[-3000:]
+                assert time.monotonic() < deadline, node.text()[-3000:]
+                time.sleep(0.1)
+            old_parent = keys[0].decode().rsplit(":", 1)[1].removesuffix("-E2")
+        finally:
+            node.proc.send_signal(signal.SIGKILL)
+            node.proc.wait(10)
+            client.close()
+        orphans = {o.txid for o in tsim.account.open_orders()}
+        assert orphans
+
+        RECORDS.pop("redis", None)
+        path = write_node_config(tmp_path, tsim, name="second", trader_id=redis_trader)
+        seen = {}
+
+        def inspect(node) -> None:
+            seen["orders"] = {o.client_order_id.value: o for o in node.kernel.cache.orders()}
+
+        entry = strategy_entry("redis", twap=resting, cancel_after_secs=3)
+        run_node(
+            path,
+            duration=90,
+            extra_strategies=[ImportableStrategyConfig(**entry)],
+            inspect=inspect,
+            state="redis",
+            journal=False,
+        )
+        statuses = {o.txid: o.status for o in tsim.account.orders.values()}
+        bought = btc_bought(tsim)
+    old = seen["orders"][old_parent]  # restored from Redis, cancelled locally
+    assert old.status == OrderStatus.CANCELED and old.venue_order_id is None
+    assert old.quantity.as_decimal() < 1  # its children had been spawned from it
+    assert all(statuses[txid] == "canceled" for txid in orphans)
+    assert tsim.account.open_orders() == [] and bought == 0
+    (new,) = RECORDS["redis"]["parents"]
+    assert new.client_order_id.value != old_parent and new.quantity.as_decimal() <= 1
