@@ -253,12 +253,24 @@ def test_restart_cancels_children_orphaned_by_a_crash(tmp_path) -> None:
     assert parent.quantity.as_decimal() <= 1
 
 
+def delete_ops_keys(redis_url: str, trader: str) -> None:
+    """The node's operations keys (health), beside the ``trader-...`` keys the fixture deletes."""
+    client = redis_settings(redis_url).client()
+    try:
+        keys = list(client.scan_iter(match=f"seraphim:ops:{trader}*"))
+        if keys:
+            client.delete(*keys)
+    finally:
+        client.close()
+
+
 def test_restart_with_redis_state_cancels_the_parent_left_behind(
-    tmp_path, redis_url, redis_trader, monkeypatch
+    tmp_path, redis_url, redis_trader, monkeypatch, request
 ) -> None:
     # With its state in Redis the restarted node gets the parent back (still local, quantity
     # reduced by its children): its algorithm cancels it and the children it had at the venue.
     monkeypatch.setenv("SERAPHIM_REDIS_URL", redis_url)
+    request.addfinalizer(lambda: delete_ops_keys(redis_url, redis_trader))
     resting = {**TWAP, "duration_secs": 60, "slices": 6, "child": "limit"}
     resting["limit_offset_ticks"] = -5000
     client = redis_settings(redis_url).client()
