@@ -211,11 +211,11 @@ class SeraphimExecAlgorithm(ExecAlgorithm):
             self.finish(parent)
             return None
         qty = instrument.make_qty(cap)
-        if limit:
+        if limit or primary.has_price:  # a limit parent's children respect its price
             child = self.spawn_limit(
                 primary,
                 qty,
-                price or self.touch_price(parent, offset_ticks),
+                price or self.child_price(parent, primary, offset_ticks if limit else None),
                 time_in_force=primary.time_in_force,
                 display_qty=display_qty,
                 reduce_only=primary.is_reduce_only,
@@ -235,6 +235,18 @@ class SeraphimExecAlgorithm(ExecAlgorithm):
             parent.state["sweep"] = False
             self._close_locally(primary)
         return child
+
+    def child_price(self, parent: Parent, primary: Order, offset_ticks: int | None) -> Price:
+        """
+        A limit child's price: the near touch moved by ``offset_ticks`` (``None``: the parent's
+        own price), never beyond a limit parent's price.
+        """
+        if offset_ticks is None:
+            return primary.price
+        price = self.touch_price(parent, offset_ticks)
+        if primary.has_price:
+            price = min(price, primary.price) if parent.side > 0 else max(price, primary.price)
+        return price
 
     def touch_price(self, parent: Parent, offset_ticks: int = 0) -> Price:
         """The near touch (best bid to buy, best ask to sell), ``offset_ticks`` more aggressive."""

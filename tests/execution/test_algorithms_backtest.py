@@ -9,6 +9,7 @@ import pandas as pd
 from nautilus_trader.model.data import Bar
 from nautilus_trader.model.data import BarType
 from nautilus_trader.model.enums import OrderStatus
+from nautilus_trader.model.enums import OrderType
 from nautilus_trader.model.events import OrderDenied
 from nautilus_trader.model.events import OrderFilled
 from nautilus_trader.model.events import OrderSubmitted
@@ -196,3 +197,26 @@ def test_vwap_without_bars_is_denied(real_catalog) -> None:
     (parent,) = strategy.parents
     reason = next(e for e in parent.events if isinstance(e, OrderDenied)).reason
     assert parent.status == OrderStatus.DENIED and "no ETH/USD.KRAKEN-1-HOUR" in reason
+
+
+def test_children_of_a_limit_parent_respect_its_price(real_catalog) -> None:
+    # A TWAP of a limit buy 3 % under the market: market children would pay the market.
+    params = {"duration_secs": 4 * 3600, "slices": 4}
+    built, strategy = run_scripted(
+        real_catalog,
+        START,
+        END,
+        kind=LimitScript,
+        at_bar=3,
+        quantity=1.0,
+        price_factor=0.97,
+        exec_algorithm_id="TWAP",
+        exec_algorithm_params=params,
+        close_positions_on_stop=False,
+    )
+    (parent,) = strategy.parents
+    kids = children(built.cache, parent)
+    assert len(kids) == 3
+    assert all(k.order_type == OrderType.LIMIT and k.price == parent.price for k in kids)
+    fills = [e for o in [*kids, parent] for e in o.events if isinstance(e, OrderFilled)]
+    assert fills and all(f.last_px <= parent.price for f in fills)
