@@ -144,8 +144,9 @@ class NodeReader:
         }
 
     def risk(self, trader_id: str) -> dict:
-        """Guard and trading state, drawdown and daily P&L from the node's health, and the
-        orders its risk gate denied, by rule (the first word of the denial reason)."""
+        """Guard and trading state, drawdown and daily P&L and each limit with its usage from
+        the node's health, and the orders its risk gate denied, by rule (the first word of the
+        denial reason)."""
         health = self.health(trader_id) or {}
         rules: Counter[str] = Counter()
         last: dict[str, str | None] = {}
@@ -163,6 +164,8 @@ class NodeReader:
             "daily_pnl": health.get("daily_pnl"),
             "equity": health.get("equity"),
             "strategies": health.get("strategies", {}),
+            "currency": (health.get("risk") or {}).get("currency"),
+            "limits": (health.get("risk") or {}).get("rules", []),
             "denials": [
                 {"rule": rule, "count": count, "last_reason": last[rule]}
                 for rule, count in rules.most_common()

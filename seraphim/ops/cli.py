@@ -121,10 +121,14 @@ def _scoped(fn):
 
 @control.command()
 @_scoped
+@click.option("--order", "client_order_id", default=None, help="Only this order (client id).")
 @click.pass_context
-def cancel(ctx, strategy, instrument) -> None:
-    """Cancel open orders (of a strategy, an instrument, or all)."""
-    _send(ctx, "cancel", strategy_id=strategy, instrument_id=instrument)
+def cancel(ctx, strategy, instrument, client_order_id) -> None:
+    """Cancel open orders (one by its client order id, of a strategy, an instrument, or all)."""
+    _send(
+        ctx, "cancel", strategy_id=strategy, instrument_id=instrument,
+        client_order_id=client_order_id,
+    )  # fmt: skip
 
 
 @control.command()

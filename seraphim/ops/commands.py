@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import re
 import time
 import uuid
 from decimal import Decimal
@@ -34,6 +35,8 @@ ACTIONS = (
 TRADING_STATES = ("ACTIVE", "REDUCING", "HALTED")
 NEEDS_STRATEGY = ("pause", "resume", "set-params", "stop", "start")
 DEFAULT_MAX_AGE_SECS = 30.0
+# A client order id, e.g. O-20260105-120000-001-000-1.
+ORDER_ID = re.compile(r"[A-Za-z0-9_.:-]{1,64}")
 
 
 class CommandError(ValueError):
@@ -57,6 +60,7 @@ class ControlCommand(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     ts: int  # UNIX nanoseconds when signed
     strategy_id: str | None = None
     instrument_id: str | None = None
+    client_order_id: str | None = None  # cancel: this one order only
     params: dict = {}
     state: str | None = None
     order: ManualOrder | None = None
@@ -69,6 +73,8 @@ class ControlCommand(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
             parts.append(self.strategy_id)
         if self.instrument_id:
             parts.append(self.instrument_id)
+        if self.client_order_id:
+            parts.append(self.client_order_id)
         if self.state:
             parts.append(self.state)
         if self.params:
@@ -114,6 +120,18 @@ def validate(command: ControlCommand) -> None:
         )
     if command.action == "order":
         _validate_order(command.order)
+    if command.client_order_id is not None:
+        _validate_order_id(command)
+
+
+def _validate_order_id(command: ControlCommand) -> None:
+    ident = command.client_order_id
+    if command.action != "cancel":
+        raise CommandError(f"an order id goes with cancel only, not {command.action}")
+    if command.strategy_id or command.instrument_id:
+        raise CommandError("cancel one order by its id, or by strategy/instrument, not both")
+    if not ORDER_ID.fullmatch(ident):
+        raise CommandError(f"invalid client order id {ident!r}")
 
 
 def _validate_order(order: ManualOrder | None) -> None:

@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Callable
 
 from nautilus_trader.common.component import MessageBus
 from nautilus_trader.model.enums import TradingState
 from nautilus_trader.model.events import OrderDenied
+from nautilus_trader.model.identifiers import ClientOrderId
 from nautilus_trader.model.identifiers import InstrumentId
 from nautilus_trader.model.identifiers import StrategyId
 from nautilus_trader.risk.engine import RiskEngine
@@ -57,6 +59,8 @@ class CommandExecutor:
             return self._strategy_control(c)
         if c.action in ("start", "stop"):
             return self._start_stop(c)
+        if c.action == "cancel" and c.client_order_id is not None:
+            return await self._cancel_order(c.client_order_id)
         if c.action in ("cancel", "flatten"):
             return self._cancel_or_flatten(c)
         if c.action == "state":
@@ -153,6 +157,24 @@ class CommandExecutor:
             return f"canceling {orders} open order(s)"
         return f"canceling {orders} open order(s), closing {positions} position(s)"
 
+    async def _cancel_order(self, client_order_id: str) -> str:
+        """Cancel one order through the strategy that owns it; answers once the venue has
+        confirmed (or after ``ORDER_SETTLE_SECS`` with the order's state then)."""
+        order = self.cache.order(ClientOrderId(client_order_id))
+        if order is None:
+            raise CommandError(f"unknown order {client_order_id}: not in this node's cache")
+        if order.is_closed:
+            raise CommandError(f"order {client_order_id} is already {order.status_string()}")
+        owner = self.strategies().get(order.strategy_id.value)
+        if owner is None:
+            raise CommandError(
+                f"order {client_order_id} belongs to {order.strategy_id}, "
+                "which this node does not run"
+            )
+        owner.cancel_order(order)
+        await _settle(lambda: order.is_open or order.is_inflight)
+        return f"order {client_order_id} {order.status_string()}"
+
     def set_trading_state(self, state: str, operator: str) -> str:
         """With Seraphim's risk layer the state goes through its guard (so it knows, and a
         flatten-on-trip applies): HALTED/REDUCING trip it by hand, ACTIVE resets it."""
@@ -189,11 +211,9 @@ class CommandExecutor:
         self.msgbus.subscribe(topic, on_event)
         try:
             order = operator.submit_manual(c.order, c.operator)
-            deadline = time.monotonic() + ORDER_SETTLE_SECS
-            while order.is_inflight or order.status_string() in ("INITIALIZED", "RELEASED"):
-                if time.monotonic() > deadline:
-                    break
-                await asyncio.sleep(0.005)
+            await _settle(
+                lambda: order.is_inflight or order.status_string() in ("INITIALIZED", "RELEASED")
+            )
         finally:
             self.msgbus.unsubscribe(topic, on_event)
         ident = order.client_order_id.value
@@ -203,6 +223,13 @@ class CommandExecutor:
             )
             raise CommandError(f"order {ident} denied: {reason}")
         return f"order {ident} {order.status_string()}"
+
+
+async def _settle(unsettled: Callable[[], bool]) -> None:
+    """Let the loop run until ``unsettled()`` is false or ``ORDER_SETTLE_SECS`` have passed."""
+    deadline = time.monotonic() + ORDER_SETTLE_SECS
+    while unsettled() and time.monotonic() < deadline:
+        await asyncio.sleep(0.005)
 
 
 def _instrument(value: str | None) -> InstrumentId | None:

@@ -38,6 +38,8 @@ from seraphim.ops.metrics import NodeMetrics
 from seraphim.portfolio import account_equity
 from seraphim.portfolio import unpriced
 from seraphim.risk.messages import RISK_EVENT_TOPIC
+from seraphim.risk.messages import RISK_USAGE_ENDPOINT
+from seraphim.risk.messages import UsageQuery
 from seraphim.state.settings import redis_settings
 
 _DATA_TOPICS = ("data.quotes.*", "data.trades.*", "data.bars.*", "data.book.*")
@@ -223,6 +225,7 @@ class MonitorActor(Actor):
             **self._equity(),
             "trading_state": self._trading_state(),
             "guard": self._guard,
+            "risk": self._risk_usage(),
         }
         if self.alerts is not None:
             self._check_alerts(snapshot, now)
@@ -290,6 +293,17 @@ class MonitorActor(Actor):
             "drawdown_pct": round(drawdown, 4),
             "daily_pnl": round(total - self._day[1], 2),
         }
+
+    def _risk_usage(self) -> dict | None:
+        """Each risk limit with its usage, from Seraphim's risk gate (None without one)."""
+        if RISK_USAGE_ENDPOINT not in self.msgbus.endpoints():
+            return None
+        query = UsageQuery()
+        try:
+            self.msgbus.send(RISK_USAGE_ENDPOINT, query)
+        except Exception as e:  # the heartbeat goes on without it
+            self.log.warning(f"risk usage unavailable: {type(e).__name__}: {e}")
+        return query.result
 
     def _trading_state(self) -> str | None:
         engine = bus.risk_engine(self.msgbus)

@@ -36,9 +36,11 @@ from seraphim.risk.guard import GuardEvent
 from seraphim.risk.messages import RISK_COMMAND_ENDPOINT
 from seraphim.risk.messages import RISK_EVENT_TOPIC
 from seraphim.risk.messages import RISK_HEADROOM_ENDPOINT
+from seraphim.risk.messages import RISK_USAGE_ENDPOINT
 from seraphim.risk.messages import HeadroomQuery
 from seraphim.risk.messages import RiskCommand
 from seraphim.risk.messages import RiskEvent
+from seraphim.risk.messages import UsageQuery
 
 _SETTLES_MODIFY = (OrderUpdated, OrderModifyRejected, OrderCanceled, OrderExpired, OrderRejected)
 
@@ -65,6 +67,7 @@ class RiskController(Controller):
             return
         msgbus.register(RISK_COMMAND_ENDPOINT, self.execute_risk_command)
         msgbus.register(RISK_HEADROOM_ENDPOINT, self._answer_headroom)
+        msgbus.register(RISK_USAGE_ENDPOINT, self._answer_usage)
         msgbus.subscribe("events.order.*", self._on_order_event, priority=5)
 
     def on_reset(self) -> None:
@@ -119,6 +122,9 @@ class RiskController(Controller):
 
     def _answer_headroom(self, query: HeadroomQuery) -> None:
         query.result = self.gate.headroom(query)
+
+    def _answer_usage(self, query: UsageQuery) -> None:
+        query.result = self.gate.usage()
 
     def _on_order_event(self, event) -> None:
         if isinstance(event, _SETTLES_MODIFY):

@@ -44,6 +44,7 @@ from seraphim.portfolio import last_price
 from seraphim.portfolio import value
 from seraphim.risk.cash import CashCheck
 from seraphim.risk.config import RiskConfig
+from seraphim.risk.config import RiskLimits
 from seraphim.risk.guard import NANOS_PER_DAY
 from seraphim.risk.guard import GuardEvent
 from seraphim.risk.guard import PortfolioGuard
@@ -55,6 +56,9 @@ from seraphim.risk.rules import Denial
 from seraphim.risk.rules import Exposure
 from seraphim.risk.rules import Intent
 from seraphim.risk.rules import RuleSet
+from seraphim.risk.usage import guard_usage
+from seraphim.risk.usage import most_used
+from seraphim.risk.usage import scope_usage
 
 _KEEP_SAMPLES = 5  # denial reasons kept per rule for reports
 
@@ -726,6 +730,47 @@ class RiskGate:
         equity = self.equity()
         self.guard.tripped_by, self.guard.state = "operator", state
         self._guard_event(GuardEvent("trip", ts, "operator", equity, equity, 0.0, state))
+
+    def usage(self) -> dict:
+        """Every configured limit with how much of it is used now, per scope (global, each
+        strategy, the ``"*"`` default as its most-used strategy) and the guard's thresholds."""
+        unfinished = self._unfinished(None)
+        equity = self.equity()
+        largest_order: dict[str, float] = defaultdict(float)
+        for order in unfinished:
+            instrument = self.cache.instrument(order.instrument_id)
+            if instrument is None:
+                continue
+            price = order.price.as_double() if order.has_price else None
+            notional = order.leaves_qty.as_double() * self._unit_value(instrument, price)
+            for scope in ("global", order.strategy_id.value):
+                largest_order[scope] = max(largest_order[scope], notional)
+        volatility = self.facts.volatility
+        rows = []
+        if self.global_rules:
+            book, _ = self._books(None, unfinished, equity, need_global=True)
+            limits = self.config.limits
+            rows += scope_usage("global", limits, book, largest_order["global"], volatility)
+
+        def strategy_rows(strategy: str, limits: RiskLimits) -> list[dict]:
+            _, book = self._books(StrategyId(strategy), unfinished, equity, need_global=False)
+            return scope_usage(strategy, limits, book, largest_order[strategy], volatility)
+
+        explicit = {s: limits for s, limits in self.config.strategies.items() if s != "*"}
+        for strategy, limits in explicit.items():
+            rows += strategy_rows(strategy, limits)
+        default = self.config.strategies.get("*")
+        if default is not None:
+            active = {o.strategy_id.value for o in unfinished}
+            active |= {p.strategy_id.value for p in self.cache.positions_open()}
+            covered = sorted(active - explicit.keys())
+            if covered:
+                rows += most_used([strategy_rows(s, default) for s in covered])
+            else:
+                rows += scope_usage("*", default, Book(equity=equity), 0.0, volatility)
+        guard = self.guard
+        rows += guard_usage(self.config.guard, equity, guard.peak, guard.day_start)
+        return {"currency": self.config.currency, "equity": round(equity, 2), "rules": rows}
 
     def summary(self) -> dict:
         return {

@@ -12,6 +12,8 @@ from nautilus_trader.model.identifiers import StrategyId
 RISK_COMMAND_ENDPOINT = "Seraphim.Risk.execute"
 # Strategies ask how much they may still trade (send a ``HeadroomQuery``; the answer is set on it).
 RISK_HEADROOM_ENDPOINT = "Seraphim.Risk.headroom"
+# The monitor asks for each limit's usage (send a ``UsageQuery``; the answer is set on it).
+RISK_USAGE_ENDPOINT = "Seraphim.Risk.usage"
 # Risk events (guard trips and resets) are published here as ``RiskEvent``.
 RISK_EVENT_TOPIC = "events.seraphim.risk"
 
@@ -38,6 +40,13 @@ class HeadroomQuery:
     price: float | None = None
     shrinking_only: bool = False  # only the limits that can tighten by themselves
     result: float | None = None  # set by the risk gate; None when no gate is installed
+
+
+@dataclass
+class UsageQuery:
+    """Every configured limit with its current usage (``RiskGate.usage``)."""
+
+    result: dict | None = None  # set by the risk gate
 
 
 @dataclass(frozen=True)

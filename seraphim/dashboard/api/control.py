@@ -25,6 +25,7 @@ from seraphim.dashboard.deps import services
 from seraphim.dashboard.services import ControlUnavailable
 from seraphim.dashboard.sessions import Session
 from seraphim.ops.client import ControlError
+from seraphim.ops.commands import ORDER_ID
 from seraphim.ops.commands import CommandError
 from seraphim.ops.commands import ManualOrder
 from seraphim.ops.commands import new_command
@@ -33,6 +34,9 @@ from seraphim.state.settings import RedisUnavailable
 router = APIRouter(prefix="/api/nodes", tags=["control"])
 
 StrategyId = Annotated[str, Path(pattern=r"^[A-Za-z0-9_.]+-[A-Za-z0-9_.]+$", max_length=128)]
+OrderId = Annotated[
+    str, Path(pattern=rf"^{ORDER_ID.pattern}$", description="client order id, e.g. O-...-1")
+]
 _DECIMAL = r"^[0-9]+(\.[0-9]+)?$"
 _ANSWERS = {401: {}, 403: {}, 404: {}, 422: {}, 503: {}, 504: {}}
 
@@ -152,6 +156,18 @@ def cancel(
 ) -> Answer:  # fmt: skip
     """Cancel open orders (of a strategy, an instrument, or all)."""
     return _send(request, current, trader_id, "cancel", **body.model_dump(exclude_none=True))
+
+
+@router.post(
+    "/{trader_id}/orders/{client_order_id}/cancel", response_model=Answer, responses=_ANSWERS
+)
+def cancel_order(
+    request: Request, trader_id: TraderId, client_order_id: OrderId,
+    current: TraderActing,
+) -> Answer:  # fmt: skip
+    """Cancel one order by its client order id; the node answers once the venue confirmed
+    (an unknown or closed order is refused, saying which)."""
+    return _send(request, current, trader_id, "cancel", client_order_id=client_order_id)
 
 
 @router.post("/{trader_id}/flatten", response_model=Answer, responses=_ANSWERS)

@@ -95,7 +95,9 @@ def positions(
 
 @router.get("/{trader_id}/risk", responses={404: {}})
 def risk(request: Request, trader_id: TraderId) -> dict:
-    """Trading state, guard, drawdown, daily P&L, rejects per strategy, denials by rule."""
+    """Trading state, guard, drawdown, daily P&L, rejects per strategy, denials by rule, and
+    ``limits``: each configured risk limit (scope global, a strategy, ``*`` or guard) with its
+    current usage in the limit's unit (fractions for percentages, leverage and losses)."""
     return _known(request, trader_id).risk(trader_id)
 
 

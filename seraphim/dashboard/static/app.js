@@ -166,6 +166,21 @@ async function overviewPage() {
   liveFills(null);
 }
 
+// Limits in their own unit: fractions as percentages, leverage as a multiple, money, units.
+function limitValue(rule, v, currency) {
+  if (rule === "max_gross_leverage") return `${num(v, 2)}×`;
+  if (rule === "max_order_notional") return `${num(v)} ${currency || ""}`;
+  if (rule === "max_position_qty") return num(v, 6);
+  return `${num(v * 100, 2)} %`;
+}
+
+function usageBar(l) {
+  if (l.usage === null || !l.limit) return "";
+  const used = Math.min(l.usage / l.limit, 1);
+  return el("span", { class: `gauge ${used >= 0.9 ? "high" : ""}`, title: `${num(used * 100, 0)} % of the limit` },
+    el("span", { style: `width:${(used * 100).toFixed(0)}%` }));
+}
+
 function orderCells(o, withStrategy = true) {
   return [time(o.ts_last), o.client_order_id, ...(withStrategy ? [o.strategy_id, o.instrument_id] : []),
     o.side, o.type, o.quantity, o.filled_qty, o.price ?? (o.avg_px ? num(o.avg_px, 2) : "–"),
@@ -205,7 +220,12 @@ async function nodePage() {
     const strategy = document.getElementById("order-filter").value;
     const q = new URLSearchParams({ status, limit: "100" });
     if (strategy) q.set("strategy", strategy);
-    fill(document.querySelector("#orders tbody"), await api("GET", `${base}/orders?${q}`), (o) => orderCells(o));
+    fill(document.querySelector("#orders tbody"), await api("GET", `${base}/orders?${q}`), (o) => [
+      ...orderCells(o),
+      can("trader") && o.open ? el("button", { type: "button", "data-cancel": o.client_order_id,
+        onclick: async () => { await control(`${base}/orders/${o.client_order_id}/cancel`, {}); await loadOrders(); },
+      }, "cancel") : "",
+    ]);
     fill(document.querySelector("#positions tbody"), await api("GET", `${base}/positions?status=open`), (p) => [
       p.position_id, p.strategy_id, p.instrument_id, p.side, p.quantity, num(p.avg_px_open), p.realized_pnl,
       can("trader") ? el("button", { type: "button", onclick: () => control(`${base}/flatten`,
@@ -217,6 +237,12 @@ async function nodePage() {
     const box = document.getElementById("risk");
     box.replaceChildren(
       el("div", {}, `trading state ${r.trading_state || "–"} · guard ${r.guard || "–"} · drawdown ${num(r.drawdown_pct, 3)} % · daily P&L ${num(r.daily_pnl)}`),
+      el("table", { class: "grid", id: "limits" }, el("tbody", {},
+        el("tr", {}, el("th", {}, "Scope"), el("th", {}, "Rule"), el("th", {}, "On"), el("th", {}, "Limit"),
+          el("th", {}, "Used"), el("th", {}, "")),
+        ...r.limits.map((l) => el("tr", { "data-rule": `${l.scope} ${l.rule}` }, el("td", {}, l.scope), el("td", {}, l.rule),
+          el("td", {}, l.subject), el("td", {}, limitValue(l.rule, l.limit, r.currency)),
+          el("td", {}, l.usage === null ? "–" : limitValue(l.rule, l.usage, r.currency)), el("td", {}, usageBar(l)))))),
       el("table", { class: "grid", id: "denials" }, el("tbody", {},
         el("tr", {}, el("th", {}, "Rule"), el("th", {}, "Denied"), el("th", {}, "Last reason")),
         ...r.denials.map((d) => el("tr", {}, el("td", {}, d.rule), el("td", {}, d.count), el("td", {}, d.last_reason))))),
