@@ -35,7 +35,6 @@ from benchmarks.common import print_table
 from benchmarks.kraken_ws import LATENCY_SAMPLES
 from benchmarks.kraken_ws import LatencyProbe
 from benchmarks.kraken_ws import LatencyProbeConfig
-from benchmarks.kraken_ws import _tests_on_path
 
 BENCH_DSN = os.environ.get(
     "SERAPHIM_TEST_PG_DSN", "host=127.0.0.1 port=5432 dbname=seraphim_test user=postgres"
@@ -270,13 +269,12 @@ def node_run(seconds: float, viewers: int, schema: str) -> tuple[list[float], li
     import yaml
     from nautilus_trader.config import ImportableStrategyConfig
 
+    from seraphim.adapters.kraken.parsing import to_cl_ord_id
     from seraphim.node.runner import run_node
     from seraphim.ops import keys
     from seraphim.sim.kraken import AccountConfig
     from seraphim.sim.kraken import SimConfig
-
-    _tests_on_path()
-    from adapters_kraken.helpers import ThreadedSim
+    from seraphim.sim.kraken.threaded import ThreadedKrakenSim
 
     key, secret = "bench-key", base64.b64encode(b"bench-secret-" * 4).decode()
     os.environ.update(
@@ -296,7 +294,7 @@ def node_run(seconds: float, viewers: int, schema: str) -> tuple[list[float], li
     context = multiprocessing.get_context("spawn")
     ready, stop = context.Event(), context.Event()
     dashboard = process = None
-    with ThreadedSim(config) as tsim, tempfile.TemporaryDirectory() as tmp:
+    with ThreadedKrakenSim(config) as tsim, tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp) / "delays.json"
         if viewers:
             for attempt in range(3):  # a free port found by probing can be taken meanwhile
@@ -314,7 +312,7 @@ def node_run(seconds: float, viewers: int, schema: str) -> tuple[list[float], li
             process.start()
             if not ready.wait(60):
                 raise SystemExit(f"{viewers} viewers did not connect within 60 s")
-        sim = tsim.sim
+        sim = tsim.server
         node_file = Path(tmp) / "bench.yaml"
         node_file.write_text(
             yaml.safe_dump(
@@ -345,7 +343,11 @@ def node_run(seconds: float, viewers: int, schema: str) -> tuple[list[float], li
         for name in client.scan_iter(match=pattern):
             client.delete(name)
     client.close()
-    ticks = [(orders[cl].opentm - ts) * 1000 for cl, ts in LATENCY_SAMPLES if cl in orders]
+    ticks = [
+        (orders[cl].opentm - ts) * 1000
+        for client_order_id, ts in LATENCY_SAMPLES
+        if (cl := to_cl_ord_id(client_order_id)) in orders
+    ]
     return ticks, delays
 
 
