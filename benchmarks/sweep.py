@@ -4,7 +4,9 @@ nautilus ``BacktestEngine`` runs with ``reset()`` on the same bars and the same 
 (``ma_cross`` over a grid of ``fast``), in the same run; medians of interleaved batches.
 
 The bare loop keeps one engine and swaps the strategy after each ``reset()``: no equity
-recorder, no risk gate, no Seraphim metrics (nautilus's own statistics run, as by default). A
+recorder, no risk gate, no Seraphim metrics (nautilus's own statistics run, as by default). Both
+loops drop the old strategy's message-bus handlers when they swap it (nautilus 1.231 leaves them
+subscribed, issue #3967, and each run would then get slower than the last). A
 Seraphim trial reuses its engine the same way, with the spec's recorder, risk controller, Kraken
 fees and seeded fill model reset between trials, and computes the run's metrics, so the 1-worker
 ratio is the price of those; the 2-worker row shows how the pool scales (pool start-up is left
@@ -37,6 +39,7 @@ from seraphim.catalog.store import SeraphimCatalog
 from seraphim.research.executors import InProcess
 from seraphim.research.executors import LocalPool
 from seraphim.research.executors import Task
+from seraphim.research.reuse import clear_strategies
 from seraphim.strategies.ma_cross import MACross
 from seraphim.strategies.ma_cross import MACrossConfig
 
@@ -78,7 +81,7 @@ class BareLoop:
     def batch(self) -> None:
         for fast in FAST:
             self.engine.reset()
-            self.engine.clear_strategies()
+            clear_strategies(self.engine)  # nautilus's, without its bus leak (as a sweep's)
             self.engine.add_strategy(_strategy(fast))
             self.engine.run()
 

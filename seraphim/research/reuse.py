@@ -89,7 +89,7 @@ class ReusedEngine:
         if self._node is not None and key == self._key:
             engine = self._node.get_engine(self._run_id)
             engine.reset()
-            engine.clear_strategies()
+            clear_strategies(engine)
             engine.add_strategies(
                 [StrategyFactory.create(c) for c in run_config.engine.strategies or []]
             )
@@ -107,6 +107,21 @@ class ReusedEngine:
         if self._node is not None:
             self._node.dispose()
         self._node, self._key, self.window = None, None, None
+
+
+def clear_strategies(engine: BacktestEngine) -> None:
+    """
+    ``engine.clear_strategies()`` without its leak: nautilus 1.231 disposes the strategies but
+    leaves their handlers on the message bus (nautilus issue #3967), so every later run would
+    still hand each bar and event to every strategy that ever ran, and a long sweep would slow
+    down trial after trial.
+    """
+    old = {id(strategy) for strategy in engine.trader.strategies()}
+    bus = engine.kernel.msgbus
+    for subscription in bus.subscriptions():
+        if id(getattr(subscription.handler, "__self__", None)) in old:
+            bus.unsubscribe(subscription.topic, subscription.handler)
+    engine.clear_strategies()
 
 
 def _without_strategies(run_config: BacktestRunConfig) -> BacktestRunConfig:

@@ -1,9 +1,27 @@
 """A runner's reused engine gives exactly what a fresh engine gives, trial after trial."""
 
+from decimal import Decimal
+
+from nautilus_trader.backtest.engine import BacktestEngine
+from nautilus_trader.backtest.engine import BacktestEngineConfig
+from nautilus_trader.config import LoggingConfig
+from nautilus_trader.model.currencies import USD
+from nautilus_trader.model.data import Bar
+from nautilus_trader.model.data import BarType
+from nautilus_trader.model.enums import AccountType
+from nautilus_trader.model.enums import OmsType
+from nautilus_trader.model.identifiers import Venue
+from nautilus_trader.model.objects import Money
+
 from seraphim.backtest.runner import run_backtest
+from seraphim.catalog.store import SeraphimCatalog
+from seraphim.research.reuse import clear_strategies
 from seraphim.research.trial import TrialResult
 from seraphim.research.trial import TrialRunner
 from seraphim.research.trial import spec_with
+from seraphim.strategies.ma_cross import MACross
+from seraphim.strategies.ma_cross import MACrossConfig
+from tests.research.conftest import BTC
 from tests.research.conftest import SYNTHETIC_CATALOG
 from tests.research.conftest import make_spec
 
@@ -105,3 +123,30 @@ def test_reuse_holds_with_catalog_warmup(tmp_path):
         runner.close()
     runs[1].number = 0
     _same(runs[1], runs[0])
+
+
+def test_cleared_strategies_leave_the_message_bus():
+    # nautilus's clear_strategies leaves a disposed strategy's handlers subscribed (nautilus
+    # issue #3967): every later run would still feed bars and events to each earlier strategy.
+    catalog = SeraphimCatalog(SYNTHETIC_CATALOG)
+    bar_type = BarType.from_str(BTC)
+    engine = BacktestEngine(BacktestEngineConfig(logging=LoggingConfig(bypass_logging=True)))
+    engine.add_venue(Venue("KRAKEN"), OmsType.NETTING, AccountType.CASH, [Money(100_000, USD)])
+    engine.add_instrument(catalog.nautilus.instruments(instrument_ids=["BTC/USD.KRAKEN"])[0])
+    engine.add_data(catalog.nautilus.query(Bar, identifiers=[BTC], end="2024-02-01"))
+    config = MACrossConfig(
+        instrument_id=bar_type.instrument_id, bar_type=bar_type, trade_size=Decimal("0.5")
+    )
+    counts, fills = [], []
+    try:
+        for _ in range(4):
+            engine.reset()
+            clear_strategies(engine)
+            engine.add_strategy(MACross(config))
+            engine.run()
+            counts.append(len(engine.kernel.msgbus.subscriptions()))
+            fills.append(len(engine.cache.orders()))
+    finally:
+        engine.dispose()
+    assert counts == [counts[0]] * 4
+    assert fills == [fills[0]] * 4 and fills[0] > 0
