@@ -50,7 +50,7 @@ from seraphim.paths import shared_data_dir
 
 REPEATS = 5
 PASSES = 40  # replays of the 510-message stream per repeat
-VALGRIND_PASSES = 4
+VALGRIND_PASSES = 10
 VALGRIND = ["valgrind", "--tool=cachegrind", "--cache-sim=no", "--cachegrind-out-file=/dev/null"]
 INSTRUMENT = "BTC/USD.KRAKEN"
 STREAM = "kraken/ws/book_v2_btcusd_stream.json"
