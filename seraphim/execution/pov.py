@@ -31,6 +31,10 @@ class PovExecAlgorithm(SeraphimExecAlgorithm):
         super().__init__(config or PovConfig())
         self._by_bar_type: dict[BarType, list[Parent]] = {}
 
+    def on_reset(self) -> None:
+        super().on_reset()
+        self._by_bar_type.clear()
+
     def begin(self, parent: Parent) -> None:
         params: PovParams = parent.params
         bar_type = BarType.from_str(params.bar_type)
