@@ -13,7 +13,6 @@ from __future__ import annotations
 import asyncio
 import threading
 import time
-from collections import deque
 from dataclasses import dataclass
 
 import msgspec
@@ -25,7 +24,6 @@ from seraphim.state.reader import Decoder
 from seraphim.state.settings import RedisSettings
 
 RESCAN_SECS = 0.5
-EQUITY_POINTS = 3600
 QUEUE_SIZE = 1000
 _ORDER_STREAMS = f"{TRADER_PREFIX}*:stream:events.order.*"
 
@@ -50,7 +48,6 @@ class LiveFeed:
         self._lock = threading.Lock()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
-        self._equity: dict[str, deque] = {}
         self._decoder = Decoder()
         self.error: str | None = None
 
@@ -73,9 +70,6 @@ class LiveFeed:
     def unsubscribe(self, subscriber: Subscriber) -> None:
         with self._lock:
             self._subscribers.discard(subscriber)
-
-    def equity(self, trader_id: str) -> list[dict]:
-        return [{"ts": ts, "equity": eq} for ts, eq in self._equity.get(trader_id, ())]
 
     def _publish(self, message: dict) -> None:
         data = msgspec.json.encode(message)
@@ -143,9 +137,6 @@ class LiveFeed:
                 continue
             seen[key] = ts
             trader = keys.trader_of_health_key(key)
-            if snapshot.get("equity") is not None:
-                points = self._equity.setdefault(trader, deque(maxlen=EQUITY_POINTS))
-                points.append((ts, snapshot["equity"]))
             self._publish({"type": "health", "trader_id": trader, "health": with_status(snapshot)})
 
     def _orders(self, client, streams: dict[bytes, bytes]) -> None:

@@ -23,6 +23,7 @@ from seraphim.state.views import saved_state_rows
 
 # A node whose snapshot is older than this many heartbeats is shown as stale.
 STALE_HEARTBEATS = 3
+EQUITY_POINTS = 2000  # at most this many points of a node's equity history per chart
 
 
 class NodeReader:
@@ -68,6 +69,21 @@ class NodeReader:
             if raw is not None:
                 out[keys.trader_of_health_key(key)] = with_status(msgspec.json.decode(raw))
         return out
+
+    def equity(self, trader_id: str, max_points: int = EQUITY_POINTS) -> list[dict]:
+        """The node's equity history (a day of heartbeats, oldest first), thinned to
+        ``max_points`` keeping each stretch's low and high."""
+        import pandas as pd
+
+        from seraphim.backtest.report_charts import decimate
+
+        raw = self.client.lrange(keys.equity_key(trader_id), 0, -1)
+        if not raw:
+            return []
+        points = [msgspec.json.decode(item) for item in raw]
+        series = pd.Series([e for _, e in points], index=[ts for ts, _ in points])
+        series = decimate(series, max_points)
+        return [{"ts": int(ts), "equity": float(e)} for ts, e in series.items()]
 
     # -- state ------------------------------------------------------------------------------
 

@@ -35,6 +35,11 @@ def health_key(trader_id: str) -> str:
     return f"{trader_prefix(trader_id)}:health"
 
 
+def equity_key(trader_id: str) -> str:
+    """The node's equity history: a capped list of ``[ts_ns, equity]`` (JSON), one a heartbeat."""
+    return f"{trader_prefix(trader_id)}:equity"
+
+
 def health_pattern() -> str:
     return f"{PREFIX}:*:health"
 

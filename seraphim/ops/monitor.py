@@ -34,6 +34,7 @@ from seraphim.ops.alerts.engine import Notice
 from seraphim.ops.commands import CommandError
 from seraphim.ops.executor import CommandExecutor
 from seraphim.ops.health import HealthPublisher
+from seraphim.ops.health import history_length
 from seraphim.ops.metrics import NodeMetrics
 from seraphim.portfolio import account_equity
 from seraphim.portfolio import unpriced
@@ -102,7 +103,11 @@ class MonitorActor(Actor):
         if config.alerts_file and self.alerts is None:
             self._start_alerts(config.alerts_file, trader)
         self.publisher = HealthPublisher(
-            redis_settings(), keys.health_key(trader), self.log.warning
+            redis_settings(),
+            keys.health_key(trader),
+            self.log.warning,
+            history_key=keys.equity_key(trader),
+            history_len=history_length(config.heartbeat_secs),
         )
         self.publisher.start()
         for topic in _DATA_TOPICS:

@@ -13,11 +13,15 @@ from decimal import Decimal
 
 import msgspec
 
+from seraphim.dashboard.nodes import EQUITY_POINTS
 from seraphim.dashboard.sessions import COOKIE_NAME
 from seraphim.journal.settings import connect
 from seraphim.journal.store import write_rows
 from seraphim.ops import keys
+from seraphim.ops.health import HealthPublisher
+from seraphim.state.settings import redis_settings
 
+from .conftest import REDIS_URL
 from .conftest import login
 
 T0 = datetime(2026, 1, 5, 12, tzinfo=UTC)
@@ -205,4 +209,34 @@ def test_health_snapshots_reach_websocket_viewers(client, redis_client, fake_tra
             if message.get("trader_id") == fake_trader:
                 break
         assert message["type"] == "health" and message["health"]["equity"] == 5.0
-    assert client.get(f"/api/nodes/{fake_trader}/equity").json()[-1]["equity"] == 5.0
+
+
+def test_the_equity_curve_shows_the_day_so_far_from_the_nodes_history(
+    client, redis_client, fake_trader
+):
+    """Points published before the page (or the dashboard) opened: from the node's capped
+    history in Redis, thinned for the chart with each stretch's low and high kept."""
+    errors: list[str] = []
+    publisher = HealthPublisher(
+        redis_settings(REDIS_URL),
+        keys.health_key(fake_trader),
+        errors.append,
+        history_key=keys.equity_key(fake_trader),
+        history_len=5_000,
+    )
+    publisher.start()
+    t0 = time.time_ns() - 6_000 * 10**9
+    equities = [10_000.0 + (i % 100) - (2_000.0 if i == 4_321 else 0.0) for i in range(6_000)]
+    for i, equity in enumerate(equities):
+        publisher.publish({"trader_id": fake_trader, "ts": t0 + i * 10**9, "equity": equity})
+    publisher.publish({"trader_id": fake_trader, "ts": t0 + 6_000 * 10**9, "equity": None})
+    publisher.stop()
+    assert errors == []
+    assert redis_client.llen(keys.equity_key(fake_trader)) == 5_000  # capped: the oldest gone
+    login(client, "vic")
+    points = client.get(f"/api/nodes/{fake_trader}/equity").json()
+    assert len(points) <= EQUITY_POINTS
+    assert points[0] == {"ts": t0 + 1_000 * 10**9, "equity": equities[1_000]}
+    assert points[-1] == {"ts": t0 + 5_999 * 10**9, "equity": equities[5_999]}
+    assert min(p["equity"] for p in points) == 8_021.0  # the dip survives the thinning
+    assert [p["ts"] for p in points] == sorted(p["ts"] for p in points)

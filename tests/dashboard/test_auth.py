@@ -43,7 +43,12 @@ def test_every_route_but_login_and_health_refuses_the_unauthenticated(client):
             if path in PUBLIC:
                 continue
             url = path.format(
-                trader_id="X-1", strategy_id="S-1", action="pause", run_id="r", alert_id="a"
+                trader_id="X-1",
+                strategy_id="S-1",
+                action="pause",
+                run_id="r",
+                alert_id="a",
+                client_order_id="O-1",
             )
             answer = client.request(method.upper(), url, json={})
             assert answer.status_code == 401, (method, path, answer.text)

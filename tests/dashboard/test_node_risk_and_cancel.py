@@ -85,6 +85,8 @@ def test_risk_limits_with_usage_and_one_order_cancelled_by_id(tmp_path, trader_i
 
             wait_for(lambda: trader_id in control.traders(), 60, "the control channel")
             wait_for(lambda: (control.health(trader_id) or {}).get("equity"), 60, "priced equity")
+            history = client.get(f"/api/nodes/{trader_id}/equity").json()
+            assert history and history[-1]["equity"] > 100_000  # the node's own, not the page's
             rows = wait_for(limits, 10, "the limits in the risk API")
             assert {k: r["limit"] for k, r in rows.items()} == LIMITS
             assert rows[("global", "max_position_qty")]["usage"] == 0.0

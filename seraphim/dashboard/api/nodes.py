@@ -103,6 +103,6 @@ def risk(request: Request, trader_id: TraderId) -> dict:
 
 @router.get("/{trader_id}/equity", responses={404: {}})
 def equity(request: Request, trader_id: TraderId) -> list[dict]:
-    """Equity points from the node's heartbeats since the dashboard started (oldest first)."""
-    _known(request, trader_id)
-    return request.app.state.feed.equity(trader_id)
+    """The node's equity over the last day, from its heartbeats (oldest first; at most 2,000
+    points, each stretch's low and high kept)."""
+    return _known(request, trader_id).equity(trader_id)
