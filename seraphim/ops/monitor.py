@@ -88,6 +88,7 @@ class MonitorActor(Actor):
         self._disconnected_since: dict[str, int] = {}
         self._equity_peak: float | None = None
         self._day: tuple[str, float] | None = None  # (UTC date, equity at its start)
+        self._unpriced: list[str] | None = None  # balances the equity leaves out (no price)
         self._guard = "ACTIVE"
         self._clients: list = []
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -282,10 +283,15 @@ class MonitorActor(Actor):
             # One currency for every venue, so the total and the drawdown add up.
             by_venue[venue.value] = account_equity(self.cache, self.portfolio, venue, USD)
             unknown += unpriced(self.cache, venue, USD)
-        if not by_venue or unknown:
-            # Until every balance has a price (e.g. BTC before the first quote) the equity is
-            # unknown: a partial figure would set the peak and the day's start too low.
+        if not by_venue:
             return {"equity": None, "equity_by_venue": {}, "drawdown_pct": None, "daily_pnl": None}
+        if unknown != self._unpriced:
+            # Balances without a price count for nothing (e.g. BTC before its first quote, or
+            # dust the node trades no pair of): when one gets a price the equity means something
+            # else, so the peak and the day's start begin again from it.
+            self._unpriced = unknown
+            self._equity_peak = None
+            self._day = None
         total = sum(by_venue.values())
         self._equity_peak = max(self._equity_peak or total, total)
         today = datetime.now(tz=UTC).date().isoformat()
@@ -297,6 +303,7 @@ class MonitorActor(Actor):
             "equity_by_venue": {v: round(e, 2) for v, e in by_venue.items()},
             "drawdown_pct": round(drawdown, 4),
             "daily_pnl": round(total - self._day[1], 2),
+            "unpriced": unknown,
         }
 
     def _risk_usage(self) -> dict | None:
