@@ -5,8 +5,15 @@ import signal
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
 
 from seraphim.paths import shared_data_dir
+
+# CI replays the same examples every run (a failure found by exploring at a desk is kept by
+# hypothesis's database and reproduced; CI must not be a lottery).
+settings.register_profile("ci", derandomize=True)
+if os.environ.get("CI"):
+    settings.load_profile("ci")
 
 # End-to-end tests run whole nodes against local venues over real sockets, with wall-clock
 # timing on a shared 2-core machine. A failure that is only timing gets up to two more tries;
