@@ -1,6 +1,7 @@
 """The dashboard in Chromium against a node trading the local Kraken exchange: sign in, P&L and
 fills arriving live, pause (the node confirms), a manual order that fills, one the risk gate
-denies (the rule shown), a viewer who cannot trade, sign-out; screenshots of the pages."""
+denies (the rule shown), a resting one cancelled from its row, the limits with their usage, a
+viewer who cannot trade, sign-out; screenshots of the pages."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ import pytest
 from adapters_kraken.node_harness import lively_sim
 from adapters_kraken.node_harness import write_node_config
 from click.testing import CliRunner
+from nautilus_trader.model.identifiers import ClientOrderId
 from ops.harness import run_with_script
 from ops.harness import ticker
 from ops.harness import wait_for
@@ -21,6 +23,7 @@ from seraphim.cli import main
 from seraphim.dashboard.sessions import CSRF_HEADER
 from seraphim.ops import node_actors
 from seraphim.ops.operator import OPERATOR_STRATEGY_ID
+from seraphim.risk.config import GuardConfig
 from seraphim.risk.config import RiskConfig
 from seraphim.risk.config import RiskLimits
 
@@ -36,7 +39,10 @@ TIMEOUT_MS = 30_000
 
 def test_an_operator_watches_and_drives_a_live_node_from_the_browser(tmp_path, trader_id, settings):
     actors = node_actors(journal=True)
-    risk = RiskConfig(limits=RiskLimits(max_order_notional=5_000))
+    risk = RiskConfig(
+        limits=RiskLimits(max_order_notional=5_000, max_position_pct=0.5, max_gross_leverage=2.0),
+        guard=GuardConfig(max_drawdown=0.2),
+    )
     figures: dict = {}
     shots = screenshots_dir(tmp_path)
     for fast, slow in ((10, 30), (20, 60)):  # two real runs in the journal, to compare
@@ -114,6 +120,22 @@ def test_an_operator_watches_and_drives_a_live_node_from_the_browser(tmp_path, t
                 denied = page.inner_text("#ticket-result")
                 assert "denied: max_order_notional" in denied, denied
                 page.locator("#denials td", has_text="max_order_notional").first.wait_for()
+
+                # A resting limit order, cancelled from its row; each limit with its usage.
+                page.select_option("#ticket-type", "LIMIT")
+                page.fill("#ticket-qty", "0.01")
+                page.fill("#ticket-price", "1000")
+                page.click("#ticket-submit")
+                page.locator("#ticket-result", has_text=re.compile("^(done|refused)")).wait_for()
+                answer = page.inner_text("#ticket-result")  # "done: order O-... ACCEPTED"
+                resting = answer.split()[2]
+                assert answer == f"done: order {resting} ACCEPTED"
+                page.click(f"button[data-cancel='{resting}']")
+                page.locator("#flash", has_text=f"done: order {resting} CANCELED").wait_for()
+                assert cache.order(ClientOrderId(resting)).status_string() == "CANCELED"
+                notional = page.locator("#limits tr[data-rule='global max_order_notional'] td")
+                assert notional.nth(3).inner_text() == "5000.00 USD"
+                page.locator("#limits tr[data-rule='guard max_drawdown']").wait_for()
                 page.screenshot(path=str(shots / "node.png"), full_page=True)
                 page.goto(f"{url}/nodes/{trader_id}/strategies/{sid}")
                 page.locator("#strategy-state", has_text="paused").wait_for()
@@ -193,7 +215,7 @@ def test_an_operator_watches_and_drives_a_live_node_from_the_browser(tmp_path, t
                     [trader_id, CSRF_HEADER],
                 )
                 assert refused == [403, "role viewer may not do this (needs trader)"]
-                assert len(cache.orders(strategy_id=operator.id)) == 2  # nothing new
+                assert len(cache.orders(strategy_id=operator.id)) == 3  # nothing new
             figures["done"] = time.time()
 
         run_with_script(
