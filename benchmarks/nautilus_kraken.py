@@ -106,12 +106,13 @@ class Meter:
         self.done = asyncio.Event()
 
     def tick(self) -> None:
-        now, cpu = time.perf_counter(), time.process_time()
+        now = time.perf_counter()
         if not self.first:
-            self.first, self.cpu_first = now, cpu
-        self.last, self.cpu_last = now, cpu
+            self.first, self.cpu_first = now, time.process_time()
+        self.last = now
         self.count += 1
         if self.count >= self.expected:
+            self.cpu_last = time.process_time()  # costly with threads: only first and last
             self.done.set()
 
     async def wait(self) -> None:
@@ -121,6 +122,7 @@ class Meter:
                 await asyncio.wait_for(self.done.wait(), IDLE_TIMEOUT)
             except TimeoutError:
                 if self.count == seen:
+                    self.cpu_last = time.process_time()  # short of messages: idle time too
                     return
 
     def rate(self) -> float:
