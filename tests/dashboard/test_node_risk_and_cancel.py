@@ -84,7 +84,11 @@ def test_risk_limits_with_usage_and_one_order_cancelled_by_id(tmp_path, trader_i
                 return cache.order(ClientOrderId(result.detail.split()[1]))  # "order ID STATUS"
 
             wait_for(lambda: trader_id in control.traders(), 60, "the control channel")
-            wait_for(lambda: (control.health(trader_id) or {}).get("equity"), 60, "priced equity")
+            wait_for(
+                lambda: ((control.health(trader_id) or {}).get("equity") or 0) > 100_000,
+                60,
+                "the equity with BTC priced",
+            )
             history = client.get(f"/api/nodes/{trader_id}/equity").json()
             assert history and history[-1]["equity"] > 100_000  # the node's own, not the page's
             rows = wait_for(limits, 10, "the limits in the risk API")
