@@ -21,8 +21,8 @@ from nautilus_trader.persistence.wranglers import BarDataWrangler
 from benchmarks.common import median_seconds
 from benchmarks.common import print_table
 from benchmarks.common import real_or_sample_csv
+from seraphim.adapters.kraken.common.pairs import instrument_for
 from seraphim.adapters.kraken.ingest import ingest_kraken_ohlcvt
-from seraphim.adapters.kraken.pairs import instrument_for
 from seraphim.catalog.sample import SampleMarket
 from seraphim.catalog.sample import simulate_ohlcv
 from seraphim.catalog.store import SeraphimCatalog

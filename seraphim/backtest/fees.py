@@ -21,8 +21,8 @@ from nautilus_trader.model.objects import Price
 from nautilus_trader.model.objects import Quantity
 from nautilus_trader.model.orders import Order
 
-from seraphim.adapters.kraken.pairs import KrakenAssetPair
-from seraphim.adapters.kraken.pairs import load_asset_pairs
+from seraphim.adapters.kraken.common.pairs import KrakenAssetPair
+from seraphim.adapters.kraken.common.pairs import load_asset_pairs
 
 _WINDOW_NS = 30 * 24 * 3600 * 1_000_000_000
 

@@ -25,7 +25,7 @@ from nautilus_trader.config import TradingNodeConfig
 from nautilus_trader.model.identifiers import TraderId
 
 from seraphim.adapters.ibkr.node import ACCOUNT_TYPE as IB_ACCOUNT_TYPE
-from seraphim.adapters.kraken.constants import KRAKEN
+from seraphim.adapters.kraken.common.constants import KRAKEN
 from seraphim.adapters.kraken.node import ACCOUNT_TYPE as KRAKEN_ACCOUNT_TYPE
 from seraphim.adapters.kraken.node import KrakenSectionError
 from seraphim.adapters.kraken.node import KrakenSpec

@@ -13,7 +13,7 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from seraphim.adapters.kraken.constants import KRAKEN
+from seraphim.adapters.kraken.common.constants import KRAKEN
 from seraphim.node.config import NodeConfigError
 from seraphim.node.config import NodeSpec
 
@@ -29,7 +29,7 @@ def check_dependencies(spec: NodeSpec, node_config: Any) -> None:
     a rejected key) raises ``NodeConfigError``.
     """
     if KRAKEN in node_config.data_clients:  # an IB-only node has no Kraken to check
-        from seraphim.adapters.kraken.http.errors import KrakenError
+        from seraphim.adapters.kraken.common.errors import KrakenError
         from seraphim.adapters.kraken.node import KrakenUnreachableError
         from seraphim.adapters.kraken.node import kraken_preflight
 

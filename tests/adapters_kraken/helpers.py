@@ -9,8 +9,8 @@ import threading
 from collections.abc import AsyncIterator
 from typing import Any
 
-from seraphim.adapters.kraken.credentials import Credentials
-from seraphim.adapters.kraken.credentials import Secret
+from seraphim.adapters.kraken.common.credentials import Credentials
+from seraphim.adapters.kraken.common.credentials import Secret
 from seraphim.adapters.kraken.http.client import KrakenHttpClient
 from seraphim.adapters.kraken.http.endpoints import KrakenSpotApi
 from seraphim.sim.kraken import AccountConfig

@@ -35,8 +35,8 @@ from nautilus_trader.model.enums import MarketStatusAction
 from nautilus_trader.model.identifiers import InstrumentId
 from nautilus_trader.model.identifiers import TraderId
 
+from seraphim.adapters.kraken.common.constants import KRAKEN_VENUE
 from seraphim.adapters.kraken.config import KrakenDataClientConfig
-from seraphim.adapters.kraken.constants import KRAKEN_VENUE
 from seraphim.adapters.kraken.data import KrakenDataClient
 from seraphim.adapters.kraken.http.client import KrakenHttpClient
 from seraphim.adapters.kraken.http.endpoints import KrakenSpotApi

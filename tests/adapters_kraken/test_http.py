@@ -8,18 +8,18 @@ import time
 import pytest
 from aiohttp import web
 
-from seraphim.adapters.kraken.credentials import Credentials
-from seraphim.adapters.kraken.credentials import Secret
-from seraphim.adapters.kraken.credentials import credentials_from_env
+from seraphim.adapters.kraken.common.credentials import Credentials
+from seraphim.adapters.kraken.common.credentials import Secret
+from seraphim.adapters.kraken.common.credentials import credentials_from_env
+from seraphim.adapters.kraken.common.errors import KrakenAmbiguousError
+from seraphim.adapters.kraken.common.errors import KrakenAuthError
+from seraphim.adapters.kraken.common.errors import KrakenConfigError
+from seraphim.adapters.kraken.common.errors import KrakenNonceError
+from seraphim.adapters.kraken.common.errors import KrakenOrderError
+from seraphim.adapters.kraken.common.errors import KrakenServiceError
+from seraphim.adapters.kraken.common.errors import KrakenTransportError
 from seraphim.adapters.kraken.http.client import KrakenHttpClient
 from seraphim.adapters.kraken.http.endpoints import KrakenSpotApi
-from seraphim.adapters.kraken.http.errors import KrakenAmbiguousError
-from seraphim.adapters.kraken.http.errors import KrakenAuthError
-from seraphim.adapters.kraken.http.errors import KrakenConfigError
-from seraphim.adapters.kraken.http.errors import KrakenNonceError
-from seraphim.adapters.kraken.http.errors import KrakenOrderError
-from seraphim.adapters.kraken.http.errors import KrakenServiceError
-from seraphim.adapters.kraken.http.errors import KrakenTransportError
 from seraphim.sim.kraken import AccountConfig
 from seraphim.sim.kraken import KrakenSimServer
 

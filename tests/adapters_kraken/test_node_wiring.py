@@ -8,10 +8,10 @@ from __future__ import annotations
 import pytest
 from nautilus_trader.adapters.sandbox.config import SandboxExecutionClientConfig
 
+from seraphim.adapters.kraken.common.errors import KrakenConfigError
 from seraphim.adapters.kraken.config import KrakenDataClientConfig
 from seraphim.adapters.kraken.config import KrakenExecClientConfig
 from seraphim.adapters.kraken.factories import clear_caches
-from seraphim.adapters.kraken.http.errors import KrakenConfigError
 from seraphim.adapters.kraken.node import KrakenSectionError
 from seraphim.adapters.kraken.node import KrakenSpec
 from seraphim.adapters.kraken.node import KrakenUnreachableError

@@ -8,7 +8,7 @@ import pytest
 from nautilus_trader.config import InstrumentProviderConfig
 from nautilus_trader.model.identifiers import InstrumentId
 
-from seraphim.adapters.kraken.http.errors import KrakenConfigError
+from seraphim.adapters.kraken.common.errors import KrakenConfigError
 from seraphim.adapters.kraken.providers import KrakenInstrumentProvider
 
 from .helpers import run

@@ -6,11 +6,11 @@ import asyncio
 
 import pytest
 
+from seraphim.adapters.kraken.common.rate_limits import amend_cost
+from seraphim.adapters.kraken.common.rate_limits import cancel_cost
+from seraphim.adapters.kraken.common.rate_limits import rest_cost
 from seraphim.adapters.kraken.http.ratelimit import DecayingCounter
 from seraphim.adapters.kraken.http.ratelimit import KrakenRateLimiter
-from seraphim.adapters.kraken.rate_limits import amend_cost
-from seraphim.adapters.kraken.rate_limits import cancel_cost
-from seraphim.adapters.kraken.rate_limits import rest_cost
 
 
 class FakeClock:

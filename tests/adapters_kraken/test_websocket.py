@@ -8,9 +8,9 @@ import json
 import pytest
 from aiohttp import web
 
-from seraphim.adapters.kraken.http.errors import KrakenAmbiguousError
-from seraphim.adapters.kraken.http.errors import KrakenApiError
-from seraphim.adapters.kraken.http.errors import KrakenTransportError
+from seraphim.adapters.kraken.common.errors import KrakenAmbiguousError
+from seraphim.adapters.kraken.common.errors import KrakenApiError
+from seraphim.adapters.kraken.common.errors import KrakenTransportError
 from seraphim.adapters.kraken.websocket.client import KrakenWebSocketClient
 from seraphim.adapters.kraken.websocket.client import KrakenWsNotConnected
 from seraphim.sim.kraken import KrakenSimServer

@@ -11,9 +11,9 @@ from nautilus_trader.model.objects import Price
 from nautilus_trader.model.objects import Quantity
 from nautilus_trader.test_kit.stubs.identifiers import TestIdStubs
 
-from seraphim.adapters.kraken.pairs import find_pair
-from seraphim.adapters.kraken.pairs import instrument_for
-from seraphim.adapters.kraken.pairs import load_asset_pairs
+from seraphim.adapters.kraken.common.pairs import find_pair
+from seraphim.adapters.kraken.common.pairs import instrument_for
+from seraphim.adapters.kraken.common.pairs import load_asset_pairs
 from seraphim.backtest.fees import KrakenFeeModel
 from seraphim.backtest.fees import KrakenFeeModelConfig
 

@@ -9,9 +9,9 @@ from nautilus_trader.model.data import Bar
 from nautilus_trader.model.data import BarType
 from nautilus_trader.model.data import TradeTick
 
+from seraphim.adapters.kraken.common.pairs import instrument_for
 from seraphim.adapters.kraken.ingest import ingest_kraken_ohlcvt
 from seraphim.adapters.kraken.ingest import ingest_kraken_rest
-from seraphim.adapters.kraken.pairs import instrument_for
 from seraphim.catalog.cli import catalog as catalog_cli
 from seraphim.catalog.errors import ConflictError
 from seraphim.catalog.errors import MalformedInputError

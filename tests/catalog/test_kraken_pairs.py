@@ -2,11 +2,11 @@ from decimal import Decimal
 
 import pytest
 
-from seraphim.adapters.kraken.pairs import find_pair
-from seraphim.adapters.kraken.pairs import instrument_for
-from seraphim.adapters.kraken.pairs import load_asset_pairs
-from seraphim.adapters.kraken.pairs import normalize_asset
-from seraphim.adapters.kraken.pairs import parse_asset_pairs
+from seraphim.adapters.kraken.common.pairs import find_pair
+from seraphim.adapters.kraken.common.pairs import instrument_for
+from seraphim.adapters.kraken.common.pairs import load_asset_pairs
+from seraphim.adapters.kraken.common.pairs import normalize_asset
+from seraphim.adapters.kraken.common.pairs import parse_asset_pairs
 
 
 @pytest.mark.parametrize(

@@ -9,8 +9,8 @@ from nautilus_trader.model.objects import Quantity
 from nautilus_trader.persistence.catalog import ParquetDataCatalog
 from nautilus_trader.persistence.wranglers import BarDataWrangler
 
+from seraphim.adapters.kraken.common.pairs import instrument_for
 from seraphim.adapters.kraken.ingest import ingest_kraken_ohlcvt
-from seraphim.adapters.kraken.pairs import instrument_for
 from seraphim.catalog.fixed import encode_fixed
 from seraphim.catalog.store import SeraphimCatalog
 

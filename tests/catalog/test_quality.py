@@ -3,7 +3,7 @@ from click.testing import CliRunner
 from nautilus_trader.model.data import Bar
 from nautilus_trader.model.data import BarType
 
-from seraphim.adapters.kraken.pairs import instrument_for
+from seraphim.adapters.kraken.common.pairs import instrument_for
 from seraphim.catalog.cli import catalog as catalog_cli
 from seraphim.catalog.quality import check_catalog
 from seraphim.catalog.store import Provenance

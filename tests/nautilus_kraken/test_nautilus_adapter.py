@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pytest
 
-from seraphim.adapters.kraken.signing import sign_request
+from seraphim.adapters.kraken.common.signing import sign_request
 
 pytestmark = pytest.mark.slow
 

@@ -24,7 +24,7 @@ from nautilus_trader.model.objects import Price
 from nautilus_trader.model.objects import Quantity
 from nautilus_trader.trading.strategy import Strategy
 
-from seraphim.adapters.kraken.pairs import instrument_for
+from seraphim.adapters.kraken.common.pairs import instrument_for
 from seraphim.assembly import risk_controller_config
 from seraphim.risk.config import RiskConfig
 from seraphim.risk.config import RiskLimits

@@ -16,7 +16,7 @@ from nautilus_trader.model.identifiers import Venue
 from nautilus_trader.model.objects import Money
 from nautilus_trader.model.objects import Quantity
 
-from seraphim.adapters.kraken.pairs import instrument_for
+from seraphim.adapters.kraken.common.pairs import instrument_for
 from seraphim.portfolio import account_equity
 from seraphim.portfolio import unpriced
 

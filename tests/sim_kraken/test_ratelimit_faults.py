@@ -7,7 +7,7 @@ import asyncio
 import aiohttp
 import pytest
 
-from seraphim.adapters.kraken.rate_limits import cancel_cost
+from seraphim.adapters.kraken.common.rate_limits import cancel_cost
 from seraphim.sim.kraken.faults import Faults
 from seraphim.sim.kraken.faults import parse_fault_option
 

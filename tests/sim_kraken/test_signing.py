@@ -8,8 +8,8 @@ import pytest
 
 from seraphim.adapters.kraken.book_checksum import book_checksum
 from seraphim.adapters.kraken.book_checksum import format_checksum_value
-from seraphim.adapters.kraken.signing import sign_request
-from seraphim.adapters.kraken.signing import verify_signature
+from seraphim.adapters.kraken.common.signing import sign_request
+from seraphim.adapters.kraken.common.signing import verify_signature
 
 from .client import docs_sign
 

@@ -127,8 +127,8 @@ def wait_for(predicate, timeout: float, what: str, node: subprocess.Popen, log: 
 
 
 async def exchange_view(rest_url: str):
-    from seraphim.adapters.kraken.credentials import Credentials
-    from seraphim.adapters.kraken.credentials import Secret
+    from seraphim.adapters.kraken.common.credentials import Credentials
+    from seraphim.adapters.kraken.common.credentials import Secret
     from seraphim.adapters.kraken.http.client import KrakenHttpClient
     from seraphim.adapters.kraken.http.endpoints import KrakenSpotApi
 

@@ -30,7 +30,7 @@ from nautilus_trader.model.objects import Money
 from nautilus_trader.model.objects import Price
 from nautilus_trader.model.objects import Quantity
 
-from seraphim.adapters.kraken.pairs import instrument_for
+from seraphim.adapters.kraken.common.pairs import instrument_for
 from seraphim.assembly import risk_controller_config
 from seraphim.backtest.cli import backtest
 from seraphim.risk.config import RiskConfig

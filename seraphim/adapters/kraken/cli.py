@@ -24,10 +24,10 @@ rest_url_option = click.option(
 
 
 def _run(job: Callable[[Any], Awaitable[None]], rest_url: str, private: bool) -> None:
-    from seraphim.adapters.kraken.credentials import credentials_from_env
+    from seraphim.adapters.kraken.common.credentials import credentials_from_env
+    from seraphim.adapters.kraken.common.errors import KrakenError
     from seraphim.adapters.kraken.http.client import KrakenHttpClient
     from seraphim.adapters.kraken.http.endpoints import KrakenSpotApi
-    from seraphim.adapters.kraken.http.errors import KrakenError
 
     async def main() -> None:
         credentials = credentials_from_env(required=private)
@@ -55,7 +55,7 @@ def kraken() -> None:
 @click.option("--quote", default=None, help="Only pairs quoted in this asset (e.g. USD).")
 def pairs(rest_url: str, quote: str | None) -> None:
     """Tradable pairs as nautilus instruments (precisions, minimums, fees)."""
-    from seraphim.adapters.kraken.pairs import pair_to_instrument
+    from seraphim.adapters.kraken.common.pairs import pair_to_instrument
 
     async def job(api) -> None:
         table = Table(title=f"Kraken pairs at {rest_url}")
@@ -89,7 +89,7 @@ def pairs(rest_url: str, quote: str | None) -> None:
 @click.argument("pairs", nargs=-1, required=True)
 def ticker(rest_url: str, pairs: tuple[str, ...]) -> None:
     """Best bid/ask and last trade of PAIRS (any spelling: BTC/USD, XBTUSD)."""
-    from seraphim.adapters.kraken.pairs import find_pair
+    from seraphim.adapters.kraken.common.pairs import find_pair
 
     async def job(api) -> None:
         known = await api.asset_pairs()
@@ -110,7 +110,7 @@ def ticker(rest_url: str, pairs: tuple[str, ...]) -> None:
 @rest_url_option
 def balance(rest_url: str) -> None:
     """Account balances and funds held by open orders."""
-    from seraphim.adapters.kraken.pairs import normalize_asset
+    from seraphim.adapters.kraken.common.pairs import normalize_asset
 
     async def job(api) -> None:
         balances = await api.balance_ex()

@@ -14,8 +14,8 @@ from nautilus_trader.config import NonNegativeInt
 from nautilus_trader.config import PositiveFloat
 from nautilus_trader.config import PositiveInt
 
-from seraphim.adapters.kraken.credentials import DEFAULT_KEY_ENV
-from seraphim.adapters.kraken.credentials import DEFAULT_SECRET_ENV
+from seraphim.adapters.kraken.common.credentials import DEFAULT_KEY_ENV
+from seraphim.adapters.kraken.common.credentials import DEFAULT_SECRET_ENV
 from seraphim.adapters.kraken.http.client import DEFAULT_REST_URL
 from seraphim.adapters.kraken.websocket.client import DEFAULT_WS_PRIVATE_URL
 from seraphim.adapters.kraken.websocket.client import DEFAULT_WS_PUBLIC_URL

@@ -62,13 +62,13 @@ from nautilus_trader.model.objects import Quantity
 
 from seraphim.adapters.kraken.book import KrakenBook
 from seraphim.adapters.kraken.book_deltas import BookDeltaBuilder
+from seraphim.adapters.kraken.common.constants import KRAKEN_VENUE
+from seraphim.adapters.kraken.common.errors import KrakenError
 from seraphim.adapters.kraken.config import KrakenDataClientConfig
-from seraphim.adapters.kraken.constants import KRAKEN_VENUE
 from seraphim.adapters.kraken.history import download_bars
 from seraphim.adapters.kraken.history import download_trades
 from seraphim.adapters.kraken.http.client import KrakenHttpClient
 from seraphim.adapters.kraken.http.endpoints import KrakenSpotApi
-from seraphim.adapters.kraken.http.errors import KrakenError
 from seraphim.adapters.kraken.parsing import NANOS
 from seraphim.adapters.kraken.parsing import interval_for_bar_type
 from seraphim.adapters.kraken.parsing import is_external

@@ -74,16 +74,18 @@ from nautilus_trader.model.objects import Money
 from nautilus_trader.model.objects import Price
 from nautilus_trader.model.orders import Order
 
+from seraphim.adapters.kraken.common.constants import KRAKEN_VENUE
+from seraphim.adapters.kraken.common.errors import KrakenAmbiguousError
+from seraphim.adapters.kraken.common.errors import KrakenError
+from seraphim.adapters.kraken.common.errors import KrakenRateLimitError
+from seraphim.adapters.kraken.common.errors import error_from_strings
+from seraphim.adapters.kraken.common.pairs import currency_for
+from seraphim.adapters.kraken.common.pairs import normalize_asset
+from seraphim.adapters.kraken.common.rate_limits import amend_cost
+from seraphim.adapters.kraken.common.rate_limits import cancel_cost
 from seraphim.adapters.kraken.config import KrakenExecClientConfig
-from seraphim.adapters.kraken.constants import KRAKEN_VENUE
 from seraphim.adapters.kraken.http.client import KrakenHttpClient
 from seraphim.adapters.kraken.http.endpoints import KrakenSpotApi
-from seraphim.adapters.kraken.http.errors import KrakenAmbiguousError
-from seraphim.adapters.kraken.http.errors import KrakenError
-from seraphim.adapters.kraken.http.errors import KrakenRateLimitError
-from seraphim.adapters.kraken.http.errors import error_from_strings
-from seraphim.adapters.kraken.pairs import currency_for
-from seraphim.adapters.kraken.pairs import normalize_asset
 from seraphim.adapters.kraken.parsing import KRAKEN_TO_ORDER_TYPE
 from seraphim.adapters.kraken.parsing import KRAKEN_TO_TIF
 from seraphim.adapters.kraken.parsing import ORDER_TYPE_TO_KRAKEN
@@ -95,8 +97,6 @@ from seraphim.adapters.kraken.parsing import rfc3339_to_ns
 from seraphim.adapters.kraken.parsing import secs_to_ns
 from seraphim.adapters.kraken.parsing import to_cl_ord_id
 from seraphim.adapters.kraken.providers import KrakenInstrumentProvider
-from seraphim.adapters.kraken.rate_limits import amend_cost
-from seraphim.adapters.kraken.rate_limits import cancel_cost
 from seraphim.adapters.kraken.schemas.rest import OrderInfo
 from seraphim.adapters.kraken.schemas.rest import TradeInfo
 from seraphim.adapters.kraken.schemas.ws import AddOrderAck

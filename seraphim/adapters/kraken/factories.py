@@ -18,10 +18,10 @@ from nautilus_trader.config import InstrumentProviderConfig
 from nautilus_trader.live.factories import LiveDataClientFactory
 from nautilus_trader.live.factories import LiveExecClientFactory
 
+from seraphim.adapters.kraken.common.credentials import Credentials
+from seraphim.adapters.kraken.common.credentials import credentials_from_env
 from seraphim.adapters.kraken.config import KrakenDataClientConfig
 from seraphim.adapters.kraken.config import KrakenExecClientConfig
-from seraphim.adapters.kraken.credentials import Credentials
-from seraphim.adapters.kraken.credentials import credentials_from_env
 from seraphim.adapters.kraken.data import KrakenDataClient
 from seraphim.adapters.kraken.execution import KrakenExecutionClient
 from seraphim.adapters.kraken.http.client import KrakenHttpClient

@@ -14,7 +14,10 @@ from pathlib import Path
 from nautilus_trader.model.data import BarType
 from nautilus_trader.model.instruments import CurrencyPair
 
-from seraphim.adapters.kraken.constants import bar_spec_for_interval
+from seraphim.adapters.kraken.common.constants import bar_spec_for_interval
+from seraphim.adapters.kraken.common.pairs import find_pair
+from seraphim.adapters.kraken.common.pairs import instrument_for
+from seraphim.adapters.kraken.common.pairs import pair_to_instrument
 from seraphim.adapters.kraken.http.client import KrakenHttpClient
 from seraphim.adapters.kraken.http.endpoints import KrakenSpotApi
 from seraphim.adapters.kraken.loaders.ohlcvt import ohlcvt_rows
@@ -23,9 +26,6 @@ from seraphim.adapters.kraken.loaders.responses import infer_interval_minutes
 from seraphim.adapters.kraken.loaders.responses import ohlc_to_bars
 from seraphim.adapters.kraken.loaders.responses import read_response
 from seraphim.adapters.kraken.loaders.responses import trades_to_ticks
-from seraphim.adapters.kraken.pairs import find_pair
-from seraphim.adapters.kraken.pairs import instrument_for
-from seraphim.adapters.kraken.pairs import pair_to_instrument
 from seraphim.adapters.kraken.parsing import NANOS
 from seraphim.catalog.sample import SampleMarket
 from seraphim.catalog.store import IngestResult

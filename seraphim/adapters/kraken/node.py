@@ -26,13 +26,13 @@ import aiohttp
 import msgspec
 from nautilus_trader.config import InstrumentProviderConfig
 
+from seraphim.adapters.kraken.common.constants import KRAKEN
+from seraphim.adapters.kraken.common.credentials import DEFAULT_KEY_ENV
+from seraphim.adapters.kraken.common.credentials import DEFAULT_SECRET_ENV
+from seraphim.adapters.kraken.common.errors import KrakenConfigError
 from seraphim.adapters.kraken.config import KrakenDataClientConfig
 from seraphim.adapters.kraken.config import KrakenExecClientConfig
-from seraphim.adapters.kraken.constants import KRAKEN
-from seraphim.adapters.kraken.credentials import DEFAULT_KEY_ENV
-from seraphim.adapters.kraken.credentials import DEFAULT_SECRET_ENV
 from seraphim.adapters.kraken.http.client import DEFAULT_REST_URL
-from seraphim.adapters.kraken.http.errors import KrakenConfigError
 from seraphim.adapters.kraken.websocket.client import DEFAULT_WS_PRIVATE_URL
 from seraphim.adapters.kraken.websocket.client import DEFAULT_WS_PUBLIC_URL
 
@@ -182,11 +182,11 @@ async def kraken_preflight(data_config: KrakenDataClientConfig, exec_config: Any
 async def _check_rest(
     config: KrakenDataClientConfig | KrakenExecClientConfig, trading: bool
 ) -> None:
+    from seraphim.adapters.kraken.common.errors import KrakenAuthError
+    from seraphim.adapters.kraken.common.errors import KrakenTransportError
+    from seraphim.adapters.kraken.common.pairs import find_pair
     from seraphim.adapters.kraken.factories import http_client_for
     from seraphim.adapters.kraken.http.endpoints import KrakenSpotApi
-    from seraphim.adapters.kraken.http.errors import KrakenAuthError
-    from seraphim.adapters.kraken.http.errors import KrakenTransportError
-    from seraphim.adapters.kraken.pairs import find_pair
 
     rest_url = config.base_url_http
     # The node's own shared client: its rate-limit counter carries over to the node.

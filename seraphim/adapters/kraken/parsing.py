@@ -19,7 +19,7 @@ from nautilus_trader.model.enums import PriceType
 from nautilus_trader.model.enums import TimeInForce
 from nautilus_trader.model.instruments import Instrument
 
-from seraphim.adapters.kraken.constants import OHLC_INTERVALS
+from seraphim.adapters.kraken.common.constants import OHLC_INTERVALS
 
 NANOS = 1_000_000_000
 _CL_ORD_NAMESPACE = uuid.UUID("6f1c1f3e-4c55-4b8e-9a0b-6b7261616b65")  # fixed: ids stay stable

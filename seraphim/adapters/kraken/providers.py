@@ -1,7 +1,7 @@
 """
 The Kraken instrument provider: AssetPairs -> nautilus ``CurrencyPair`` (``BTC/USD.KRAKEN``).
 
-Built on :mod:`seraphim.adapters.kraken.pairs` (XBT -> BTC, XDG -> DOGE; precisions, tick and
+Built on :mod:`seraphim.adapters.kraken.common.pairs` (XBT -> BTC, XDG -> DOGE; precisions, tick and
 lot increments, minimum quantity and notional, maker/taker fees at the account's tier).
 """
 
@@ -14,13 +14,13 @@ from nautilus_trader.config import InstrumentProviderConfig
 from nautilus_trader.model.identifiers import InstrumentId
 from nautilus_trader.model.instruments import CurrencyPair
 
-from seraphim.adapters.kraken.constants import KRAKEN_VENUE
+from seraphim.adapters.kraken.common.constants import KRAKEN_VENUE
+from seraphim.adapters.kraken.common.errors import KrakenConfigError
+from seraphim.adapters.kraken.common.pairs import KrakenAssetPair
+from seraphim.adapters.kraken.common.pairs import find_pair
+from seraphim.adapters.kraken.common.pairs import normalize_asset
+from seraphim.adapters.kraken.common.pairs import pair_to_instrument
 from seraphim.adapters.kraken.http.endpoints import KrakenSpotApi
-from seraphim.adapters.kraken.http.errors import KrakenConfigError
-from seraphim.adapters.kraken.pairs import KrakenAssetPair
-from seraphim.adapters.kraken.pairs import find_pair
-from seraphim.adapters.kraken.pairs import normalize_asset
-from seraphim.adapters.kraken.pairs import pair_to_instrument
 
 
 class KrakenInstrumentProvider(InstrumentProvider):

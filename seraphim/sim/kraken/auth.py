@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from seraphim.adapters.kraken.signing import verify_signature
+from seraphim.adapters.kraken.common.signing import verify_signature
 from seraphim.sim.kraken.accounts import Account
 from seraphim.sim.kraken.matching import KrakenError
 

@@ -9,10 +9,10 @@ from decimal import Decimal
 from importlib import resources
 from pathlib import Path
 
-from seraphim.adapters.kraken.pairs import KrakenAssetPair
-from seraphim.adapters.kraken.pairs import find_pair
-from seraphim.adapters.kraken.pairs import normalize_asset
-from seraphim.adapters.kraken.pairs import parse_asset_pairs
+from seraphim.adapters.kraken.common.pairs import KrakenAssetPair
+from seraphim.adapters.kraken.common.pairs import find_pair
+from seraphim.adapters.kraken.common.pairs import normalize_asset
+from seraphim.adapters.kraken.common.pairs import parse_asset_pairs
 
 
 @dataclass(frozen=True)

@@ -16,8 +16,8 @@ from dataclasses import field
 from decimal import ROUND_HALF_UP
 from decimal import Decimal
 
-from seraphim.adapters.kraken.rate_limits import amend_cost
-from seraphim.adapters.kraken.rate_limits import cancel_cost
+from seraphim.adapters.kraken.common.rate_limits import amend_cost
+from seraphim.adapters.kraken.common.rate_limits import cancel_cost
 from seraphim.sim.kraken.accounts import LIMIT_TYPES
 from seraphim.sim.kraken.accounts import ORDER_TYPES
 from seraphim.sim.kraken.accounts import Account

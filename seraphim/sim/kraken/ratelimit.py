@@ -7,8 +7,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from seraphim.adapters.kraken.rate_limits import REST_TIERS
-from seraphim.adapters.kraken.rate_limits import TRADING_TIERS
+from seraphim.adapters.kraken.common.rate_limits import REST_TIERS
+from seraphim.adapters.kraken.common.rate_limits import TRADING_TIERS
 
 # Open orders per pair by tier (``EOrder:Orders limit exceeded``).
 OPEN_ORDER_LIMITS: dict[str, int] = {"starter": 60, "intermediate": 80, "pro": 225}

@@ -16,7 +16,7 @@ from urllib.parse import parse_qsl
 
 from aiohttp import web
 
-from seraphim.adapters.kraken.rate_limits import rest_cost
+from seraphim.adapters.kraken.common.rate_limits import rest_cost
 from seraphim.sim.kraken.accounts import Account
 from seraphim.sim.kraken.accounts import LedgerEntry
 from seraphim.sim.kraken.accounts import Order

@@ -31,20 +31,20 @@ from typing import ClassVar
 import aiohttp
 import msgspec
 
-from seraphim.adapters.kraken.credentials import Credentials
-from seraphim.adapters.kraken.credentials import mask_key
-from seraphim.adapters.kraken.http.errors import KrakenAmbiguousError
-from seraphim.adapters.kraken.http.errors import KrakenApiError
-from seraphim.adapters.kraken.http.errors import KrakenAuthError
-from seraphim.adapters.kraken.http.errors import KrakenConfigError
-from seraphim.adapters.kraken.http.errors import KrakenError
-from seraphim.adapters.kraken.http.errors import KrakenNonceError
-from seraphim.adapters.kraken.http.errors import KrakenRateLimitError
-from seraphim.adapters.kraken.http.errors import KrakenServiceError
-from seraphim.adapters.kraken.http.errors import KrakenTransportError
-from seraphim.adapters.kraken.http.errors import error_from_strings
+from seraphim.adapters.kraken.common.credentials import Credentials
+from seraphim.adapters.kraken.common.credentials import mask_key
+from seraphim.adapters.kraken.common.errors import KrakenAmbiguousError
+from seraphim.adapters.kraken.common.errors import KrakenApiError
+from seraphim.adapters.kraken.common.errors import KrakenAuthError
+from seraphim.adapters.kraken.common.errors import KrakenConfigError
+from seraphim.adapters.kraken.common.errors import KrakenError
+from seraphim.adapters.kraken.common.errors import KrakenNonceError
+from seraphim.adapters.kraken.common.errors import KrakenRateLimitError
+from seraphim.adapters.kraken.common.errors import KrakenServiceError
+from seraphim.adapters.kraken.common.errors import KrakenTransportError
+from seraphim.adapters.kraken.common.errors import error_from_strings
+from seraphim.adapters.kraken.common.signing import sign_request
 from seraphim.adapters.kraken.http.ratelimit import KrakenRateLimiter
-from seraphim.adapters.kraken.signing import sign_request
 
 DEFAULT_REST_URL = "https://api.kraken.com"
 # Calls that change state: never resent when their answer is lost.

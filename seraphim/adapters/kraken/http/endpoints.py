@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from seraphim.adapters.kraken.common.errors import KrakenApiError
+from seraphim.adapters.kraken.common.pairs import KrakenAssetPair
 from seraphim.adapters.kraken.http.client import KrakenHttpClient
 from seraphim.adapters.kraken.http.client import decode
-from seraphim.adapters.kraken.http.errors import KrakenApiError
-from seraphim.adapters.kraken.pairs import KrakenAssetPair
 from seraphim.adapters.kraken.schemas.rest import AddOrderResult
 from seraphim.adapters.kraken.schemas.rest import AmendOrderResult
 from seraphim.adapters.kraken.schemas.rest import BalanceEx

@@ -1,7 +1,7 @@
 """
 Kraken's rate-limit counters, kept on the client side so the venue never has to refuse us.
 
-The rules themselves (tiers, costs) are in ``seraphim.adapters.kraken.rate_limits``.
+The rules themselves (tiers, costs) are in ``seraphim.adapters.kraken.common.rate_limits``.
 Each ``acquire`` waits (asynchronously) until the cost fits under the tier's maximum. When the
 venue still answers with a rate-limit error (another process shares the key, or a restarted
 node meets a counter that is still high), ``saturate`` marks the counter full so the next call
@@ -15,9 +15,9 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from seraphim.adapters.kraken.rate_limits import REST_TIERS
-from seraphim.adapters.kraken.rate_limits import TRADING_TIERS
-from seraphim.adapters.kraken.rate_limits import rest_cost
+from seraphim.adapters.kraken.common.rate_limits import REST_TIERS
+from seraphim.adapters.kraken.common.rate_limits import TRADING_TIERS
+from seraphim.adapters.kraken.common.rate_limits import rest_cost
 
 
 @dataclass

@@ -20,8 +20,8 @@ from nautilus_trader.model.enums import AggressorSide
 from nautilus_trader.model.identifiers import TradeId
 from nautilus_trader.model.instruments import Instrument
 
-from seraphim.adapters.kraken.constants import OHLC_INTERVALS
-from seraphim.adapters.kraken.constants import bar_spec_for_interval
+from seraphim.adapters.kraken.common.constants import OHLC_INTERVALS
+from seraphim.adapters.kraken.common.constants import bar_spec_for_interval
 from seraphim.adapters.kraken.loaders.spacing import check_spacing
 from seraphim.adapters.kraken.parsing import NANOS
 from seraphim.adapters.kraken.parsing import make_bar

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import numpy as np
 
-from seraphim.adapters.kraken.constants import OHLC_INTERVALS
+from seraphim.adapters.kraken.common.constants import OHLC_INTERVALS
 from seraphim.catalog.errors import MalformedInputError
 
 # A real series at the named interval shows a single-interval step within this many steps, so a

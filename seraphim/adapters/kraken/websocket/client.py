@@ -27,10 +27,10 @@ from typing import Any
 import aiohttp
 import msgspec
 
-from seraphim.adapters.kraken.http.errors import KrakenAmbiguousError
-from seraphim.adapters.kraken.http.errors import KrakenApiError
-from seraphim.adapters.kraken.http.errors import KrakenTransportError
-from seraphim.adapters.kraken.http.errors import error_from_strings
+from seraphim.adapters.kraken.common.errors import KrakenAmbiguousError
+from seraphim.adapters.kraken.common.errors import KrakenApiError
+from seraphim.adapters.kraken.common.errors import KrakenTransportError
+from seraphim.adapters.kraken.common.errors import error_from_strings
 from seraphim.adapters.kraken.schemas.ws import MethodResponse
 from seraphim.adapters.kraken.schemas.ws import WsHeader
 

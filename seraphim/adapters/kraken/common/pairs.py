@@ -22,7 +22,7 @@ from nautilus_trader.model.objects import Money
 from nautilus_trader.model.objects import Price
 from nautilus_trader.model.objects import Quantity
 
-from seraphim.adapters.kraken.constants import KRAKEN_VENUE
+from seraphim.adapters.kraken.common.constants import KRAKEN_VENUE
 
 # Kraken's own asset codes that differ from everyone else's.
 ASSET_ALIASES: dict[str, str] = {"XBT": "BTC", "XDG": "DOGE"}

@@ -12,7 +12,7 @@ import binascii
 import os
 from dataclasses import dataclass
 
-from seraphim.adapters.kraken.http.errors import KrakenConfigError
+from seraphim.adapters.kraken.common.errors import KrakenConfigError
 
 DEFAULT_KEY_ENV = "KRAKEN_API_KEY"
 DEFAULT_SECRET_ENV = "KRAKEN_API_SECRET"

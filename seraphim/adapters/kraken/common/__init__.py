@@ -1,0 +1,1 @@
+"""Shared by the whole Kraken adapter: constants, credentials, signing, rate limits, pairs."""
