@@ -15,6 +15,10 @@ The Kraken Spot execution client.
   the venue and recover missed fills and cancels.
 - Reconciliation reports (orders, fills and spot positions) let a node started or restarted
   mid-session adopt the venue's truth.
+
+The private channels are read in ``execution_stream`` (a mixin of this client, with their
+sequence-number state machine); what the client has told nautilus about each order, and the
+``cl_ord_id`` mapping, is kept in ``order_tracking``.
 """
 
 from __future__ import annotations
@@ -24,8 +28,6 @@ import contextlib
 import functools
 import time
 from collections import Counter
-from collections import deque
-from dataclasses import dataclass
 from datetime import UTC
 from datetime import datetime
 from decimal import Decimal
@@ -56,7 +58,6 @@ from nautilus_trader.model.enums import AccountType
 from nautilus_trader.model.enums import LiquiditySide
 from nautilus_trader.model.enums import OmsType
 from nautilus_trader.model.enums import OrderSide
-from nautilus_trader.model.enums import OrderStatus
 from nautilus_trader.model.enums import OrderType
 from nautilus_trader.model.enums import PositionSide
 from nautilus_trader.model.enums import TimeInForce
@@ -84,8 +85,11 @@ from seraphim.adapters.kraken.common.pairs import normalize_asset
 from seraphim.adapters.kraken.common.rate_limits import amend_cost
 from seraphim.adapters.kraken.common.rate_limits import cancel_cost
 from seraphim.adapters.kraken.config import KrakenExecClientConfig
+from seraphim.adapters.kraken.execution_stream import ExecutionSequence
+from seraphim.adapters.kraken.execution_stream import KrakenExecutionStreamMixin
 from seraphim.adapters.kraken.http.client import KrakenHttpClient
 from seraphim.adapters.kraken.http.endpoints import KrakenSpotApi
+from seraphim.adapters.kraken.order_tracking import KrakenOrderTracker
 from seraphim.adapters.kraken.parsing import KRAKEN_TO_ORDER_TYPE
 from seraphim.adapters.kraken.parsing import KRAKEN_TO_TIF
 from seraphim.adapters.kraken.parsing import ORDER_TYPE_TO_KRAKEN
@@ -93,21 +97,16 @@ from seraphim.adapters.kraken.parsing import TIF_TO_KRAKEN
 from seraphim.adapters.kraken.parsing import ns_to_rfc3339
 from seraphim.adapters.kraken.parsing import order_side
 from seraphim.adapters.kraken.parsing import order_status
-from seraphim.adapters.kraken.parsing import rfc3339_to_ns
 from seraphim.adapters.kraken.parsing import secs_to_ns
-from seraphim.adapters.kraken.parsing import to_cl_ord_id
 from seraphim.adapters.kraken.providers import KrakenInstrumentProvider
 from seraphim.adapters.kraken.schemas.rest import OrderInfo
 from seraphim.adapters.kraken.schemas.rest import TradeInfo
 from seraphim.adapters.kraken.schemas.ws import AddOrderAck
-from seraphim.adapters.kraken.schemas.ws import BalanceMessage
 from seraphim.adapters.kraken.schemas.ws import ExecData
-from seraphim.adapters.kraken.schemas.ws import ExecMessage
 from seraphim.adapters.kraken.schemas.ws import MethodResponse
 from seraphim.adapters.kraken.websocket.client import KrakenWebSocketClient
 from seraphim.adapters.kraken.websocket.client import KrakenWsNotConnected
 
-_CL_KEY = "kraken:cl_ord_id:"  # nautilus cache key prefix: cl_ord_id -> ClientOrderId
 _STOP_TYPES = (
     OrderType.STOP_MARKET,
     OrderType.STOP_LIMIT,
@@ -118,17 +117,6 @@ _LIMIT_TYPES = (OrderType.LIMIT, OrderType.STOP_LIMIT, OrderType.LIMIT_IF_TOUCHE
 _ZERO = Decimal(0)
 _REST_TIME_RESOLUTION_NS = 100_000  # REST times have four decimals (0.1 ms)
 _MAX_ACCOUNT_STATE_WAITS = 20  # account state deferred at most this many times for fills
-
-
-@dataclass
-class _Track:
-    """What this client has told nautilus about one order (nautilus applies events later)."""
-
-    accepted: bool
-    closed: bool
-    filled: Decimal
-    quantity: Decimal
-    triggered: bool = False
 
 
 def _num(value: Any) -> float:
@@ -154,7 +142,7 @@ def _venue_command(method):
     return run
 
 
-class KrakenExecutionClient(LiveExecutionClient):
+class KrakenExecutionClient(KrakenExecutionStreamMixin, LiveExecutionClient):
     """Kraken Spot execution for nautilus (see the module docstring)."""
 
     def __init__(
@@ -197,20 +185,10 @@ class KrakenExecutionClient(LiveExecutionClient):
             idle_timeout=config.ws_idle_timeout_secs,
             logger=self._log,
         )
-        self._dec_exec = msgspec.json.Decoder(ExecMessage)
-        self._dec_balance = msgspec.json.Decoder(BalanceMessage)
         self._dec_ack = msgspec.json.Decoder(AddOrderAck)
-
-        self._cl_to_client: dict[str, ClientOrderId] = {}
-        self._client_to_cl: dict[ClientOrderId, str] = {}
-        self._accepted_at: dict[ClientOrderId, float] = {}
-        self._seen_trades: set[str] = set()
-        self._seen_trades_order: deque[str] = deque()
-        self._epoch = 0  # WebSocket connection number (sequences restart per connection)
-        self._seen_seq: set[tuple[int, int]] = set()
-        self._max_seq: dict[int, int] = {}
-        self._deferred: dict[ClientOrderId, ExecData] = {}
-        self._tracks: dict[ClientOrderId, _Track] = {}
+        self.stats: Counter[str] = Counter()
+        self._orders = KrakenOrderTracker(cache)
+        self._sequence = ExecutionSequence(self.stats, self._on_sequence_gap)
         self._account_state_pending = False
         self._trades_cache: dict[float | None, tuple[float, asyncio.Future]] = {}
         self._balances: dict[str, Decimal] = {}
@@ -218,7 +196,6 @@ class KrakenExecutionClient(LiveExecutionClient):
         self._reconcile_lock = asyncio.Lock()
         self._bg_tasks: list[asyncio.Task] = []
         self._commands: set[asyncio.Task] = set()  # venue commands awaiting their answer
-        self.stats: Counter[str] = Counter()
 
     # ------------------------------------------------------------------ lifecycle
 
@@ -279,9 +256,9 @@ class KrakenExecutionClient(LiveExecutionClient):
     async def _look_up_unanswered(self) -> None:
         """Orders sent without an answer, found at the venue by cl_ord_id (two calls for all)."""
         unanswered = {
-            self._cl_ord_id(o.client_order_id): o
+            self._orders.cl_ord_id(o.client_order_id): o
             for o in self._cache.orders_inflight(venue=KRAKEN_VENUE)
-            if self._is_pending(o.client_order_id)
+            if self._orders.is_pending(o.client_order_id)
         }
         if not unanswered:
             return
@@ -303,26 +280,14 @@ class KrakenExecutionClient(LiveExecutionClient):
 
     async def _cache_caught_up(self) -> None:
         """Wait until nautilus has applied the events this client generated (its queue)."""
-        while True:
-            behind = False
-            for client_order_id, track in self._tracks.items():
-                order = self._cache.order(client_order_id)
-                if order is None:
-                    continue
-                if order.filled_qty.as_decimal() < track.filled or (
-                    track.closed and not order.is_closed
-                ):
-                    behind = True
-                    break
-            if not behind:
-                return
+        while self._orders.cache_behind():
             await asyncio.sleep(0.02)
 
     async def _get_ws_token(self) -> str:
         return (await self._api.websockets_token()).token
 
     async def _subscribe_private(self) -> None:
-        self._epoch += 1
+        self._sequence.new_connection()
         await self._ws.subscribe(
             {"channel": "executions", "snap_orders": True, "snap_trades": True}
         )
@@ -332,65 +297,17 @@ class KrakenExecutionClient(LiveExecutionClient):
         self.stats["ws_disconnects"] += 1
 
     def _on_ws_reconnect(self) -> None:
-        self._epoch += 1  # before the new connection's first message is read
+        self._sequence.new_connection()  # before the new connection's first message is read
         self.stats["ws_reconnects"] += 1
         self.create_task(self.reconcile_open_orders(), log_msg="reconcile after reconnect")
 
-    # ------------------------------------------------------------------ identifiers
-
-    def _cl_ord_id(self, client_order_id: ClientOrderId) -> str:
-        cl = self._client_to_cl.get(client_order_id)
-        if cl is None:
-            cl = to_cl_ord_id(client_order_id.value)
-            self._client_to_cl[client_order_id] = cl
-            self._cl_to_client[cl] = client_order_id
-            if cl != client_order_id.value:
-                self._cache.add(_CL_KEY + cl, client_order_id.value.encode())
-        return cl
-
-    def _client_order_id_for(self, cl_ord_id: str) -> ClientOrderId:
-        cid = self._cl_to_client.get(cl_ord_id)
-        if cid is None:
-            stored = self._cache.get(_CL_KEY + cl_ord_id)
-            cid = ClientOrderId(stored.decode() if stored else cl_ord_id)
-            self._cl_to_client[cl_ord_id] = cid
-            self._client_to_cl[cid] = cl_ord_id
-        return cid
-
-    def _order_for(self, venue_order_id: str, cl_ord_id: str | None) -> Order | None:
-        cid = None
-        if cl_ord_id:
-            cid = self._client_order_id_for(cl_ord_id)
-        if cid is None or self._cache.order(cid) is None:
-            cid = self._cache.client_order_id(VenueOrderId(venue_order_id))
-        return self._cache.order(cid) if cid is not None else None
+    # ------------------------------------------------------------------ instruments
 
     def _instrument(self, instrument_id: InstrumentId) -> Instrument:
         instrument = self._cache.instrument(instrument_id) or self._provider.find(instrument_id)
         if instrument is None:
             raise KrakenError(f"instrument {instrument_id} not loaded")
         return instrument
-
-    def _track(self, order: Order) -> _Track:
-        track = self._tracks.get(order.client_order_id)
-        if track is None:
-            track = _Track(
-                accepted=order.status not in (OrderStatus.INITIALIZED, OrderStatus.SUBMITTED),
-                closed=order.is_closed,
-                filled=order.filled_qty.as_decimal(),
-                quantity=order.quantity.as_decimal(),
-                triggered=order.status == OrderStatus.TRIGGERED,
-            )
-            self._tracks[order.client_order_id] = track
-        return track
-
-    def _is_pending(self, client_order_id: ClientOrderId) -> bool:
-        """True while the order was submitted but neither acknowledged nor refused."""
-        order = self._cache.order(client_order_id)
-        if order is None:
-            return False
-        track = self._track(order)
-        return not track.accepted and not track.closed
 
     # ------------------------------------------------------------------ account
 
@@ -439,20 +356,12 @@ class KrakenExecutionClient(LiveExecutionClient):
             # nautilus applies a fill to a CASH account when its queued event is processed;
             # the venue's balances (which hold the fill already) must come after that, or the
             # fill counts twice until the next balances message.
-            if waited < _MAX_ACCOUNT_STATE_WAITS and self._fills_unapplied():
+            if waited < _MAX_ACCOUNT_STATE_WAITS and self._orders.fills_unapplied():
                 self._schedule_account_state(delay, waited + 1)
                 return
             self._emit_account_state()
 
         self._loop.call_later(delay, emit)
-
-    def _fills_unapplied(self) -> bool:
-        """Whether a fill this client generated is still on its way through nautilus."""
-        for client_order_id, track in self._tracks.items():
-            order = self._cache.order(client_order_id)
-            if order is not None and order.filled_qty.as_decimal() < track.filled:
-                return True
-        return False
 
     def _emit_account_state(self, holds: dict[str, Decimal] | None = None) -> None:
         holds = self._computed_holds() if holds is None else holds
@@ -470,131 +379,14 @@ class KrakenExecutionClient(LiveExecutionClient):
             balances=balances, margins=[], reported=True, ts_event=self._clock.timestamp_ns()
         )
 
-    # ------------------------------------------------------------------ websocket messages
-
-    def _handle_ws_message(self, text: str) -> None:
-        if '"executions"' in text[:40]:
-            self._on_executions(text)
-        elif '"balances"' in text[:40]:
-            self._on_balances(text)
-
-    def _note_sequence(self, sequence: int | None) -> bool:
-        """False when this exact message was already handled (a duplicate)."""
-        if sequence is None:
-            return True
-        key = (self._epoch, sequence)
-        if key in self._seen_seq:
-            self.stats["duplicate_messages"] += 1
-            return False
-        self._seen_seq.add(key)
-        if len(self._seen_seq) > 20_000:
-            self._seen_seq = {k for k in self._seen_seq if k[0] == self._epoch}
-        last = self._max_seq.get(self._epoch, 0)
-        if sequence > last + 1 and last:
-            self.stats["sequence_gaps"] += 1
-            self.create_task(self._check_gap(self._epoch, last + 1, sequence), log_msg="gap")
-        self._max_seq[self._epoch] = max(last, sequence)
-        return True
-
-    async def _check_gap(self, epoch: int, first: int, upto: int) -> None:
-        await asyncio.sleep(1.0)
-        missing = [s for s in range(first, upto) if (epoch, s) not in self._seen_seq]
-        if missing:
-            self._log.warning(f"Kraken executions: {len(missing)} message(s) missing; reconciling")
-            await self.reconcile_open_orders()
-
-    def _on_executions(self, text: str) -> None:
-        try:
-            message = self._dec_exec.decode(text)
-        except msgspec.DecodeError as e:
-            self.stats["malformed"] += 1
-            self._log.error(f"Malformed executions message ({e}): {text[:120]!r}")
-            return
-        if not self._note_sequence(message.sequence):
-            return
-        for data in message.data:
-            try:
-                self._on_execution(data, snapshot=message.type == "snapshot")
-            except Exception as e:
-                self._log.exception(f"Failed to handle execution for {data.order_id}", e)
-
-    def _on_execution(self, data: ExecData, snapshot: bool) -> None:
-        order = self._order_for(data.order_id, data.cl_ord_id)
-        if order is None:
-            self.stats["external_executions"] += 1
-            return  # not ours (another client on this key); reconciliation adopts them
-        venue_order_id = VenueOrderId(data.order_id)
-        ts = rfc3339_to_ns(data.timestamp) if data.timestamp else self._clock.timestamp_ns()
-        kind = data.exec_type
-        if snapshot and kind != "trade":
-            kind = "new"  # a snapshot of an open order
-        if kind in ("pending_new", "new"):
-            self._accept(order, venue_order_id, ts)
-        elif kind == "trade":
-            self._fill_from_ws(order, venue_order_id, data, ts)
-        elif kind in ("canceled", "expired"):
-            self._terminal(order, venue_order_id, data, ts)
-        elif kind in ("amended", "restated"):
-            self._updated(order, venue_order_id, data, ts)
-        elif kind == "status" and data.triggers is not None and data.triggers.status == "triggered":
-            self._accept(order, venue_order_id, ts)
-            track = self._track(order)
-            triggerable = order.order_type in (OrderType.STOP_LIMIT, OrderType.LIMIT_IF_TOUCHED)
-            if triggerable and not track.closed and not track.triggered and track.filled == 0:
-                track.triggered = True
-                self.generate_order_triggered(
-                    order.strategy_id, order.instrument_id, order.client_order_id,
-                    venue_order_id, ts,
-                )  # fmt: skip
-        elif kind == "filled":
-            cum = Decimal(str(data.cum_qty)) if data.cum_qty is not None else None
-            if cum is not None and cum > self._track(order).filled:
-                # The fill events have not arrived (yet): fetch them if they stay missing.
-                self.create_task(self._resolve_missing_fills(order.client_order_id, data))
+    # ------------------------------------------------------------------ order events
 
     def _accept(self, order: Order, venue_order_id: VenueOrderId, ts: int) -> None:
-        track = self._track(order)
-        if track.accepted or track.closed:
+        if not self._orders.accept(order):
             return
-        track.accepted = True
-        self._accepted_at[order.client_order_id] = time.monotonic()
         self._schedule_account_state()
         self.generate_order_accepted(
             order.strategy_id, order.instrument_id, order.client_order_id, venue_order_id, ts
-        )
-
-    def _trade_seen(self, trade_id: str, order: Order) -> bool:
-        if trade_id in self._seen_trades or TradeId(trade_id) in order.trade_ids:
-            return True
-        self._seen_trades.add(trade_id)
-        self._seen_trades_order.append(trade_id)
-        if len(self._seen_trades_order) > 50_000:
-            self._seen_trades.discard(self._seen_trades_order.popleft())
-        return False
-
-    def _fill_from_ws(self, order: Order, venue_order_id: VenueOrderId, data: ExecData, ts: int):
-        trade_id = data.exec_id or (str(data.trade_id) if data.trade_id is not None else None)
-        if trade_id is None or data.last_qty is None or data.last_price is None:
-            self._log.error(f"Kraken trade execution without id or quantity: {data}")
-            return
-        if self._trade_seen(trade_id, order):
-            self.stats["duplicate_fills_ignored"] += 1
-            return
-        instrument = self._instrument(order.instrument_id)
-        fee_currency = instrument.quote_currency
-        fee = _ZERO
-        if data.fees:
-            fee_currency = currency_for(normalize_asset(data.fees[0].asset))
-            fee = sum((Decimal(str(f.qty)) for f in data.fees), _ZERO)
-        self._apply_fill(
-            order,
-            venue_order_id,
-            trade_id,
-            instrument.make_qty(Decimal(str(data.last_qty))),
-            instrument.make_price(Decimal(str(data.last_price))),
-            Money(fee, fee_currency),
-            LiquiditySide.MAKER if data.liquidity_ind == "m" else LiquiditySide.TAKER,
-            ts,
         )
 
     def _apply_fill(
@@ -610,7 +402,7 @@ class KrakenExecutionClient(LiveExecutionClient):
     ) -> None:
         self._accept(order, venue_order_id, ts)
         instrument = self._instrument(order.instrument_id)
-        track = self._track(order)
+        track = self._orders.track(order)
         track.filled += last_qty.as_decimal()
         if track.filled >= track.quantity:
             track.closed = True
@@ -632,9 +424,8 @@ class KrakenExecutionClient(LiveExecutionClient):
             ts_event=ts,
         )
         self._schedule_account_state()
-        deferred = self._deferred.get(order.client_order_id)
-        if deferred is not None and track.filled >= Decimal(str(deferred.cum_qty or 0)):
-            self._deferred.pop(order.client_order_id, None)
+        deferred = self._orders.due_terminal(order)
+        if deferred is not None:
             self._terminal(order, venue_order_id, deferred, ts, from_deferred=True)
 
     def _terminal(
@@ -645,14 +436,14 @@ class KrakenExecutionClient(LiveExecutionClient):
         ts: int,
         from_deferred: bool = False,
     ) -> None:
-        track = self._track(order)
+        track = self._orders.track(order)
         if track.closed:
             return
         cum = Decimal(str(data.cum_qty)) if data.cum_qty is not None else _ZERO
         if cum > track.filled and not from_deferred:
             # Fills not seen yet (reordered or lost): wait for them, then close the order.
             self.stats["terminal_deferred"] += 1
-            self._deferred[order.client_order_id] = data
+            self._orders.defer_terminal(order.client_order_id, data)
             self.create_task(self._resolve_deferred(order.client_order_id, data.order_id))
             return
         self._accept(order, venue_order_id, ts)
@@ -669,65 +460,9 @@ class KrakenExecutionClient(LiveExecutionClient):
 
     async def _resolve_deferred(self, client_order_id: ClientOrderId, txid: str) -> None:
         await asyncio.sleep(1.0)
-        if client_order_id in self._deferred:
+        if self._orders.is_deferred(client_order_id):
             self.stats["deferred_resolved_rest"] += 1
             await self._recover_order(client_order_id, txid)
-
-    async def _resolve_missing_fills(self, client_order_id: ClientOrderId, data: ExecData):
-        await asyncio.sleep(1.0)
-        order = self._cache.order(client_order_id)
-        cum = Decimal(str(data.cum_qty or 0))
-        if order is not None and cum > self._track(order).filled:
-            await self._recover_order(client_order_id, data.order_id)
-
-    def _updated(self, order: Order, venue_order_id: VenueOrderId, data: ExecData, ts: int):
-        track = self._track(order)
-        if track.closed:
-            return
-        instrument = self._instrument(order.instrument_id)
-        quantity = (
-            instrument.make_qty(Decimal(str(data.order_qty)))
-            if data.order_qty is not None
-            else order.quantity
-        )
-        price = order.price if order.has_price else None
-        trigger = order.trigger_price if order.has_trigger_price else None
-        if data.limit_price is not None and order.has_price:
-            price = instrument.make_price(Decimal(str(data.limit_price)))
-        if data.triggers is not None and data.triggers.price is not None and trigger is not None:
-            trigger = instrument.make_price(Decimal(str(data.triggers.price)))
-        self._accept(order, venue_order_id, ts)
-        track.quantity = quantity.as_decimal()
-        self._schedule_account_state()
-        self.generate_order_updated(
-            order.strategy_id,
-            order.instrument_id,
-            order.client_order_id,
-            venue_order_id,
-            quantity,
-            price,
-            trigger,
-            ts,
-        )
-
-    def _on_balances(self, text: str) -> None:
-        try:
-            message = self._dec_balance.decode(text)
-        except msgspec.DecodeError as e:
-            self.stats["malformed"] += 1
-            self._log.error(f"Malformed balances message ({e}): {text[:120]!r}")
-            return
-        if not self._note_sequence(message.sequence):
-            return
-        if message.type == "snapshot":
-            self._balances = {}
-        for data in message.data:
-            code = normalize_asset(data.asset)
-            if message.type == "snapshot":
-                self._balances[code] = self._balances.get(code, _ZERO) + Decimal(str(data.balance))
-            else:
-                self._balances[code] = Decimal(str(data.balance))
-        self._schedule_account_state()
 
     # ------------------------------------------------------------------ submit
 
@@ -842,7 +577,7 @@ class KrakenExecutionClient(LiveExecutionClient):
         except KrakenError as e:
             self._reject(order, str(e))
             return
-        cl = self._cl_ord_id(order.client_order_id)
+        cl = self._orders.cl_ord_id(order.client_order_id)
         await self._http.limiter.acquire_trading(pair, 1.0)
         try:
             if self._config.use_ws_trading and self._ws.is_connected:
@@ -880,7 +615,7 @@ class KrakenExecutionClient(LiveExecutionClient):
         self._reject(order, str(error))
 
     def _reject(self, order: Order, reason: str) -> None:
-        track = self._track(order)
+        track = self._orders.track(order)
         if track.accepted or track.closed:
             return
         track.closed = True
@@ -898,7 +633,7 @@ class KrakenExecutionClient(LiveExecutionClient):
         for delay in self._config.ack_recovery_delays_secs:
             await asyncio.sleep(delay)
             order = self._cache.order(client_order_id)
-            if order is None or not self._is_pending(client_order_id):
+            if order is None or not self._orders.is_pending(client_order_id):
                 self.stats["lost_acks_resolved_by_stream"] += 1
                 return  # the executions channel already told us
             try:
@@ -912,7 +647,7 @@ class KrakenExecutionClient(LiveExecutionClient):
                 await self._apply_venue_order(order, txid, info)
                 return
         order = self._cache.order(client_order_id)
-        if order is not None and self._is_pending(client_order_id):
+        if order is not None and self._orders.is_pending(client_order_id):
             self._reject(order, "acknowledgement lost and the order is not at the venue")
 
     async def _find_venue_order(self, cl_ord_id: str) -> tuple[str, OrderInfo] | None:
@@ -931,7 +666,7 @@ class KrakenExecutionClient(LiveExecutionClient):
         venue_order_id = VenueOrderId(txid)
         ts = secs_to_ns(info.opentm)
         self._accept(order, venue_order_id, ts)
-        if Decimal(info.vol_exec) > self._track(order).filled:
+        if Decimal(info.vol_exec) > self._orders.track(order).filled:
             trade_ids = info.trades or []
             if not trade_ids:
                 refreshed = await self._api.query_orders([txid], trades=True)
@@ -940,16 +675,16 @@ class KrakenExecutionClient(LiveExecutionClient):
                 trades = await self._api.query_trades(trade_ids)
                 for trade_id, trade in sorted(trades.items(), key=lambda kv: kv[1].time):
                     current = self._cache.order(order.client_order_id) or order
-                    if self._trade_seen(trade_id, current):
+                    if self._orders.trade_seen(trade_id, current):
                         continue
                     self._apply_rest_fill(current, venue_order_id, trade_id, trade, info.oflags)
-        if info.status in ("canceled", "expired") and not self._track(order).closed:
+        if info.status in ("canceled", "expired") and not self._orders.track(order).closed:
             data = ExecData(
                 order_id=txid,
                 exec_type="expired" if info.status == "expired" else "canceled",
                 cum_qty=float(info.vol_exec),
             )
-            self._deferred.pop(order.client_order_id, None)
+            self._orders.drop_deferred(order.client_order_id)
             self._terminal(
                 order, venue_order_id, data, secs_to_ns(info.closetm or info.opentm), True
             )
@@ -1001,7 +736,7 @@ class KrakenExecutionClient(LiveExecutionClient):
             self.stats["open_order_checks"] += 1
             gone: dict[str, Order] = {}  # open here, not at the venue: closed meanwhile
             for order in self._cache.orders_open(venue=KRAKEN_VENUE):
-                track = self._track(order)
+                track = self._orders.track(order)
                 if order.venue_order_id is None or not track.accepted or track.closed:
                     continue
                 txid = order.venue_order_id.value
@@ -1044,10 +779,6 @@ class KrakenExecutionClient(LiveExecutionClient):
 
     # ------------------------------------------------------------------ modify and cancel
 
-    def _age(self, client_order_id: ClientOrderId) -> float:
-        accepted = self._accepted_at.get(client_order_id)
-        return time.monotonic() - accepted if accepted is not None else 300.0
-
     @_venue_command
     async def _modify_order(self, command: ModifyOrder) -> None:
         order = self._cache.order(command.client_order_id)
@@ -1059,7 +790,9 @@ class KrakenExecutionClient(LiveExecutionClient):
             return
         txid = order.venue_order_id.value
         pair = self._provider.pair_key(order.instrument_id)
-        await self._http.limiter.acquire_trading(pair, amend_cost(self._age(order.client_order_id)))
+        await self._http.limiter.acquire_trading(
+            pair, amend_cost(self._orders.age(order.client_order_id))
+        )
         ws_params: dict[str, Any] = {"order_id": txid}
         rest_params: dict[str, Any] = {"txid": txid}
         if command.quantity is not None:
@@ -1124,7 +857,7 @@ class KrakenExecutionClient(LiveExecutionClient):
                 order = by_txid[txid]
                 await self._http.limiter.acquire_trading(
                     self._provider.pair_key(order.instrument_id),
-                    cancel_cost(self._age(order.client_order_id)),
+                    cancel_cost(self._orders.age(order.client_order_id)),
                 )
             try:
                 if not (self._config.use_ws_trading and self._ws.is_connected):
@@ -1144,9 +877,9 @@ class KrakenExecutionClient(LiveExecutionClient):
         pair = self._provider.pair_key(order.instrument_id)
         if not charged:
             await self._http.limiter.acquire_trading(
-                pair, cancel_cost(self._age(order.client_order_id))
+                pair, cancel_cost(self._orders.age(order.client_order_id))
             )
-        cl = self._cl_ord_id(order.client_order_id)
+        cl = self._orders.cl_ord_id(order.client_order_id)
         try:
             if self._config.use_ws_trading and self._ws.is_connected:
                 params = {"order_id": [txid]} if txid else {"cl_ord_id": [cl]}
@@ -1223,7 +956,9 @@ class KrakenExecutionClient(LiveExecutionClient):
         return OrderStatusReport(
             account_id=self.account_id,
             instrument_id=instrument_id,
-            client_order_id=self._client_order_id_for(info.cl_ord_id) if info.cl_ord_id else None,
+            client_order_id=self._orders.client_order_id_for(info.cl_ord_id)
+            if info.cl_ord_id
+            else None,
             venue_order_id=VenueOrderId(txid),
             order_side=order_side(info.descr.type),
             order_type=order_type,
@@ -1254,7 +989,9 @@ class KrakenExecutionClient(LiveExecutionClient):
                 info = infos.get(txid)
                 return self._order_report(txid, info) if info is not None else None
             if command.client_order_id is not None:
-                found = await self._find_venue_order(self._cl_ord_id(command.client_order_id))
+                found = await self._find_venue_order(
+                    self._orders.cl_ord_id(command.client_order_id)
+                )
                 return self._order_report(*found) if found is not None else None
         except KrakenError as e:
             self._log.warning(f"Order status report failed: {e}")
