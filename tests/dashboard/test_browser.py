@@ -159,6 +159,8 @@ def test_an_operator_watches_and_drives_a_live_node_from_the_browser(tmp_path, t
                 opened = context.request.get(f"{url}{report}")
                 assert opened.status == 200 and "plotly" in opened.text()
                 page.screenshot(path=str(shots / "backtests.png"), full_page=True)
+                page.goto(f"{url}{report}")  # its charts draw under the report's own policy
+                page.wait_for_function("() => document.querySelector('.main-svg')")
                 for name in ("catalog", "alerts"):
                     page.goto(f"{url}/{name}")
                     page.wait_for_load_state("networkidle")

@@ -72,11 +72,20 @@ def backtest(request: Request, run_id: RunId) -> dict:
     return _found(services(request).records.run, _uuid(run_id, "run"))
 
 
+# A report is one self-contained page with inline plotly: its scripts may run, but in a sandbox
+# (an origin of its own: no access to the dashboard's cookies or API) and with nothing fetched.
+REPORT_CSP = (
+    "sandbox allow-scripts; default-src 'none'; script-src 'unsafe-inline' 'unsafe-eval'; "
+    "style-src 'unsafe-inline'; img-src data: blob:; font-src data:"
+)
+
+
 @router.get("/backtests/{run_id}/report", response_class=FileResponse, responses={404: {}, 422: {}})
 def report(request: Request, run_id: RunId) -> FileResponse:
     """The run's own ``report.html`` (offline plotly), when its output folder is on this machine."""
     path = _found(services(request).records.report_path, _uuid(run_id, "run"))
-    return FileResponse(path, media_type="text/html")
+    headers = {"Content-Security-Policy": REPORT_CSP}
+    return FileResponse(path, media_type="text/html", headers=headers)
 
 
 @router.get("/fills", responses={422: {}})
