@@ -28,7 +28,6 @@ import contextlib
 import functools
 import time
 from collections import Counter
-from datetime import UTC
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -90,13 +89,11 @@ from seraphim.adapters.kraken.execution_stream import KrakenExecutionStreamMixin
 from seraphim.adapters.kraken.http.client import KrakenHttpClient
 from seraphim.adapters.kraken.http.endpoints import KrakenSpotApi
 from seraphim.adapters.kraken.order_tracking import KrakenOrderTracker
-from seraphim.adapters.kraken.parsing import KRAKEN_TO_ORDER_TYPE
-from seraphim.adapters.kraken.parsing import KRAKEN_TO_TIF
 from seraphim.adapters.kraken.parsing import ORDER_TYPE_TO_KRAKEN
 from seraphim.adapters.kraken.parsing import TIF_TO_KRAKEN
+from seraphim.adapters.kraken.parsing import fee_currency
+from seraphim.adapters.kraken.parsing import liquidity_side
 from seraphim.adapters.kraken.parsing import ns_to_rfc3339
-from seraphim.adapters.kraken.parsing import order_side
-from seraphim.adapters.kraken.parsing import order_status
 from seraphim.adapters.kraken.parsing import secs_to_ns
 from seraphim.adapters.kraken.providers import KrakenInstrumentProvider
 from seraphim.adapters.kraken.schemas.rest import OrderInfo
@@ -698,7 +695,6 @@ class KrakenExecutionClient(KrakenExecutionStreamMixin, LiveExecutionClient):
         oflags: str,
     ) -> None:
         instrument = self._instrument(order.instrument_id)
-        fee_currency = instrument.base_currency if "fcib" in oflags else instrument.quote_currency
         self.stats["fills_recovered_rest"] += 1
         self._apply_fill(
             order,
@@ -706,8 +702,8 @@ class KrakenExecutionClient(KrakenExecutionStreamMixin, LiveExecutionClient):
             trade_id,
             instrument.make_qty(Decimal(trade.vol)),
             instrument.make_price(Decimal(trade.price)),
-            Money(Decimal(trade.fee), fee_currency),
-            _liquidity(trade.maker),
+            Money(Decimal(trade.fee), fee_currency(instrument, oflags)),
+            liquidity_side(trade.maker),
             secs_to_ns(trade.time),
         )
 
@@ -937,46 +933,14 @@ class KrakenExecutionClient(KrakenExecutionStreamMixin, LiveExecutionClient):
             return None
         instrument = self._instrument(instrument_id)
         self._oflags[txid] = info.oflags
-        vol_exec = Decimal(info.vol_exec)
-        kraken_type = info.descr.ordertype
-        order_type = KRAKEN_TO_ORDER_TYPE.get(kraken_type, OrderType.LIMIT)
-        price = trigger = None
-        if kraken_type in ("limit", "iceberg"):
-            price = instrument.make_price(Decimal(info.descr.price))
-        elif kraken_type in ("stop-loss", "take-profit"):
-            trigger = instrument.make_price(Decimal(info.descr.price))
-        elif kraken_type in ("stop-loss-limit", "take-profit-limit"):
-            trigger = instrument.make_price(Decimal(info.descr.price))
-            price = instrument.make_price(Decimal(info.descr.price2))
-        expire = datetime.fromtimestamp(info.expiretm, tz=UTC) if info.expiretm else None
-        tif = KRAKEN_TO_TIF.get((info.timeinforce or "GTC").upper(), TimeInForce.GTC)
-        if expire is not None and tif == TimeInForce.GTC:
-            tif = TimeInForce.GTD
-        now = self._clock.timestamp_ns()
-        return OrderStatusReport(
+        cl_ord_id = info.cl_ord_id
+        return info.parse_to_order_status_report(
             account_id=self.account_id,
-            instrument_id=instrument_id,
-            client_order_id=self._orders.client_order_id_for(info.cl_ord_id)
-            if info.cl_ord_id
-            else None,
+            instrument=instrument,
             venue_order_id=VenueOrderId(txid),
-            order_side=order_side(info.descr.type),
-            order_type=order_type,
-            time_in_force=tif,
-            order_status=order_status(info.status, vol_exec),
-            price=price,
-            trigger_price=trigger,
-            trigger_type=TriggerType.LAST_PRICE if trigger is not None else TriggerType.NO_TRIGGER,
-            quantity=instrument.make_qty(Decimal(info.vol)),
-            filled_qty=instrument.make_qty(vol_exec),
-            avg_px=Decimal(info.price) if vol_exec > 0 else None,
-            expire_time=expire,
-            post_only="post" in info.oflags,
-            cancel_reason=info.reason,
+            client_order_id=self._orders.client_order_id_for(cl_ord_id) if cl_ord_id else None,
             report_id=UUID4(),
-            ts_accepted=secs_to_ns(info.opentm),
-            ts_last=secs_to_ns(info.closetm or info.opentm),
-            ts_init=now,
+            ts_init=self._clock.timestamp_ns(),
         )
 
     async def generate_order_status_report(
@@ -1026,22 +990,13 @@ class KrakenExecutionClient(KrakenExecutionStreamMixin, LiveExecutionClient):
         instrument_id = self._provider.instrument_id_for(trade.pair)
         if instrument_id is None:
             return None
-        instrument = self._instrument(instrument_id)
-        oflags = self._oflags.get(trade.ordertxid, "")
-        fee_currency = instrument.base_currency if "fcib" in oflags else instrument.quote_currency
-        venue_order_id = VenueOrderId(trade.ordertxid)
-        client_order_id = self._cache.client_order_id(venue_order_id)
-        return FillReport(
+        client_order_id = self._cache.client_order_id(VenueOrderId(trade.ordertxid))
+        return trade.parse_to_fill_report(
             account_id=self.account_id,
-            instrument_id=instrument_id,
-            venue_order_id=venue_order_id,
-            client_order_id=client_order_id,
+            instrument=self._instrument(instrument_id),
             trade_id=TradeId(trade_id),
-            order_side=order_side(trade.type),
-            last_qty=instrument.make_qty(Decimal(trade.vol)),
-            last_px=instrument.make_price(Decimal(trade.price)),
-            commission=Money(Decimal(trade.fee), fee_currency),
-            liquidity_side=_liquidity(trade.maker),
+            client_order_id=client_order_id,
+            oflags=self._oflags.get(trade.ordertxid, ""),
             report_id=UUID4(),
             ts_event=self._fill_time(client_order_id, trade_id, trade.time),
             ts_init=self._clock.timestamp_ns(),
@@ -1163,12 +1118,6 @@ class KrakenExecutionClient(KrakenExecutionStreamMixin, LiveExecutionClient):
 def _trigger_reference(order: Order) -> str:
     trigger_type = getattr(order, "trigger_type", TriggerType.DEFAULT)
     return "index" if trigger_type in (TriggerType.INDEX_PRICE, TriggerType.MARK_PRICE) else "last"
-
-
-def _liquidity(maker: bool | None) -> LiquiditySide:
-    if maker is None:
-        return LiquiditySide.NO_LIQUIDITY_SIDE
-    return LiquiditySide.MAKER if maker else LiquiditySide.TAKER
 
 
 def _display_qty(order: Order):

@@ -11,6 +11,7 @@ from functools import lru_cache
 from nautilus_trader.model.data import Bar
 from nautilus_trader.model.data import BarType
 from nautilus_trader.model.enums import AggregationSource
+from nautilus_trader.model.enums import LiquiditySide
 from nautilus_trader.model.enums import MarketStatusAction
 from nautilus_trader.model.enums import OrderSide
 from nautilus_trader.model.enums import OrderStatus
@@ -18,6 +19,7 @@ from nautilus_trader.model.enums import OrderType
 from nautilus_trader.model.enums import PriceType
 from nautilus_trader.model.enums import TimeInForce
 from nautilus_trader.model.instruments import Instrument
+from nautilus_trader.model.objects import Currency
 
 from seraphim.adapters.kraken.common.constants import OHLC_INTERVALS
 
@@ -165,6 +167,18 @@ KRAKEN_TO_TIF: dict[str, TimeInForce] = {
 def order_side(side: str) -> OrderSide:
     """``buy``/``sell`` -> OrderSide."""
     return OrderSide.BUY if side == "buy" else OrderSide.SELL
+
+
+def liquidity_side(maker: bool | None) -> LiquiditySide:
+    """A REST trade's ``maker`` flag -> LiquiditySide (none when Kraken leaves it out)."""
+    if maker is None:
+        return LiquiditySide.NO_LIQUIDITY_SIDE
+    return LiquiditySide.MAKER if maker else LiquiditySide.TAKER
+
+
+def fee_currency(instrument: Instrument, oflags: str) -> Currency:
+    """The currency an order's fees were charged in: the base with ``fcib``, else the quote."""
+    return instrument.base_currency if "fcib" in oflags else instrument.quote_currency
 
 
 def order_status(status: str, vol_exec: Decimal) -> OrderStatus:

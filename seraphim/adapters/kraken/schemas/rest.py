@@ -1,8 +1,35 @@
-"""Kraken Spot REST ``result`` shapes (decoded with ``msgspec.json.decode(raw, type=...)``)."""
+"""
+Kraken Spot REST ``result`` shapes (decoded with ``msgspec.json.decode(raw, type=...)``), with
+their ``parse_to_*`` conversions into nautilus reports (as nautilus's own adapters' schemas).
+"""
 
 from __future__ import annotations
 
+from datetime import UTC
+from datetime import datetime
+from decimal import Decimal
+
 import msgspec
+from nautilus_trader.core.uuid import UUID4
+from nautilus_trader.execution.reports import FillReport
+from nautilus_trader.execution.reports import OrderStatusReport
+from nautilus_trader.model.enums import OrderType
+from nautilus_trader.model.enums import TimeInForce
+from nautilus_trader.model.enums import TriggerType
+from nautilus_trader.model.identifiers import AccountId
+from nautilus_trader.model.identifiers import ClientOrderId
+from nautilus_trader.model.identifiers import TradeId
+from nautilus_trader.model.identifiers import VenueOrderId
+from nautilus_trader.model.instruments import Instrument
+from nautilus_trader.model.objects import Money
+
+from seraphim.adapters.kraken.parsing import KRAKEN_TO_ORDER_TYPE
+from seraphim.adapters.kraken.parsing import KRAKEN_TO_TIF
+from seraphim.adapters.kraken.parsing import fee_currency
+from seraphim.adapters.kraken.parsing import liquidity_side
+from seraphim.adapters.kraken.parsing import order_side
+from seraphim.adapters.kraken.parsing import order_status
+from seraphim.adapters.kraken.parsing import secs_to_ns
 
 
 class ServerTime(msgspec.Struct):
@@ -81,6 +108,54 @@ class OrderInfo(msgspec.Struct):
     misc: str = ""
     trades: list[str] | None = None
 
+    def parse_to_order_status_report(
+        self,
+        account_id: AccountId,
+        instrument: Instrument,
+        venue_order_id: VenueOrderId,
+        client_order_id: ClientOrderId | None,
+        report_id: UUID4,
+        ts_init: int,
+    ) -> OrderStatusReport:
+        """The order as a nautilus report (``cl_ord_id`` already mapped by the caller)."""
+        vol_exec = Decimal(self.vol_exec)
+        kraken_type = self.descr.ordertype
+        price = trigger = None
+        if kraken_type in ("limit", "iceberg"):
+            price = instrument.make_price(Decimal(self.descr.price))
+        elif kraken_type in ("stop-loss", "take-profit"):
+            trigger = instrument.make_price(Decimal(self.descr.price))
+        elif kraken_type in ("stop-loss-limit", "take-profit-limit"):
+            trigger = instrument.make_price(Decimal(self.descr.price))
+            price = instrument.make_price(Decimal(self.descr.price2))
+        expire = datetime.fromtimestamp(self.expiretm, tz=UTC) if self.expiretm else None
+        tif = KRAKEN_TO_TIF.get((self.timeinforce or "GTC").upper(), TimeInForce.GTC)
+        if expire is not None and tif == TimeInForce.GTC:
+            tif = TimeInForce.GTD
+        return OrderStatusReport(
+            account_id=account_id,
+            instrument_id=instrument.id,
+            client_order_id=client_order_id,
+            venue_order_id=venue_order_id,
+            order_side=order_side(self.descr.type),
+            order_type=KRAKEN_TO_ORDER_TYPE.get(kraken_type, OrderType.LIMIT),
+            time_in_force=tif,
+            order_status=order_status(self.status, vol_exec),
+            price=price,
+            trigger_price=trigger,
+            trigger_type=TriggerType.LAST_PRICE if trigger is not None else TriggerType.NO_TRIGGER,
+            quantity=instrument.make_qty(Decimal(self.vol)),
+            filled_qty=instrument.make_qty(vol_exec),
+            avg_px=Decimal(self.price) if vol_exec > 0 else None,
+            expire_time=expire,
+            post_only="post" in self.oflags,
+            cancel_reason=self.reason,
+            report_id=report_id,
+            ts_accepted=secs_to_ns(self.opentm),
+            ts_last=secs_to_ns(self.closetm or self.opentm),
+            ts_init=ts_init,
+        )
+
 
 class OpenOrders(msgspec.Struct):
     open: dict[str, OrderInfo]
@@ -107,6 +182,34 @@ class TradeInfo(msgspec.Struct):
     ledgers: list[str] | None = None
     trade_id: int | None = None
     maker: bool | None = None
+
+    def parse_to_fill_report(
+        self,
+        account_id: AccountId,
+        instrument: Instrument,
+        trade_id: TradeId,
+        client_order_id: ClientOrderId | None,
+        oflags: str,
+        report_id: UUID4,
+        ts_event: int,
+        ts_init: int,
+    ) -> FillReport:
+        """``oflags`` are the order's (its fee currency); ``ts_event`` the fill's time."""
+        return FillReport(
+            account_id=account_id,
+            instrument_id=instrument.id,
+            venue_order_id=VenueOrderId(self.ordertxid),
+            client_order_id=client_order_id,
+            trade_id=trade_id,
+            order_side=order_side(self.type),
+            last_qty=instrument.make_qty(Decimal(self.vol)),
+            last_px=instrument.make_price(Decimal(self.price)),
+            commission=Money(Decimal(self.fee), fee_currency(instrument, oflags)),
+            liquidity_side=liquidity_side(self.maker),
+            report_id=report_id,
+            ts_event=ts_event,
+            ts_init=ts_init,
+        )
 
 
 class TradesHistory(msgspec.Struct):
