@@ -38,17 +38,24 @@ def shared_data() -> Path:
     return path
 
 
+_DEFAULT_HANDLERS = {signal.SIGINT: signal.default_int_handler, signal.SIGTERM: signal.SIG_DFL}
+
+
+def _default_signal_handlers() -> None:
+    changed = [sig for sig, h in _DEFAULT_HANDLERS.items() if signal.getsignal(sig) is not h]
+    for sig in changed:
+        signal.signal(sig, _DEFAULT_HANDLERS[sig])
+    if changed:
+        signal.set_wakeup_fd(-1)  # the node's closed loop no longer reads it
+
+
 @pytest.fixture(autouse=True)
 def _restore_signal_handlers():
     """
-    A TradingNode built in the test process installs SIGINT/SIGTERM handlers on its event loop
-    and nautilus never removes them: later tests would find Ctrl-C swallowed. Put back what was
-    there before each test.
+    A TradingNode (or Ray) in the test process installs SIGINT/SIGTERM handlers and nautilus
+    never removes them: later tests would find Ctrl-C swallowed. Every test starts and ends with
+    Python's own handlers (also after a module-scoped fixture that built a node).
     """
-    saved = {sig: signal.getsignal(sig) for sig in (signal.SIGINT, signal.SIGTERM)}
+    _default_signal_handlers()
     yield
-    changed = [sig for sig, handler in saved.items() if signal.getsignal(sig) is not handler]
-    for sig in changed:
-        signal.signal(sig, saved[sig])
-    if changed:
-        signal.set_wakeup_fd(-1)  # the node's closed loop no longer reads it
+    _default_signal_handlers()
