@@ -1,13 +1,13 @@
 """
 A live strategy for the end-to-end tests: on its first quote it sets its target position
-(worked by its execution algorithm), optionally cancels everything after a while, and asks the
+(worked by its execution algorithm), optionally cancels everything once the venue has accepted
+so many of its children (an event, not a time: the test holds on a loaded machine), and asks the
 node to stop once the parent has ended. What it sees goes to ``RECORDS[scenario]``.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
-from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -26,7 +26,7 @@ RECORDS: dict[str, dict[str, Any]] = defaultdict(lambda: defaultdict(list))
 class QuoteTargetConfig(SeraphimStrategyConfig, frozen=True):
     target: float = 1.0
     scenario: str = "twap"
-    cancel_after_secs: float | None = None
+    cancel_after_children: int | None = None  # cancel all once this many children are accepted
     limit_below_bid: float | None = None  # send a limit buy this far below the bid instead
 
 
@@ -35,6 +35,7 @@ class QuoteTarget(SeraphimStrategy):
         super().on_start()
         self.rec = RECORDS[self.params.scenario]
         self.sent = False
+        self.children_accepted = 0
         self.subscribe_quote_ticks(self.params.instrument_id)
         self.msgbus.subscribe(EXECUTION_QUALITY_TOPIC, self._on_quality)
 
@@ -61,12 +62,14 @@ class QuoteTarget(SeraphimStrategy):
         self.rec["parents"].append(parent)
         if parent is None:
             self.shutdown_system("test: nothing left to trade")
-        elif self.params.cancel_after_secs is not None:
-            self.clock.set_time_alert(
-                "cancel",
-                self.clock.utc_now() + timedelta(seconds=self.params.cancel_after_secs),
-                lambda _e: self.cancel_all_orders(self.params.instrument_id),
-            )
+
+    def on_order_accepted(self, event) -> None:
+        order = self.cache.order(event.client_order_id)
+        if order is None or not order.is_spawned:
+            return
+        self.children_accepted += 1
+        if self.children_accepted == self.params.cancel_after_children:
+            self.cancel_all_orders(self.params.instrument_id)
 
     def _on_quality(self, row: ExecutionQuality) -> None:
         self.rec["quality"].append(row)

@@ -43,7 +43,9 @@ QUIET = {
     "volatility": 0.00001,
     "trade_probability": 0.8,
 }
-TIMING_TOLERANCE_NS = 600_000_000  # event loop and timer latency on a busy 2-core machine
+# Event loop and timer latency on a busy 2-core machine; slices are 2 s apart, so a child still
+# lands in its own slot.
+TIMING_TOLERANCE_NS = 1_000_000_000
 
 
 @pytest.fixture(autouse=True)
@@ -147,7 +149,7 @@ def test_twap_of_one_btc_against_the_exchange(tmp_path, real_catalog) -> None:
 def test_cancel_half_way_leaves_no_open_child(tmp_path) -> None:
     twap = {**TWAP, "child": "limit", "limit_offset_ticks": -50}  # resting below the bid
     with lively_sim(clock=AcceleratedClock(SPEED)) as tsim:
-        rec, orders = run_live(tmp_path, tsim, "twap_cancel", twap=twap, cancel_after_secs=9)
+        rec, orders = run_live(tmp_path, tsim, "twap_cancel", twap=twap, cancel_after_children=4)
         venue_open = [o for o in tsim.account.orders.values() if o.status in ("open", "pending")]
         bought = btc_bought(tsim)
     (parent,) = rec["parents"]
@@ -156,7 +158,7 @@ def test_cancel_half_way_leaves_no_open_child(tmp_path) -> None:
         o for o in orders.values() if o.exec_spawn_id == parent.client_order_id and o.is_spawned
     ]
     assert parent.status == OrderStatus.CANCELED
-    assert 3 <= len(kids) <= 6  # cut half-way
+    assert 4 <= len(kids) <= 5  # cut half-way (a fifth may leave before the cancel lands)
     assert all(k.is_closed for k in kids)
     assert venue_open == []
     (row,) = rec["quality"]
@@ -200,7 +202,7 @@ def test_native_iceberg_reaches_kraken_as_an_iceberg_order(tmp_path) -> None:
             algorithm="ICEBERG",
             twap=iceberg,
             limit_below_bid=500.0,  # rests
-            cancel_after_secs=3,
+            cancel_after_children=1,
         )
         venue = list(tsim.account.orders.values())
     (child,) = venue
@@ -306,7 +308,7 @@ def test_restart_with_redis_state_cancels_the_parent_left_behind(
         def inspect(node) -> None:
             seen["orders"] = {o.client_order_id.value: o for o in node.kernel.cache.orders()}
 
-        entry = strategy_entry("redis", twap=resting, cancel_after_secs=3)
+        entry = strategy_entry("redis", twap=resting, cancel_after_children=1)
         run_node(
             path,
             duration=90,
