@@ -24,7 +24,7 @@ from tests.research.conftest import make_spec
 
 STORAGE = "postgresql+psycopg://postgres@127.0.0.1:5432/seraphim_research_test"
 COMPLETE = optuna.trial.TrialState.COMPLETE
-TRIALS = 30  # in the killed study
+TRIALS = 60  # in the killed study (the kill comes after the third)
 
 
 @pytest.fixture
@@ -97,7 +97,7 @@ def _config(tmp_path) -> str:
     return str(path)
 
 
-def _optimize(config, name):
+def _optimize(config, name, trials=TRIALS):
     return [
         sys.executable,
         "-c",
@@ -110,7 +110,7 @@ def _optimize(config, name):
         "--grid",
         "slow=25:60:5",
         "--trials",
-        str(TRIALS),
+        str(trials),
         "--study",
         name,
         "--storage",
@@ -122,7 +122,9 @@ def _optimize(config, name):
 @pytest.mark.slow
 def test_a_killed_study_resumes_without_redoing_finished_trials(tmp_path, study_name):
     config = _config(tmp_path)
-    first = subprocess.Popen(_optimize(config, study_name), stdout=subprocess.DEVNULL)
+    # The first process is asked for far more trials than it can finish before the kill (a
+    # reused engine runs a trial in a fraction of a second); the second one completes TRIALS.
+    first = subprocess.Popen(_optimize(config, study_name, 10 * TRIALS), stdout=subprocess.DEVNULL)
     storage = open_storage(STORAGE)
     deadline = time.monotonic() + 180
     try:
