@@ -370,30 +370,6 @@ class BarReplaySource(_PathReplay):
                     break
         return cls(bars, **kwargs)
 
-    @classmethod
-    def from_catalog(
-        cls, catalog_path: str | Path, bar_type: str, *, limit: int | None = None, **kwargs
-    ) -> BarReplaySource:
-        """Bars of ``bar_type`` (e.g. ``BTC/USD.KRAKEN-1-HOUR-LAST-EXTERNAL``) from a catalog."""
-        from nautilus_trader.persistence.catalog import ParquetDataCatalog
-
-        catalog = ParquetDataCatalog(str(catalog_path))
-        raw = catalog.bars(bar_types=[bar_type])
-        if limit is not None:
-            raw = raw[:limit]
-        bars = [
-            Bar(
-                b.ts_event / 1e9,
-                dec(str(b.open)),
-                dec(str(b.high)),
-                dec(str(b.low)),
-                dec(str(b.close)),
-                dec(str(b.volume)),
-            )
-            for b in raw
-        ]
-        return cls(bars, **kwargs)
-
 
 class TradeReplaySource(_PathReplay):
     """Recorded trades replayed as market prints with a book around each."""
