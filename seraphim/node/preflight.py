@@ -15,14 +15,13 @@ from typing import Any
 
 from seraphim.adapters.kraken.common.constants import KRAKEN
 from seraphim.node.config import NodeConfigError
-from seraphim.node.config import NodeSpec
 
 
 class DependencyError(RuntimeError):
     """A dependency the node needs is unreachable; the message names it and the reason."""
 
 
-def check_dependencies(spec: NodeSpec, node_config: Any) -> None:
+def check_dependencies(node_config: Any) -> None:
     """
     Every dependency of ``node_config`` (a ``TradingNodeConfig``) answers, else raise
     ``DependencyError``; a venue that answers but refuses the file's settings (an unknown pair,

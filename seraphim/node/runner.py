@@ -141,7 +141,7 @@ def run_node(
         metrics_port=metrics_port,
         alerts=alerts,
     )
-    check_dependencies(spec, config)
+    check_dependencies(config)
     node, spec = build_node(path, log_level=log_level, config=config)
     loop = node.get_event_loop()
     lifecycle = NodeLifecycle(node, spec, duration=duration, force_exit=force_exit)

@@ -194,7 +194,7 @@ def _run_node(
 ) -> LiveOutcome:
     node_spec, base = load_node_spec(path)
     config, _, _ = node_config_for(node_spec, base)
-    check_dependencies(node_spec, config)
+    check_dependencies(config)
     node, node_spec = build_node(path, config=config)
     loop = node.get_event_loop()
     lifecycle = NodeLifecycle(node, node_spec)
