@@ -10,6 +10,7 @@ from __future__ import annotations
 import time
 
 import msgspec
+from nautilus_trader.core.datetime import unix_nanos_to_iso8601
 
 from seraphim.ops import keys
 from seraphim.ops.alerts.engine import AlertEngine
@@ -58,7 +59,10 @@ class HeartbeatWatcher:
             trader = keys.trader_of_health_key(key)
             age = (now - ts) / 1e9
             silent = age if status == "running" else 0.0
-            message = f"heartbeat lost: {trader} silent for {age:.1f} s"
+            message = (
+                f"heartbeat lost: {trader} silent for {age:.1f} s "
+                f"(last beat {unix_nanos_to_iso8601(ts)}, noticed {unix_nanos_to_iso8601(now)})"
+            )
             notice = self.engine.check("heartbeat_missing", trader, silent, now, message)
             if notice is not None:
                 notices.append(notice)
