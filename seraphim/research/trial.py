@@ -32,6 +32,7 @@ from seraphim.backtest.runner import check_catalog_has_data
 from seraphim.backtest.runner import equity_recorder
 from seraphim.backtest.runner import final_curves
 from seraphim.backtest.runner import performance_metrics
+from seraphim.research.fills import fills_frame
 from seraphim.research.params import Params
 from seraphim.research.params import strategy_params
 from seraphim.research.reuse import ReusedEngine
@@ -108,7 +109,7 @@ class TrialRunner:
         result = TrialResult(number, dict(params))
         try:
             metrics, curves, fills, orders = self._backtest(
-                spec_with(self.spec, params, start, end), checkpoint
+                spec_with(self.spec, params, start, end), checkpoint, keep_detail
             )
         except _Stopped as e:
             result.status, result.reason = "pruned", f"stopped after part {e.args[0]}"
@@ -137,8 +138,9 @@ class TrialRunner:
         return self._bars[lo:hi]
 
     def _backtest(
-        self, spec: BacktestSpec, checkpoint: Checkpoint | None = None
+        self, spec: BacktestSpec, checkpoint: Checkpoint | None = None, detail: bool = False
     ) -> tuple[dict, Curves, pd.DataFrame, list[tuple]]:
+        """The run's metrics; with ``detail`` also nautilus's fills report and the orders."""
         run_config = build_run_config(spec)
         # nautilus's own portfolio statistics are not part of a trial's metrics: skip them.
         engine_config = msgspec.structs.replace(run_config.engine, run_analysis=False)
@@ -164,17 +166,22 @@ class TrialRunner:
                         raise _Stopped(part)
                 engine.end()
             curves = final_curves(recorder)
-            fills = engine.trader.generate_fills_report()
-            orders = sorted(
-                (o.ts_init, o.strategy_id.value, o.instrument_id.value, o.side_string())
-                for o in engine.cache.orders()
+            cached = engine.cache.orders()
+            fills = engine.trader.generate_fills_report() if detail else fills_frame(cached)
+            orders = (
+                sorted(
+                    (o.ts_init, o.strategy_id.value, o.instrument_id.value, o.side_string())
+                    for o in cached
+                )
+                if detail
+                else []
             )
         except _Stopped:
             raise
         except BaseException:
             self._engines.discard()  # a run that failed half-way leaves no engine to reuse
             raise
-        return performance_metrics(curves, fills, len(orders)), curves, fills, orders
+        return performance_metrics(curves, fills, len(cached)), curves, fills, orders
 
     def _load(self, engine: BacktestEngine, spec: BacktestSpec) -> None:
         """The window's bars into the engine, unless the previous trial left them there."""
