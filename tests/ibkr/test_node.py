@@ -328,8 +328,18 @@ def test_restart_after_a_crash_reconciles_without_submitting_twice(tmp_path) -> 
                 "the restarted node to reconcile the working order",
             )
             assert gw.call(lambda: len(gw.server.orders)) == orders_at_crash  # nothing resent
+
+            def fills() -> int:
+                events = read_json_lines(log.read_text())
+                return sum(
+                    e.get("event") == "OrderFilled" and e.get("order") == client_order_id
+                    for e in events
+                )
+
+            before = fills()
             gw.run(gw.server.apply_fault("resume", "AAPL"))
-            time.sleep(8)
+            # The working order fills on each tick again: the node follows a few of those fills.
+            wait_until(lambda: fills() >= before + 3, 60, "fills after the restart")
         finally:
             snapshot = stop_node(second, tmp_path / "2.json")
         gateway_orders = gw.call(
