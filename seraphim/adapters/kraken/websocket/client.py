@@ -39,6 +39,7 @@ DEFAULT_WS_PRIVATE_URL = "wss://ws-auth.kraken.com/v2"
 
 _HEADER = msgspec.json.Decoder(WsHeader)
 _RESPONSE = msgspec.json.Decoder(MethodResponse)
+_ENCODER = msgspec.json.Encoder()
 
 
 class KrakenWsNotConnected(KrakenTransportError):
@@ -243,32 +244,41 @@ class KrakenWebSocketClient:
                 break
 
     async def _read(self, ws: aiohttp.ClientWebSocketResponse) -> None:
-        while not self._stopping:
-            try:
-                msg = await ws.receive(timeout=self.idle_timeout)
-            except TimeoutError:
-                self._log.warning(
-                    f"Kraken WebSocket {self.name} silent for {self.idle_timeout}s; reconnecting"
-                )
-                self.stats["idle_timeouts"] += 1
-                return
-            except Exception as e:
-                self._log.warning(f"Kraken WebSocket {self.name} read failed: {e!r}")
-                return
-            if msg.type == aiohttp.WSMsgType.TEXT:
-                self.last_message = time.monotonic()
-                self.stats["messages"] += 1
-                self._dispatch(msg.data)
-            elif msg.type == aiohttp.WSMsgType.BINARY:
-                self.last_message = time.monotonic()
-                self._dispatch(msg.data.decode("utf-8", "replace"))
-            elif msg.type in (
-                aiohttp.WSMsgType.CLOSE,
-                aiohttp.WSMsgType.CLOSING,
-                aiohttp.WSMsgType.CLOSED,
-                aiohttp.WSMsgType.ERROR,
-            ):
-                return
+        # One idle timer per quiet period instead of a timeout around every receive (which
+        # cost a fifth of the socket path's CPU at book-stream rates).
+        watchdog = _IdleWatchdog(self, asyncio.current_task())  # type: ignore[arg-type]
+        try:
+            while not self._stopping:
+                try:
+                    msg = await ws.receive()
+                except asyncio.CancelledError:
+                    if not watchdog.fired or watchdog.task.uncancel() > 0:
+                        raise
+                    self._log.warning(
+                        f"Kraken WebSocket {self.name} silent for {self.idle_timeout}s; "
+                        "reconnecting"
+                    )
+                    self.stats["idle_timeouts"] += 1
+                    return
+                except Exception as e:
+                    self._log.warning(f"Kraken WebSocket {self.name} read failed: {e!r}")
+                    return
+                if msg.type == aiohttp.WSMsgType.TEXT:
+                    self.last_message = time.monotonic()
+                    self.stats["messages"] += 1
+                    self._dispatch(msg.data)
+                elif msg.type == aiohttp.WSMsgType.BINARY:
+                    self.last_message = time.monotonic()
+                    self._dispatch(msg.data.decode("utf-8", "replace"))
+                elif msg.type in (
+                    aiohttp.WSMsgType.CLOSE,
+                    aiohttp.WSMsgType.CLOSING,
+                    aiohttp.WSMsgType.CLOSED,
+                    aiohttp.WSMsgType.ERROR,
+                ):
+                    return
+        finally:
+            watchdog.cancel()
 
     async def _ping_loop(self) -> None:
         while not self._stopping:
@@ -323,7 +333,7 @@ class KrakenWebSocketClient:
         if ws is None or ws.closed or not self._connected.is_set():
             raise KrakenWsNotConnected("WebSocket not connected", method=self.name)
         try:
-            await ws.send_str(json.dumps(message, separators=(",", ":")))
+            await ws.send_str(_ENCODER.encode(message).decode())
         except (ConnectionError, RuntimeError, aiohttp.ClientError) as e:
             raise KrakenWsNotConnected(
                 f"send failed: {type(e).__name__}", method=self.name
@@ -424,3 +434,29 @@ class KrakenWebSocketClient:
                     "req_id": next(self._req_ids),
                 }
             )
+
+
+class _IdleWatchdog:
+    """
+    Cancels the reading task once its connection has said nothing for ``idle_timeout``
+    seconds. The timer is re-armed only when it fires early (messages came meanwhile), so a
+    busy stream costs no timer work per message.
+    """
+
+    def __init__(self, client: KrakenWebSocketClient, task: asyncio.Task) -> None:
+        self.client = client
+        self.task = task
+        self.fired = False
+        self._loop = asyncio.get_running_loop()
+        self._handle = self._loop.call_later(client.idle_timeout, self._check)
+
+    def _check(self) -> None:
+        idle = time.monotonic() - self.client.last_message
+        if idle >= self.client.idle_timeout:
+            self.fired = True
+            self.task.cancel()
+        else:
+            self._handle = self._loop.call_later(self.client.idle_timeout - idle, self._check)
+
+    def cancel(self) -> None:
+        self._handle.cancel()
