@@ -13,6 +13,7 @@ from nautilus_trader.backtest.results import BacktestResult
 from nautilus_trader.model.identifiers import Venue
 
 from seraphim.allocation.tables import allocation_tables
+from seraphim.backtest.analyzer import use_columnar_analyzer
 from seraphim.backtest.config import BacktestSpec
 from seraphim.backtest.config import ConfigError
 from seraphim.backtest.config import build_run_config
@@ -105,6 +106,7 @@ def run_backtest(
     try:
         node.build()
         engine = node.get_engine(run_config.id)
+        use_columnar_analyzer(engine.kernel.portfolio)
         if on_bars is not None:
             engine.kernel.msgbus.subscribe("data.bars.*", _BarCounter(on_bars))
         results: list[BacktestResult] = node.run()
