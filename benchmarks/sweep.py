@@ -9,12 +9,21 @@ loops drop the old strategy's message-bus handlers when they swap it (nautilus 1
 subscribed, issue #3967, and each run would then get slower than the last). A
 Seraphim trial reuses its engine the same way, with the spec's recorder, risk controller, Kraken
 fees and seeded fill model reset between trials, and computes the run's metrics, so the 1-worker
-ratio is the price of those; the 2-worker row shows how the pool scales (pool start-up is left
-out: workers are started and load the bars once per sweep).
+ratio is the price of those.
+
+Both in-process loops are timed in CPU seconds of this process (the machine is shared: wall
+time carries other processes' load). The 2-worker pool is timed twice: in wall seconds (what a
+user waits; it needs two idle cores) and by the CPU seconds the batch used in all (workers'
+threads, from /proc, and this process's) divided by two, the batch's time when each worker has
+a core of its own and their shares are even: its ratio to the 1-worker CPU time is the pool's
+scaling without the machine's load (less than 2 by what the pool costs: dispatch, results;
+and by what two busy processes cost each other). Pool start-up is left out: workers are
+started and load the bars once per sweep.
 """
 
 from __future__ import annotations
 
+import multiprocessing
 import statistics
 import tempfile
 import time
@@ -50,6 +59,7 @@ SLOW = 40
 BATCHES = 5
 REFERENCE = "bare nautilus loop, reset() (reference)"
 ONE_WORKER = "seraphim sweep, 1 worker"
+TWO_WORKERS = "seraphim sweep, 2 workers"
 
 
 def _strategy(fast: int) -> MACross:
@@ -90,8 +100,9 @@ class BareLoop:
 
 
 class Sweep:
-    def __init__(self, executor) -> None:
+    def __init__(self, executor, workers: tuple[int, ...] = ()) -> None:
         self.executor = executor
+        self.workers = workers  # the pool's worker processes (their CPU time is counted)
 
     def batch(self) -> None:
         tasks = [Task(i, {"fast": f, "slow": SLOW}) for i, f in enumerate(FAST)]
@@ -107,10 +118,27 @@ def _median_ratio(base: list[float], times: list[float]) -> float:
     return statistics.median(b / t for b, t in zip(base, times, strict=True))
 
 
-def _timed(run) -> float:
-    began = time.perf_counter()
+def _cpu_seconds(pid: int) -> float:
+    """CPU time of every thread of process ``pid`` (Linux schedstat: nanoseconds on a CPU)."""
+    tasks = Path(f"/proc/{pid}/task")
+    return sum(int((t / "schedstat").read_text().split()[0]) for t in tasks.iterdir()) / 1e9
+
+
+def _timed(run) -> tuple[float, float]:
+    """
+    (wall seconds, CPU seconds) of a batch. For a pool, the CPU seconds are those the batch
+    used in all (its workers' and this process's) shared by the workers: the batch's time with
+    a core per worker and nothing else running.
+    """
+    workers = getattr(run, "workers", ())
+    before = [_cpu_seconds(pid) for pid in workers]
+    began, cpu = time.perf_counter(), time.process_time()
     run.batch()
-    return time.perf_counter() - began
+    wall, cpu = time.perf_counter() - began, time.process_time() - cpu
+    if workers:
+        used = sum(_cpu_seconds(pid) - b for pid, b in zip(workers, before, strict=True))
+        cpu = (used + cpu) / len(workers)
+    return wall, cpu
 
 
 def main() -> None:
@@ -126,10 +154,12 @@ def main() -> None:
                 "strategies": [{"name": "ma_cross", "params": {"trade_size": 0.5}}],
             }
         )
+        pool = LocalPool(spec, 2)
         runs = {
             REFERENCE: BareLoop(catalog),
             ONE_WORKER: Sweep(InProcess(spec)),
-            "seraphim sweep, 2 workers": Sweep(LocalPool(spec, 2)),
+            # the pool's workers are this process's only children
+            TWO_WORKERS: Sweep(pool, tuple(p.pid for p in multiprocessing.active_children())),
         }
         # Batches interleaved, so a change in the shared machine's load hits every row alike;
         # the first round warms up.
@@ -141,23 +171,30 @@ def main() -> None:
                     timings[name].append(seconds)
         for run in runs.values():
             run.close()
-    reference = timings[REFERENCE]
-    one = timings[ONE_WORKER]
-    rows = []
-    for name, times in timings.items():
-        median = statistics.median(times)
-        # Ratios of the same round's batches (run back to back), then their median: a load
-        # swing between rounds cancels out, where a ratio of medians would carry it.
-        rows.append(
-            [name, f"{median:.2f}", f"{len(FAST) / median:.2f}",
-             f"{_median_ratio(reference, times):.2f}", f"{_median_ratio(one, times):.2f}"]
-        )  # fmt: skip
+    wall = {name: [w for w, _ in times] for name, times in timings.items()}
+    cpu = {name: [c for _, c in times] for name, times in timings.items()}
+    # Ratios of the same round's batches (run back to back), then their median: a load swing
+    # between rounds cancels out, where a ratio of medians would carry it.
+    rows = [
+        _row(f"{REFERENCE} (CPU)", cpu[REFERENCE], cpu[REFERENCE], cpu[ONE_WORKER]),
+        _row(f"{ONE_WORKER} (CPU)", cpu[ONE_WORKER], cpu[REFERENCE], cpu[ONE_WORKER]),
+        _row(f"{TWO_WORKERS} (CPU / 2)", cpu[TWO_WORKERS], None, cpu[ONE_WORKER]),
+        _row(f"{ONE_WORKER} (wall)", wall[ONE_WORKER], wall[REFERENCE], wall[ONE_WORKER]),
+        _row(f"{TWO_WORKERS} (wall)", wall[TWO_WORKERS], None, wall[ONE_WORKER]),
+    ]
     print_table(
         f"Sweep throughput: ma_cross, {len(FAST)} trials of {START} to {END} (1-hour bars, "
         f"synthetic sample), medians of {BATCHES} interleaved batches",
         ["run", "s/batch", "backtests/s", "vs bare loop", "vs 1 worker"],
         rows,
     )
+
+
+def _row(name: str, times: list[float], reference: list[float] | None, one: list[float]) -> list:
+    median = statistics.median(times)
+    versus_bare = f"{_median_ratio(reference, times):.2f}" if reference else "-"
+    return [name, f"{median:.2f}", f"{len(FAST) / median:.2f}", versus_bare,
+            f"{_median_ratio(one, times):.2f}"]  # fmt: skip
 
 
 if __name__ == "__main__":
