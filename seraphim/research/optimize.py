@@ -104,18 +104,21 @@ class Study:
         params = {axis.name: suggest(trial, axis) for axis in self.axes}
         broken = next((c.text for c in self.constraints if not c.holds(params)), None)
         if broken:
-            trial.set_user_attr("reason", f"constraint {broken} is false")
-            raise optuna.TrialPruned(f"constraint {broken} is false")
+            reason = f"constraint {broken} is false"
+            trial.set_user_attr(RESULT, {"reason": reason})
+            raise optuna.TrialPruned(reason)
         checkpoint = self._checkpoint(trial) if self.prune and len(self.objectives) == 1 else None
         result = self.runner.run(trial.number, params, checkpoint=checkpoint)
-        trial.set_user_attr("pid", os.getpid())
-        trial.set_user_attr("status", result.status)
+        # One attribute for the trial's outcome: RDB storage writes each in a transaction of its
+        # own (fourteen took 18 ms of CPU and 88 ms of wall time beside a 50 ms backtest).
+        trial.set_user_attr(RESULT, _outcome(result))
         if result.status == "pruned":
             raise optuna.TrialPruned(result.reason)
         if result.status != "ok":
-            trial.set_user_attr("reason", result.reason)
             raise TrialFailed(result.reason)
-        self._record(trial, result)
+        if self.max_drawdown is not None:
+            depth = -(result.metrics.get("max_drawdown") or 0.0)
+            trial.set_constraint("max_drawdown", depth - self.max_drawdown)  # > 0: infeasible
         values = [_value(result.metrics.get(o.metric), o) for o in self.objectives]
         return values[0] if len(values) == 1 else values
 
@@ -128,12 +131,18 @@ class Study:
 
         return report
 
-    def _record(self, trial: optuna.Trial, result: TrialResult) -> None:
-        for key in METRIC_COLUMNS:
-            trial.set_user_attr(key, result.metrics.get(key))
-        if self.max_drawdown is not None:
-            depth = -(result.metrics.get("max_drawdown") or 0.0)
-            trial.set_constraint("max_drawdown", depth - self.max_drawdown)  # > 0: infeasible
+
+RESULT = "result"  # the user attribute holding a trial's outcome
+
+
+def _outcome(result: TrialResult) -> dict:
+    """What a study keeps of a trial: process, status, reason and the results table's metrics."""
+    outcome = {"pid": os.getpid(), "status": result.status}
+    if result.status == "ok":
+        outcome |= {key: result.metrics.get(key) for key in METRIC_COLUMNS}
+    elif result.status != "pruned":  # a pruned trial's state says why
+        outcome["reason"] = result.reason
+    return outcome
 
 
 class TrialFailed(Exception):
@@ -180,14 +189,16 @@ _STATUS = {
 
 def trials_frame(study: optuna.Study) -> pd.DataFrame:
     """The study's trials as a sweep's results table (status, reason, parameters, metrics)."""
-    rows = [
-        {
-            "trial": t.number,
-            "status": _STATUS[t.state],
-            "reason": t.user_attrs.get("reason", ""),
-            **t.params,
-            **{m: t.user_attrs.get(m) for m in METRIC_COLUMNS},
-        }
-        for t in study.trials
-    ]
+    rows = [_row(t) for t in study.trials]
     return pd.DataFrame(rows).set_index("trial") if rows else pd.DataFrame()
+
+
+def _row(trial: optuna.trial.FrozenTrial) -> dict:
+    outcome = trial.user_attrs.get(RESULT, {})
+    return {
+        "trial": trial.number,
+        "status": _STATUS[trial.state],
+        "reason": outcome.get("reason", ""),
+        **trial.params,
+        **{m: outcome.get(m) for m in METRIC_COLUMNS},
+    }

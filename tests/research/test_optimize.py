@@ -60,11 +60,11 @@ def test_constraints_and_drawdown_limit(tmp_path, study_name):
     for trial in study.trials:
         if trial.params["fast"] >= trial.params["slow"]:
             assert trial.state == optuna.trial.TrialState.PRUNED
-            assert trial.user_attrs["reason"] == "constraint fast<slow is false"
+            assert trial.user_attrs["result"]["reason"] == "constraint fast<slow is false"
         else:
             assert trial.state == COMPLETE
             sharpe, drawdown = trial.values
-            assert sharpe == trial.user_attrs["sharpe"]
+            assert sharpe == trial.user_attrs["result"]["sharpe"]
             assert trial.constraints == {"max_drawdown": pytest.approx(-drawdown - 0.02)}
     feasible = {
         t.number for t in study.trials if t.constraints and t.constraints["max_drawdown"] <= 0
@@ -85,7 +85,8 @@ def test_hopeless_trials_are_pruned(tmp_path, study_name):
     run_study(study, Study(TrialRunner(spec), axes, goals, prune=True), 14)
     pruned = [t for t in study.trials if t.state == optuna.trial.TrialState.PRUNED]
     assert pruned, "no trial was pruned"
-    assert all(t.intermediate_values and t.user_attrs["status"] == "pruned" for t in pruned)
+    assert all(t.intermediate_values for t in pruned)
+    assert all(t.user_attrs["result"]["status"] == "pruned" for t in pruned)
 
 
 def _config(tmp_path) -> str:
@@ -142,7 +143,7 @@ def test_a_killed_study_resumes_without_redoing_finished_trials(tmp_path, study_
         first.wait(30)
     before = {t.number: t for t in study.get_trials(states=(COMPLETE,))}
     assert 3 <= len(before) < TRIALS
-    assert {t.user_attrs["pid"] for t in before.values()} == {first.pid}
+    assert {t.user_attrs["result"]["pid"] for t in before.values()} == {first.pid}
 
     second = subprocess.run(
         _optimize(config, study_name), capture_output=True, timeout=300, check=False
@@ -157,8 +158,8 @@ def test_a_killed_study_resumes_without_redoing_finished_trials(tmp_path, study_
             assert (trial.params, trial.values) == (old.params, old.values)
             assert trial.datetime_complete == old.datetime_complete
         else:  # run by the resumed process only
-            assert trial.user_attrs["pid"] != first.pid
-    assert sum(t.user_attrs["pid"] != first.pid for t in after) == TRIALS - len(before)
+            assert trial.user_attrs["result"]["pid"] != first.pid
+    assert sum(t.user_attrs["result"]["pid"] != first.pid for t in after) == TRIALS - len(before)
 
 
 def test_command_writes_trials_and_a_report(tmp_path, study_name):
