@@ -21,6 +21,7 @@ from nautilus_trader.backtest.node import BacktestNode
 from nautilus_trader.config import ImportableActorConfig
 from nautilus_trader.config import StrategyFactory
 
+from seraphim.backtest.analyzer import use_columnar_analyzer
 from seraphim.execution import exec_algorithm_configs
 
 
@@ -100,7 +101,9 @@ class ReusedEngine:
         self.builds += 1
         self._node, self._run_id = node, run_config.id
         self._key = key if _resettable(run_config) else None
-        return node.get_engine(run_config.id)
+        engine = node.get_engine(run_config.id)
+        use_columnar_analyzer(engine.kernel.portfolio)  # as run_backtest's engine
+        return engine
 
     def discard(self) -> None:
         """Dispose of the engine (after a failed run, or when done)."""
