@@ -3,14 +3,18 @@
 Redis (``seraphim:ops:<trader>:health``, JSON) and as Prometheus metrics; alert rules are
 evaluated on it and their notices delivered off the loop (``seraphim.ops.alerts``).
 
-Per event it only notes a time or bumps a counter; the work (staleness, equity, drawdown,
-alerts) happens once per heartbeat.
+Nothing of it runs per market-data event: each instrument's last data is read from nautilus's
+cache once per heartbeat. Per order event the message bus appends the event to a list (a C call,
+no Python frame); the heartbeat counts them, times submit to ack from their timestamps and raises
+the fill notices. All the work (staleness, equity, drawdown, metrics, alerts) happens once per
+heartbeat, off the path from a tick to its order (``benchmarks/ops.py`` measures it).
 """
 
 from __future__ import annotations
 
 import asyncio
 import time
+from collections import Counter
 from collections import defaultdict
 from collections import deque
 from datetime import UTC
@@ -22,9 +26,11 @@ from nautilus_trader.common.config import ActorConfig
 from nautilus_trader.model.currencies import USD
 from nautilus_trader.model.events import OrderAccepted
 from nautilus_trader.model.events import OrderDenied
+from nautilus_trader.model.events import OrderEvent
 from nautilus_trader.model.events import OrderFilled
 from nautilus_trader.model.events import OrderRejected
 from nautilus_trader.model.events import OrderSubmitted
+from nautilus_trader.model.identifiers import InstrumentId
 from nautilus_trader.model.identifiers import Venue
 
 from seraphim.ops import bus
@@ -43,7 +49,7 @@ from seraphim.risk.messages import RISK_USAGE_ENDPOINT
 from seraphim.risk.messages import UsageQuery
 from seraphim.state.settings import redis_settings
 
-_DATA_TOPICS = ("data.quotes.*", "data.trades.*", "data.bars.*", "data.book.*")
+_ORDER_EVENTS = "events.order.*"
 _HEARTBEAT_TIMER = "seraphim-monitor-heartbeat"
 
 
@@ -80,7 +86,9 @@ class MonitorActor(Actor):
         self.dispatcher = None
         self.writer = None
         self.snapshot: dict = {}
-        self._last_data: dict[str, int] = {}
+        self._started_ns = 0
+        # The bus appends every order event here; the heartbeat takes them (see module doc).
+        self._order_events: list[OrderEvent] = []
         self._submitted: dict[str, int] = {}
         self._rejects: dict[str, deque[int]] = defaultdict(deque)
         self._last_ack_ms: float | None = None
@@ -111,9 +119,8 @@ class MonitorActor(Actor):
             history_len=history_length(config.heartbeat_secs),
         )
         self.publisher.start()
-        for topic in _DATA_TOPICS:
-            self.msgbus.subscribe(topic, self._on_data)
-        self.msgbus.subscribe("events.order.*", self._on_order_event)
+        self._started_ns = self.clock.timestamp_ns()
+        self.msgbus.subscribe(_ORDER_EVENTS, self._order_events.append)
         self.msgbus.subscribe(RISK_EVENT_TOPIC, self._on_risk_event)
         self._clients = bus.venue_clients(self.msgbus)
         self._loop = asyncio.get_event_loop()
@@ -126,10 +133,9 @@ class MonitorActor(Actor):
     def on_stop(self) -> None:
         if _HEARTBEAT_TIMER in self.clock.timer_names:
             self.clock.cancel_timer(_HEARTBEAT_TIMER)
-        for topic in _DATA_TOPICS:
-            self.msgbus.unsubscribe(topic, self._on_data)
-        self.msgbus.unsubscribe("events.order.*", self._on_order_event)
+        self.msgbus.unsubscribe(_ORDER_EVENTS, self._order_events.append)
         self.msgbus.unsubscribe(RISK_EVENT_TOPIC, self._on_risk_event)
+        self._take_order_events()  # the fills since the last heartbeat are told first
         self._event("node_stopped", "node", "node stopping")
         if self.publisher is not None:
             self.publisher.stop({**self.snapshot, "status": "stopped", "ts": time.time_ns()})
@@ -162,45 +168,44 @@ class MonitorActor(Actor):
         self.dispatcher = AlertDispatcher(rules, self.log.warning, journal)
         self.dispatcher.start()
 
-    # -- events (cheap: note and count) -------------------------------------------------------
+    # -- events --------------------------------------------------------------------------------
 
-    def _on_data(self, data) -> None:
-        instrument_id = getattr(data, "instrument_id", None)
-        if instrument_id is None:
-            bar_type = getattr(data, "bar_type", None)
-            if bar_type is None:
-                return
-            instrument_id = bar_type.instrument_id
-        self._last_data[instrument_id.value] = self.clock.timestamp_ns()
-
-    def _on_order_event(self, event) -> None:
-        strategy = event.strategy_id.value
-        instrument = event.instrument_id.value
-        self.metrics.orders.labels(
-            self.trader_id.value, strategy, instrument, type(event).__name__
-        ).inc()
-        now = self.clock.timestamp_ns()
-        key = event.client_order_id.value
-        if isinstance(event, OrderSubmitted):
-            self._submitted[key] = now
-        elif isinstance(event, OrderAccepted | OrderRejected | OrderFilled):
-            sent = self._submitted.pop(key, None)
-            if sent is not None and not isinstance(event, OrderRejected):
-                latency = (now - sent) / 1e9
-                self._last_ack_ms = latency * 1e3
-                venue = event.instrument_id.venue.value
-                self.metrics.ack_latency.labels(self.trader_id.value, strategy, venue).observe(
-                    latency
+    def _take_order_events(self) -> None:
+        """Count the order events since the last heartbeat, time submit to ack (each event's
+        ``ts_init``: when the node produced it) and raise the fill notices."""
+        if not self._order_events:
+            return
+        events = self._order_events.copy()
+        self._order_events.clear()  # the same list: the bus holds its append
+        trader = self.trader_id.value
+        counts: Counter[tuple[str, str, str]] = Counter()
+        for event in events:
+            strategy = event.strategy_id.value
+            instrument = event.instrument_id.value
+            counts[strategy, instrument, type(event).__name__] += 1
+            ts = event.ts_init
+            key = event.client_order_id.value
+            if isinstance(event, OrderSubmitted):
+                self._submitted[key] = ts
+            elif isinstance(event, OrderAccepted | OrderRejected | OrderFilled):
+                sent = self._submitted.pop(key, None)
+                if sent is not None and not isinstance(event, OrderRejected):
+                    latency = (ts - sent) / 1e9
+                    self._last_ack_ms = latency * 1e3
+                    venue = event.instrument_id.venue.value
+                    self.metrics.ack_latency.labels(trader, strategy, venue).observe(latency)
+            if isinstance(event, OrderRejected | OrderDenied):
+                self._rejects[strategy].append(ts)
+            if isinstance(event, OrderFilled):
+                self._event(
+                    "order_filled",
+                    strategy,
+                    f"{strategy} {event.order_side.name} {event.last_qty} {instrument} "
+                    f"@ {event.last_px} ({event.client_order_id})",
+                    ts,
                 )
-        if isinstance(event, OrderRejected | OrderDenied):
-            self._rejects[strategy].append(now)
-        if isinstance(event, OrderFilled):
-            self._event(
-                "order_filled",
-                strategy,
-                f"{strategy} {event.order_side.name} {event.last_qty} {instrument} "
-                f"@ {event.last_px} ({event.client_order_id})",
-            )
+        for (strategy, instrument, kind), n in counts.items():
+            self.metrics.orders.labels(trader, strategy, instrument, kind).inc(n)
 
     def _on_risk_event(self, event) -> None:
         self._guard = event.state
@@ -216,6 +221,7 @@ class MonitorActor(Actor):
 
     def _beat(self, scheduled: float) -> None:
         self._loop_lag_secs = time.perf_counter() - scheduled
+        self._take_order_events()
         now = self.clock.timestamp_ns()
         snapshot = {
             "trader_id": self.trader_id.value,
@@ -244,8 +250,32 @@ class MonitorActor(Actor):
     def _instruments(self, now: int) -> dict:
         return {
             iid: {"staleness_secs": round((now - ts) / 1e9, 3)}
-            for iid, ts in sorted(self._last_data.items())
+            for iid, ts in sorted(self._last_data().items())
         }
+
+    def _last_data(self) -> dict[str, int]:
+        """When each instrument's latest quote, trade, bar or book update reached the node
+        (its ``ts_init``), from nautilus's cache; what came before the monitor started (e.g.
+        requested history) does not count."""
+        cache = self.cache
+        last: dict[str, int] = {}
+
+        def note(instrument_id: InstrumentId, ts: int) -> None:
+            if ts >= self._started_ns and ts > last.get(instrument_id.value, 0):
+                last[instrument_id.value] = ts
+
+        for instrument_id in cache.instrument_ids():
+            for data in (cache.quote_tick(instrument_id), cache.trade_tick(instrument_id)):
+                if data is not None:
+                    note(instrument_id, data.ts_init)
+            book = cache.order_book(instrument_id)
+            if book is not None and book.update_count:
+                note(instrument_id, book.ts_last)
+        for bar_type in cache.bar_types():
+            bar = cache.bar(bar_type)
+            if bar is not None:
+                note(bar_type.instrument_id, bar.ts_init)
+        return last
 
     def _venues(self, now: int) -> dict:
         out = {}
@@ -365,9 +395,10 @@ class MonitorActor(Actor):
         for rule, subject, value, message in checks:
             self._deliver(a.check(rule, subject, value, now, message))
 
-    def _event(self, rule: str, subject: str, message: str) -> None:
+    def _event(self, rule: str, subject: str, message: str, ts: int | None = None) -> None:
         if self.alerts is not None:
-            self._deliver(self.alerts.event(rule, subject, self.clock.timestamp_ns(), message))
+            ts = self.clock.timestamp_ns() if ts is None else ts
+            self._deliver(self.alerts.event(rule, subject, ts, message))
 
     def _deliver(self, notice: Notice | None) -> None:
         if notice is None:
