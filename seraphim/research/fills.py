@@ -7,6 +7,7 @@ timestamps (three times the cost, paid by every trial of a sweep).
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 from nautilus_trader.model.events import OrderFilled
 from nautilus_trader.model.orders import Order
@@ -35,9 +36,10 @@ def fills_frame(orders: list[Order]) -> pd.DataFrame:
         for event in order.events
         if isinstance(event, OrderFilled)
     ]
-    rows = [[fill[column] for column in COLUMNS] for fill in fills]
-    if not rows:
+    if not fills:
         return pd.DataFrame()
-    frame = pd.DataFrame(rows, columns=COLUMNS).set_index("client_order_id").sort_index()
-    frame["ts_event"] = pd.to_datetime(frame["ts_event"], unit="ns", utc=True)
-    return frame
+    columns = {column: [fill[column] for fill in fills] for column in COLUMNS[1:]}
+    stamps = np.array(columns["ts_event"], dtype=np.int64)
+    columns["ts_event"] = pd.to_datetime(stamps, unit="ns", utc=True)
+    index = pd.Index([fill["client_order_id"] for fill in fills], name="client_order_id")
+    return pd.DataFrame(columns, index=index).sort_index()
