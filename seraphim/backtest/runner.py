@@ -5,11 +5,14 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from dataclasses import field
+from functools import cached_property
 from pathlib import Path
 
 import pandas as pd
+from nautilus_trader.analysis.reporter import ReportProvider
 from nautilus_trader.backtest.node import BacktestNode
 from nautilus_trader.backtest.results import BacktestResult
+from nautilus_trader.cache.cache import Cache
 from nautilus_trader.model.identifiers import Venue
 
 from seraphim.allocation.tables import allocation_tables
@@ -29,6 +32,44 @@ from seraphim.execution.quality import execution_tables
 from seraphim.risk.controller import RiskController
 
 
+class RunRecords:
+    """
+    A finished run's orders, positions (with their snapshots) and venue accounts, taken from
+    nautilus's cache before the engine is disposed; nautilus's reports of them are built on
+    first use, so a run whose outputs are not written does not pay for them.
+    """
+
+    def __init__(self, cache: Cache, venues: list[str]) -> None:
+        self._orders = cache.orders()
+        self._positions = cache.positions()
+        self._snapshots = cache.position_snapshots()
+        self._accounts = {venue: cache.account_for_venue(Venue(venue)) for venue in venues}
+
+    @property
+    def order_count(self) -> int:
+        return len(self._orders)
+
+    @cached_property
+    def orders(self) -> pd.DataFrame:
+        return ReportProvider.generate_orders_report(self._orders)
+
+    @cached_property
+    def fills(self) -> pd.DataFrame:
+        return ReportProvider.generate_fills_report(self._orders)
+
+    @cached_property
+    def positions(self) -> pd.DataFrame:
+        return ReportProvider.generate_positions_report(self._positions, self._snapshots)
+
+    @cached_property
+    def accounts(self) -> dict[str, pd.DataFrame]:
+        report = ReportProvider.generate_account_report
+        return {
+            venue: pd.DataFrame() if account is None else report(account)
+            for venue, account in self._accounts.items()
+        }
+
+
 @dataclass
 class BacktestOutcome:
     """Everything a run produced, as written to the output folder."""
@@ -37,13 +78,26 @@ class BacktestOutcome:
     metrics: dict
     curves: Curves
     prices: dict[str, pd.Series]
-    orders: pd.DataFrame
-    fills: pd.DataFrame
-    positions: pd.DataFrame
-    accounts: dict[str, pd.DataFrame]
+    records: RunRecords  # nautilus's orders, fills, positions and account reports
     synthetic: list[str]
     output: Path
     tables: dict[str, pd.DataFrame] = field(default_factory=dict)  # more CSVs, by file name
+
+    @property
+    def orders(self) -> pd.DataFrame:
+        return self.records.orders
+
+    @property
+    def fills(self) -> pd.DataFrame:
+        return self.records.fills
+
+    @property
+    def positions(self) -> pd.DataFrame:
+        return self.records.positions
+
+    @property
+    def accounts(self) -> dict[str, pd.DataFrame]:
+        return self.records.accounts
 
 
 @dataclass(frozen=True)
@@ -124,12 +178,7 @@ def run_backtest(
             (a for a in engine.trader.actors() if isinstance(a, RiskController)), None
         )
         risk = controller.gate.summary() if controller is not None else {}
-        orders = engine.trader.generate_orders_report()
-        fills = engine.trader.generate_fills_report()
-        positions = engine.trader.generate_positions_report()
-        accounts = {
-            v.name: engine.trader.generate_account_report(Venue(v.name)) for v in spec.venues
-        }
+        records = RunRecords(engine.cache, [v.name for v in spec.venues])
         tables = allocation_tables(engine.trader.actors())
         tables |= execution_tables(engine.trader.exec_algorithms())
         result = results[0]
@@ -144,7 +193,7 @@ def run_backtest(
             "end": curves.equity.index[-1].isoformat() if len(curves.equity) else None,
             "bars": int(sum(len(p) for p in prices.values())),
         },
-        **performance_metrics(curves, fills, len(orders)),
+        **performance_metrics(curves, records.fills, records.order_count),
         "denied_orders": risk.get("denied_orders", {}),
         "risk_events": risk.get("risk_events", []),
         "risk": {k: v for k, v in risk.items() if k not in ("denied_orders", "risk_events")},
@@ -160,10 +209,7 @@ def run_backtest(
         metrics=metrics,
         curves=curves,
         prices=prices,
-        orders=orders,
-        fills=fills,
-        positions=positions,
-        accounts=accounts,
+        records=records,
         synthetic=synthetic,
         output=Path(spec.output),
         tables=tables,

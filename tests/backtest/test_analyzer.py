@@ -1,68 +1,26 @@
 """The columnar analyzer gives nautilus's own analysis, record for record."""
 
-from decimal import Decimal
-
 import pandas as pd
 import pytest
 from nautilus_trader.analysis.analyzer import PortfolioAnalyzer
 from nautilus_trader.backtest.engine import BacktestEngine
-from nautilus_trader.backtest.engine import BacktestEngineConfig
-from nautilus_trader.config import LoggingConfig
 from nautilus_trader.core.datetime import unix_nanos_to_dt
-from nautilus_trader.examples.strategies.ema_cross import EMACross
-from nautilus_trader.examples.strategies.ema_cross import EMACrossConfig
 from nautilus_trader.model.currencies import BTC
 from nautilus_trader.model.currencies import USD
-from nautilus_trader.model.data import Bar
-from nautilus_trader.model.data import BarType
-from nautilus_trader.model.enums import AccountType
-from nautilus_trader.model.enums import OmsType
 from nautilus_trader.model.identifiers import PositionId
-from nautilus_trader.model.identifiers import Venue
 from nautilus_trader.model.objects import Money
 
 from seraphim.backtest.analyzer import ColumnarAnalyzer
 from seraphim.backtest.analyzer import _summed_by_timestamp
 from seraphim.backtest.analyzer import use_columnar_analyzer
-from seraphim.catalog.store import SeraphimCatalog
-from seraphim.paths import REPO_ROOT
-
-BAR_TYPE = BarType.from_str("BTC/USD.KRAKEN-1-HOUR-LAST-EXTERNAL")
+from tests.backtest.sample_engine import add_ema_cross
+from tests.backtest.sample_engine import sample_data
+from tests.backtest.sample_engine import sample_engine
 
 
 @pytest.fixture(scope="module")
 def sample():
-    catalog = SeraphimCatalog(REPO_ROOT / "catalog", create=False)
-    instrument = catalog.nautilus.instruments(instrument_ids=[str(BAR_TYPE.instrument_id)])[0]
-    return instrument, catalog.nautilus.query(Bar, identifiers=[str(BAR_TYPE)])
-
-
-def _engine(sample) -> BacktestEngine:
-    instrument, bars = sample
-    engine = BacktestEngine(BacktestEngineConfig(logging=LoggingConfig(bypass_logging=True)))
-    engine.add_venue(
-        venue=Venue("KRAKEN"),
-        oms_type=OmsType.NETTING,
-        account_type=AccountType.MARGIN,
-        base_currency=USD,
-        starting_balances=[Money(1_000_000, USD)],
-    )
-    engine.add_instrument(instrument)
-    engine.add_data(bars)
-    return engine
-
-
-def _add_ema_cross(engine: BacktestEngine) -> None:
-    config = EMACrossConfig(
-        instrument_id=BAR_TYPE.instrument_id,
-        bar_type=BAR_TYPE,
-        trade_size=Decimal("0.1"),
-        fast_ema_period=5,
-        slow_ema_period=12,
-        request_bars=False,
-        subscribe_trade_ticks=False,
-    )
-    engine.add_strategy(EMACross(config))
+    return sample_data()
 
 
 def _analysis(engine: BacktestEngine) -> dict:
@@ -87,16 +45,16 @@ def _assert_same(ours: dict, theirs: dict) -> None:
 
 
 def test_a_backtest_analysed_columnar_equals_nautilus(sample) -> None:
-    reference = _engine(sample)
-    _add_ema_cross(reference)
+    reference = sample_engine(sample)
+    add_ema_cross(reference)
     reference.run()
     theirs = _analysis(reference)
     assert type(reference.portfolio.analyzer) is PortfolioAnalyzer
     assert len(theirs["realized_pnls"]) > 100  # many closed positions, each recorded twice
 
-    engine = _engine(sample)
+    engine = sample_engine(sample)
     use_columnar_analyzer(engine.kernel.portfolio)
-    _add_ema_cross(engine)
+    add_ema_cross(engine)
     engine.run()
     assert isinstance(engine.portfolio.analyzer, ColumnarAnalyzer)
     _assert_same(_analysis(engine), theirs)
