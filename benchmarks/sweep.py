@@ -17,8 +17,9 @@ user waits; it needs two idle cores) and by the CPU seconds the batch used in al
 threads, from /proc, and this process's) divided by two, the batch's time when each worker has
 a core of its own and their shares are even: its ratio to the 1-worker CPU time is the pool's
 scaling without the machine's load (less than 2 by what the pool costs: dispatch, results;
-and by what two busy processes cost each other). Pool start-up is left out: workers are
-started and load the bars once per sweep.
+and by what two busy processes cost each other). The bare loop's trials handed to two
+processes the same way, timed the same way, show how far this machine lets two engines scale.
+Pool start-up is left out: workers are started and load the bars once per sweep.
 """
 
 from __future__ import annotations
@@ -58,6 +59,7 @@ FAST = list(range(4, 28, 2))  # 12 trials a batch
 SLOW = 40
 BATCHES = 5
 REFERENCE = "bare nautilus loop, reset() (reference)"
+BARE_TWO = "bare nautilus loop, 2 processes"
 ONE_WORKER = "seraphim sweep, 1 worker"
 TWO_WORKERS = "seraphim sweep, 2 workers"
 
@@ -90,13 +92,56 @@ class BareLoop:
 
     def batch(self) -> None:
         for fast in FAST:
-            self.engine.reset()
-            clear_strategies(self.engine)  # nautilus's, without its bus leak (as a sweep's)
-            self.engine.add_strategy(_strategy(fast))
-            self.engine.run()
+            self.trial(fast)
+
+    def trial(self, fast: int) -> None:
+        self.engine.reset()
+        clear_strategies(self.engine)  # nautilus's, without its bus leak (as a sweep's)
+        self.engine.add_strategy(_strategy(fast))
+        self.engine.run()
 
     def close(self) -> None:
         self.engine.dispose()
+
+
+_WORKER_LOOP: BareLoop | None = None
+
+
+def _start_bare_worker() -> None:
+    global _WORKER_LOOP  # noqa: PLW0603 (one loop per worker process, as a sweep's runner)
+    _WORKER_LOOP = BareLoop(SeraphimCatalog(SAMPLE_CATALOG))
+
+
+def _bare_trial(fast: int) -> None:
+    _WORKER_LOOP.trial(fast)
+
+
+class BarePool:
+    """
+    The bare loop's trials shared by two processes, each with its own engine, handed out one at
+    a time as the sweep's pool does: how far this machine lets two engines scale.
+    """
+
+    def __init__(self, workers: int) -> None:
+        self._pool, self.workers = _started(
+            lambda: multiprocessing.get_context("spawn").Pool(
+                workers, initializer=_start_bare_worker
+            )
+        )
+
+    def batch(self) -> None:
+        list(self._pool.imap_unordered(_bare_trial, FAST, chunksize=1))
+
+    def close(self) -> None:
+        self._pool.close()
+        self._pool.join()
+
+
+def _started(start):
+    """``start()``'s result and the processes it started (a pool's workers, timed by CPU)."""
+    before = {p.pid for p in multiprocessing.active_children()}
+    started = start()
+    return started, tuple(p.pid for p in multiprocessing.active_children() if p.pid not in before)
 
 
 class Sweep:
@@ -154,12 +199,11 @@ def main() -> None:
                 "strategies": [{"name": "ma_cross", "params": {"trade_size": 0.5}}],
             }
         )
-        pool = LocalPool(spec, 2)
         runs = {
             REFERENCE: BareLoop(catalog),
+            BARE_TWO: BarePool(2),
             ONE_WORKER: Sweep(InProcess(spec)),
-            # the pool's workers are this process's only children
-            TWO_WORKERS: Sweep(pool, tuple(p.pid for p in multiprocessing.active_children())),
+            TWO_WORKERS: Sweep(*_started(lambda: LocalPool(spec, 2))),
         }
         # Batches interleaved, so a change in the shared machine's load hits every row alike;
         # the first round warms up.
@@ -176,7 +220,8 @@ def main() -> None:
     # Ratios of the same round's batches (run back to back), then their median: a load swing
     # between rounds cancels out, where a ratio of medians would carry it.
     rows = [
-        _row(f"{REFERENCE} (CPU)", cpu[REFERENCE], cpu[REFERENCE], cpu[ONE_WORKER]),
+        _row(f"{REFERENCE} (CPU)", cpu[REFERENCE], cpu[REFERENCE], cpu[REFERENCE]),
+        _row(f"{BARE_TWO} (CPU / 2)", cpu[BARE_TWO], None, cpu[REFERENCE]),
         _row(f"{ONE_WORKER} (CPU)", cpu[ONE_WORKER], cpu[REFERENCE], cpu[ONE_WORKER]),
         _row(f"{TWO_WORKERS} (CPU / 2)", cpu[TWO_WORKERS], None, cpu[ONE_WORKER]),
         _row(f"{ONE_WORKER} (wall)", wall[ONE_WORKER], wall[REFERENCE], wall[ONE_WORKER]),
@@ -185,7 +230,7 @@ def main() -> None:
     print_table(
         f"Sweep throughput: ma_cross, {len(FAST)} trials of {START} to {END} (1-hour bars, "
         f"synthetic sample), medians of {BATCHES} interleaved batches",
-        ["run", "s/batch", "backtests/s", "vs bare loop", "vs 1 worker"],
+        ["run", "s/batch", "backtests/s", "vs bare loop", "vs 1 process"],
         rows,
     )
 
