@@ -48,6 +48,7 @@ from nautilus_trader.model.identifiers import ExecAlgorithmId
 from nautilus_trader.model.identifiers import InstrumentId
 from nautilus_trader.model.instruments import Instrument
 from nautilus_trader.model.orders import Order
+from nautilus_trader.model.position import Position
 from nautilus_trader.trading.strategy import Strategy
 
 from seraphim.allocation.messages import ALLOCATION_CAPITAL_ENDPOINT
@@ -160,15 +161,19 @@ class SeraphimStrategy(Strategy):
         if len(sizings) > 1:
             raise ValueError(f"give one sizing parameter, not {' and '.join(sizings)}")
         self.params = config
+        self._band = _decimal(config.rebalance_band)
         self.validate_params(config)
         self.paused = False
         self.instrument: Instrument | None = None
         self.control_events: list[StrategyControlEvent] = []
         self._overrides: dict = {}
         self._indicators: dict[BarType, list] = {}
+        self._series: dict[str, _Series] = {}
         self._has_risk_gate = False
         self._has_allocator = False
         self._unfinished = UnfinishedOrders()
+        self._held_key: tuple[float, int] | None = None
+        self._held_decimal = Decimal(0)
         self.atr: AverageTrueRange | None = None
         self.sizer: PositionSizer = self._make_sizer(config)
         self._setup_indicators()
@@ -207,12 +212,20 @@ class SeraphimStrategy(Strategy):
 
     def add_indicator(self, indicator, bar_type: BarType | None = None):
         """Update ``indicator`` (anything with ``handle_bar``) with every bar of ``bar_type``."""
-        self._indicators.setdefault(bar_type or self.params.bar_type, []).append(indicator)
+        bar_type = bar_type or self.params.bar_type
+        series = self._series_of(str(bar_type))
+        self._indicators.setdefault(bar_type, series.indicators).append(indicator)
         return indicator
+
+    def _series_of(self, key: str) -> _Series:
+        series = self._series.get(key)
+        if series is None:
+            series = self._series[key] = _Series()
+        return series
 
     def _setup_indicators(self) -> None:
         self._indicators = {}
-        self._last_ts: dict[BarType, int] = {}
+        self._series = {}
         if self.params.atr_risk is not None:
             self.atr = self.add_indicator(AverageTrueRange(self.params.atr_period))
             if isinstance(self.sizer, AtrVolatilitySizer):
@@ -221,11 +234,14 @@ class SeraphimStrategy(Strategy):
 
     def _update_indicators(self, bar: Bar) -> None:
         # Each bar once, in time order: a warm-up response may overlap the first live bar.
-        bar_type = bar.bar_type
-        if bar.ts_event <= self._last_ts.get(bar_type, -1):
+        # Series are keyed by the bar type's string: a BarType hashes and compares through its
+        # string, so one conversion per bar instead of one per lookup.
+        series = self._series_of(str(bar.bar_type))
+        ts = bar.ts_event
+        if ts <= series.last_ts:
             return
-        self._last_ts[bar_type] = bar.ts_event
-        for indicator in self._indicators.get(bar_type, ()):
+        series.last_ts = ts
+        for indicator in series.indicators:
             indicator.handle_bar(bar)
 
     def _replay_cached_bars(self) -> int:
@@ -396,6 +412,7 @@ class SeraphimStrategy(Strategy):
         self.validate_params(params)
         old = self.params
         self.params = params
+        self._band = _decimal(params.rebalance_band)
         self._overrides.update(changes)
         if any(getattr(old, k) != getattr(params, k) for k in _SIZING_PARAMS):
             kelly = self.sizer if isinstance(self.sizer, KellySizer) else None
@@ -469,7 +486,7 @@ class SeraphimStrategy(Strategy):
         sized = getattr(self.sizer, "needs_equity", True)
         equity = self.sizing_capital(instrument.id) if sized else 0.0
         magnitude = self.sizer.size(instrument, price, equity)
-        return Decimal(str(signal)) * magnitude
+        return _decimal(signal) * magnitude
 
     def position_quantity(self, instrument_id: InstrumentId | None = None) -> Decimal:
         """This strategy's own signed position (other strategies' positions are not counted)."""
@@ -477,8 +494,21 @@ class SeraphimStrategy(Strategy):
         for position in self.cache.positions_open(
             instrument_id=instrument_id or self.params.instrument_id, strategy_id=self.id
         ):
-            total += position.signed_decimal_qty()
+            total += self._signed_quantity(position)
         return total
+
+    def _signed_quantity(self, position: Position) -> Decimal:
+        """
+        ``position.signed_decimal_qty()``: nautilus formats its float quantity into a new
+        Decimal on each call; the same non-zero float at the same precision gives the same
+        Decimal, so the last one is kept (a held position is asked about on every bar).
+        """
+        key = (position.signed_qty, position.size_precision)
+        if key[0] and key == self._held_key:
+            return self._held_decimal
+        self._held_decimal = position.signed_decimal_qty()
+        self._held_key = key
+        return self._held_decimal
 
     def submit_order(self, order: Order, *args, **kwargs) -> None:
         """nautilus's ``submit_order``; the order counts as unfinished from this moment."""
@@ -649,18 +679,19 @@ class SeraphimStrategy(Strategy):
         for instrument_id, wanted in targets.items():
             instrument = self.cache.instrument(instrument_id)
             held = self.position_quantity(instrument_id) + self.pending_quantity(instrument_id)
-            target = Decimal(wanted)
+            target = wanted if type(wanted) is Decimal else Decimal(wanted)
             if target == 0:
                 self.cancel_protective_orders(instrument_id)  # nothing left to protect
             delta = target - held
-            band = Decimal(str(self.params.rebalance_band)) * abs(target)
-            if held * target > 0 and abs(delta) <= band:
+            if held * target > 0 and abs(delta) <= self._band * abs(target):
                 delta = Decimal(0)  # on the target's side and close enough
             legs.append([instrument, held, delta])
         if self.params.clip_to_risk and self._has_risk_gate:
             self._clip_to_risk(legs)
         orders = []
         for instrument, _, delta in legs:
+            if delta == 0:
+                continue
             quantity = _round_down(abs(delta), instrument.size_increment.as_decimal())
             if quantity <= 0 or (instrument.min_quantity and quantity < instrument.min_quantity):
                 continue
@@ -726,6 +757,26 @@ _SIZING_PARAMS = (
     "kelly_window",
     "kelly_min_trades",
 )
+
+
+class _Series:
+    """One bar series's indicators and the time of the last bar they were updated with."""
+
+    __slots__ = ("indicators", "last_ts")
+
+    def __init__(self) -> None:
+        self.indicators: list = []
+        self.last_ts = -1
+
+
+# Decimal(str(x)) of the common signals, computed once (the band and sizes convert the same way).
+_UNIT_DECIMALS = {1.0: Decimal("1.0"), -1.0: Decimal("-1.0")}
+
+
+def _decimal(value: float) -> Decimal:
+    """``Decimal(str(value))``: the float as written, not its binary expansion."""
+    exact = _UNIT_DECIMALS.get(value) if type(value) is float else None
+    return exact if exact is not None else Decimal(str(value))
 
 
 def _round_down(value: Decimal, increment: Decimal) -> Decimal:
