@@ -153,6 +153,7 @@ class RiskGate:
         self._bar_info: dict = {}
         self._venues: dict = {}
         self._instrument_meta: dict = {}
+        self._keys: dict[InstrumentId, str] = {}  # str(instrument_id), kept
         self._guard_on = not config.guard.is_empty()
         self._needs_equity = self._guard_on or config.limits.max_daily_loss is not None
         every_limits = [config.limits, *config.strategies.values()]
@@ -391,25 +392,25 @@ class RiskGate:
         allowed = float("inf")
         strategy_rules = self.rules_for(query.strategy_id)
         only = query.shrinking_only
+        tripped = self.guard.tripped
+        unfinished = None
         if not only:  # what the account can pay for never shrinks below what it holds
             unfinished = self._unfinished(None)
             allowed, _ = self.cash.headroom(instrument, query.side, query.price, unfinished)
-        # Nothing can have tightened by itself unless a limit depends on equity, prices or vol.
-        if (
-            only
-            and not self.guard.tripped
-            and not (self.global_rules and self.global_rules.shrinking)
-            and not (strategy_rules and strategy_rules.shrinking)
-        ):
-            return allowed
-        if not (self.global_rules or self.guard.tripped or strategy_rules):
+        # A scope's book is needed while the guard is tripped (only reductions) and for its
+        # rules; asked for the shrinking ones only, only those (nothing else can have tightened
+        # by itself: a limit that depends on equity, prices or volatility).
+        need_global = tripped or _asked(self.global_rules, only)
+        need_strategy = bool(strategy_rules) and (tripped or _asked(strategy_rules, only))
+        if not (need_global or need_strategy):
             return allowed
         equity = self.equity()
         global_book, strategy_book = self._books(
-            query.strategy_id if strategy_rules else None,
-            self._unfinished(None),
+            query.strategy_id if need_strategy else None,
+            self._unfinished(None) if unfinished is None else unfinished,
             equity,
-            bool(self.global_rules) or self.guard.tripped,
+            need_global,
+            day_pnl=not only,  # the day's loss is no shrinking limit
         )
         books = []
         if global_book is not None:
@@ -452,8 +453,12 @@ class RiskGate:
         unfinished: list[Order],
         equity: float,
         need_global: bool,
+        day_pnl: bool = True,
     ) -> tuple[Book | None, Book | None]:
-        """The global book and the strategy's own, from one pass over the cache."""
+        """
+        The global book and the strategy's own, from one pass over the cache (without
+        ``day_pnl`` the strategy's book leaves its day's PnL at 0: no rule asked reads it).
+        """
         everything: dict[str, Exposure] = {}
         own: dict[str, Exposure] = {}
         marks: dict[str, float] = {}
@@ -499,11 +504,13 @@ class RiskGate:
             day_pnl = equity - self._day_start_equity if self._day is not None else 0.0
             global_book = Book(everything, equity, day_pnl, self._day_start_equity, "global")
         if strategy_id is not None:
-            day_pnl = 0.0
-            if self._needs_ledger:
+            strategy_pnl = 0.0
+            if day_pnl and self._needs_ledger:
                 pnl = self.ledger.pnl(strategy_id.value, self._unit_value_by_key)
-                day_pnl = pnl - self._day_start_pnl.get(strategy_id.value, 0.0)
-            strategy_book = Book(own, equity, day_pnl, self._day_start_equity, strategy_id.value)
+                strategy_pnl = pnl - self._day_start_pnl.get(strategy_id.value, 0.0)
+            strategy_book = Book(
+                own, equity, strategy_pnl, self._day_start_equity, strategy_id.value
+            )
         return global_book, strategy_book
 
     def _unfinished(self, exclude) -> list[Order]:
@@ -530,7 +537,10 @@ class RiskGate:
     # -- valuation ------------------------------------------------------------------------
 
     def _mark(self, instrument_id: InstrumentId) -> float | None:
-        close = self.stats.last_close.get(str(instrument_id))
+        key = self._keys.get(instrument_id)
+        if key is None:
+            key = self._keys[instrument_id] = str(instrument_id)
+        close = self.stats.last_close.get(key)
         return close if close is not None else last_price(self.cache, instrument_id)
 
     def _fx(self, currency: Currency, venue: Venue) -> float:
@@ -644,11 +654,12 @@ class RiskGate:
             self._roll_day(day)  # before the new bar moves any mark
         self._version += 1
         bar_type = bar.bar_type
-        info = self._bar_info.get(bar_type)
+        name = str(bar_type)  # a BarType hashes through its string: key by the string
+        info = self._bar_info.get(name)
         if info is None:
-            info = self._bar_info[bar_type] = (
+            info = self._bar_info[name] = (
                 str(bar_type.instrument_id),
-                str(bar_type),
+                name,
                 int(bar_type.spec.timedelta.total_seconds() * 1e9),
             )
         self.stats.on_bar(*info, ts, bar.close.as_double(), bar.volume.as_double())
@@ -781,6 +792,11 @@ class RiskGate:
             "risk_events": [e.to_dict() for e in self.events],
             "trading_state": self.guard.state,
         }
+
+
+def _asked(rules: RuleSet | None, shrinking_only: bool) -> bool:
+    """True when a headroom question involves some of ``rules``."""
+    return bool(rules) and (not shrinking_only or bool(rules.shrinking))
 
 
 def _list_denial(denial: Denial) -> Denial:
