@@ -1,16 +1,25 @@
 """
 Backtest throughput: Seraphim's ``ma_cross`` against nautilus's bundled ``EMACross`` example on
-the same bars, in the same engine setup, in the same run (bars per second, medians).
+the same bars, in the same engine setup, in the same run (bars per CPU second, medians of
+interleaved rounds: each round runs every row once).
 
 Both run as stop-and-reverse EMA(10)/EMA(20) crossovers on a margin account, so they trade the
 same way; the ratio is the cost of Seraphim's strategy base (target-position helper, sizing).
-A third row times the whole ``seraphim backtest run`` path (catalog streaming, equity recorder,
-reports) for the same strategy.
+The last row times the whole ``seraphim backtest run`` path (catalog streaming, equity recorder,
+risk layer, metrics; no files written) for the same strategy.
+
+The reference is nautilus's default engine. On nautilus 1.231 its portfolio appends every
+closed position's PnL to its analyzer with a pandas concat (quadratic in the positions);
+``backtest run`` feeds the analyzer columnar (``seraphim.backtest.analyzer``), so the engine-only
+rows are also timed with that setting and the last column compares like with like.
 """
 
 from __future__ import annotations
 
+import statistics
 import tempfile
+import time
+from collections.abc import Callable
 from decimal import Decimal
 from pathlib import Path
 
@@ -28,10 +37,10 @@ from nautilus_trader.model.identifiers import Venue
 from nautilus_trader.model.objects import Money
 
 from benchmarks.common import SAMPLE_CATALOG
-from benchmarks.common import median_seconds
 from benchmarks.common import print_table
 from benchmarks.common import real_or_sample_csv
 from seraphim.adapters.kraken.ingest import ingest_kraken_ohlcvt
+from seraphim.backtest.analyzer import use_columnar_analyzer
 from seraphim.backtest.config import parse_spec
 from seraphim.backtest.runner import run_backtest
 from seraphim.catalog.store import SeraphimCatalog
@@ -42,7 +51,7 @@ BAR_TYPE = BarType.from_str("BTC/USD.KRAKEN-1-HOUR-LAST-EXTERNAL")
 REPEATS = 5
 
 
-def _engine(catalog: SeraphimCatalog, bars: list[Bar]) -> BacktestEngine:
+def _engine(catalog: SeraphimCatalog, bars: list[Bar], columnar: bool) -> BacktestEngine:
     engine = BacktestEngine(
         BacktestEngineConfig(logging=LoggingConfig(log_level="ERROR"), run_analysis=False),
     )
@@ -55,11 +64,13 @@ def _engine(catalog: SeraphimCatalog, bars: list[Bar]) -> BacktestEngine:
     )
     engine.add_instrument(catalog.nautilus.instruments()[0])
     engine.add_data(bars)
+    if columnar:
+        use_columnar_analyzer(engine.kernel.portfolio)
     return engine
 
 
-def _run(catalog: SeraphimCatalog, bars: list[Bar], make_strategy) -> int:
-    engine = _engine(catalog, bars)
+def _run(catalog: SeraphimCatalog, bars: list[Bar], make_strategy, columnar: bool) -> int:
+    engine = _engine(catalog, bars, columnar)
     engine.add_strategy(make_strategy())
     engine.run()
     orders = len(engine.cache.orders())
@@ -104,62 +115,93 @@ def load_catalog(workdir: Path) -> tuple[SeraphimCatalog, str]:
     return catalog, label
 
 
+def _spec(catalog: SeraphimCatalog, workdir: str):
+    return parse_spec(
+        {
+            "catalog": str(catalog.path),
+            "output": str(Path(workdir) / "out"),
+            "venues": [
+                {
+                    "name": "KRAKEN",
+                    "account_type": "MARGIN",
+                    "starting_balances": ["10000000 USD"],
+                },
+            ],
+            "data": [{"bar_type": str(BAR_TYPE)}],
+            "strategies": [
+                {
+                    "name": "ma_cross",
+                    "params": {
+                        "fast": 10,
+                        "slow": 20,
+                        "ma_type": "ema",
+                        "long_only": False,
+                        "trade_size": 0.1,
+                    },
+                },
+            ],
+        },
+    )
+
+
+def _cpu_seconds(run: Callable[[], int]) -> tuple[float, int]:
+    started = time.process_time()
+    orders = run()
+    return time.process_time() - started, orders
+
+
 def main() -> None:
     with tempfile.TemporaryDirectory() as workdir:
         catalog, label = load_catalog(Path(workdir))
         bars = catalog.nautilus.query(Bar, identifiers=[str(BAR_TYPE)])
-        rows = []
-        timings = {}
-        for name, factory in (
-            ("nautilus EMACross (reference)", nautilus_ema_cross),
-            ("seraphim ma_cross", seraphim_ma_cross),
-        ):
-            orders = _run(catalog, bars, factory)
-            timings[name] = median_seconds(lambda f=factory: _run(catalog, bars, f), REPEATS)
-            rows.append([name, f"{len(bars):,}", f"{orders:,}", f"{timings[name]:.2f}"])
-        spec = parse_spec(
-            {
-                "catalog": str(catalog.path),
-                "output": str(Path(workdir) / "out"),
-                "venues": [
-                    {
-                        "name": "KRAKEN",
-                        "account_type": "MARGIN",
-                        "starting_balances": ["10000000 USD"],
-                    },
-                ],
-                "data": [{"bar_type": str(BAR_TYPE)}],
-                "strategies": [
-                    {
-                        "name": "ma_cross",
-                        "params": {
-                            "fast": 10,
-                            "slow": 20,
-                            "ma_type": "ema",
-                            "long_only": False,
-                            "trade_size": 0.1,
-                        },
-                    },
-                ],
-            },
-        )
-        runner_orders = run_backtest(spec).metrics["orders"]
-        timings["runner"] = median_seconds(lambda: run_backtest(spec), 3)
-        rows.append(
-            [
-                "seraphim backtest run (catalog stream, recorder, reports)",
-                f"{len(bars):,}",
-                f"{runner_orders:,}",
-                f"{timings['runner']:.2f}",
-            ],
-        )
-    reference = timings["nautilus EMACross (reference)"]
-    for row in rows:
-        seconds = float(row[3])
-        row += [f"{len(bars) / seconds:,.0f}", f"{reference / seconds:.2f}"]
+        spec = _spec(catalog, workdir)
+        runs: dict[str, Callable[[], int]] = {
+            "nautilus EMACross (reference)": lambda: _run(catalog, bars, nautilus_ema_cross, False),
+            "nautilus EMACross, columnar analyzer": lambda: _run(
+                catalog, bars, nautilus_ema_cross, True
+            ),
+            "seraphim ma_cross": lambda: _run(catalog, bars, seraphim_ma_cross, False),
+            "seraphim ma_cross, columnar analyzer": lambda: _run(
+                catalog, bars, seraphim_ma_cross, True
+            ),
+            "seraphim backtest run (catalog stream, recorder, risk, metrics)": lambda: run_backtest(
+                spec
+            ).metrics["orders"],
+        }
+        samples: dict[str, list[float]] = {name: [] for name in runs}
+        orders: dict[str, int] = {}
+        for round_ in range(REPEATS + 1):  # the first round warms up
+            for name, run in runs.items():
+                seconds, orders[name] = _cpu_seconds(run)
+                if round_:
+                    samples[name].append(seconds)
+    medians = {name: statistics.median(times) for name, times in samples.items()}
+    reference = medians["nautilus EMACross (reference)"]
+    same_setting = medians["nautilus EMACross, columnar analyzer"]
+    rows = [
+        [
+            name,
+            f"{len(bars):,}",
+            f"{orders[name]:,}",
+            f"{seconds:.2f}",
+            f"{len(bars) / seconds:,.0f}",
+            f"{reference / seconds:.2f}",
+            f"{same_setting / seconds:.2f}",
+        ]
+        for name, seconds in medians.items()
+    ]
     print_table(
-        f"Backtest throughput on {label} ({len(bars):,} 1-hour bars, median of {REPEATS})",
-        ["run", "bars", "orders", "seconds", "bars/s", "speed vs EMACross"],
+        f"Backtest throughput on {label} ({len(bars):,} 1-hour bars, CPU time, "
+        f"median of {REPEATS} interleaved rounds)",
+        [
+            "run",
+            "bars",
+            "orders",
+            "CPU s",
+            "bars/s",
+            "vs EMACross",
+            "vs EMACross, columnar analyzer",
+        ],
         rows,
     )
 
