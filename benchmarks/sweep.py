@@ -118,8 +118,8 @@ def _bare_trial(fast: int) -> None:
 
 class BarePool:
     """
-    The bare loop's trials shared by two processes, each with its own engine, handed out one at
-    a time as the sweep's pool does: how far this machine lets two engines scale.
+    The bare loop's trials shared by worker processes, each with its own engine, handed out one
+    at a time as the sweep's pool does: how far this machine lets engines scale.
     """
 
     def __init__(self, workers: int) -> None:
