@@ -286,6 +286,7 @@ def latency_run(
     else:
         os.environ.pop("SERAPHIM_OPERATOR_SECRET", None)
     LATENCY_SAMPLES.clear()
+    trader_id = f"LATENCY-{'OPS' if operations else 'BARE'}"
     exchange = subprocess.Popen(
         [sys.executable, "-c", f"from {__name__} import serve_exchange; serve_exchange()"],
         cwd=REPO_ROOT,
@@ -302,7 +303,7 @@ def latency_run(
                 yaml.safe_dump(
                     {
                         "name": "latency",
-                        "trader_id": f"LATENCY-{'OPS' if operations else 'BARE'}",
+                        "trader_id": trader_id,
                         "kraken": {
                             "rest_url": addresses["rest"],
                             "ws_public_url": addresses["ws_public"],
@@ -337,11 +338,30 @@ def latency_run(
             exchange.kill()
             exchange.wait(timeout=10)
         os.environ.pop("SERAPHIM_OPERATOR_SECRET", None)
+        if operations:
+            forget_trader(trader_id)
     return [
         (received[cl_ord_id] - trade_ts) * 1000
         for client_order_id, trade_ts in LATENCY_SAMPLES
         if (cl_ord_id := to_cl_ord_id(client_order_id)) in received
     ]
+
+
+def forget_trader(trader_id: str) -> None:
+    """Delete what a benchmark node's operations actors left in Redis (its health would look
+    like a node gone silent to ``seraphim monitor``); nothing when Redis is away."""
+    import redis
+
+    from seraphim.ops.keys import delete_trader_keys
+    from seraphim.state.settings import redis_settings
+
+    client = redis_settings().client(timeout=2.0, retries=0)
+    try:
+        delete_trader_keys(client, trader_id)
+    except (redis.RedisError, OSError):
+        pass
+    finally:
+        client.close()
 
 
 def _quantile(values: list[float], q: float) -> float:

@@ -56,7 +56,7 @@ from nautilus_trader.trading.config import StrategyFactory
 from benchmarks.common import print_table
 from benchmarks.kraken_ws import LatencyProbe
 from benchmarks.kraken_ws import LatencyProbeConfig
-from seraphim.ops import keys
+from benchmarks.kraken_ws import forget_trader
 from seraphim.ops import node_actors
 from seraphim.ops.monitor import MonitorActor
 
@@ -240,21 +240,6 @@ def _paired(orders: bool) -> tuple[list[float], list[float], float | None]:
     return bare, ops, beat
 
 
-def _cleanup_redis() -> None:
-    import redis
-
-    from seraphim.state.settings import redis_settings
-
-    client = redis_settings().client(timeout=2.0, retries=0)
-    try:
-        for key in client.scan_iter(f"{keys.trader_prefix(TRADER_ID)}:*"):
-            client.delete(key)
-    except (redis.RedisError, OSError):
-        pass
-    finally:
-        client.close()
-
-
 def _row(label: str, bare: list[float], ops: list[float], added: list[float]) -> list[str]:
     us = 1e6
     return [
@@ -274,7 +259,7 @@ def main() -> None:
         data_bare, data_ops, beat = _paired(orders=False)
         order_bare, order_ops, _ = _paired(orders=True)
     finally:
-        _cleanup_redis()
+        forget_trader(TRADER_ID)
     per_data = [o - b for b, o in zip(data_bare, data_ops, strict=True)]
     per_event = [o - b for b, o in zip(order_bare, order_ops, strict=True)]
     # Per order: what the events with orders add beyond the data events' share (a quote and

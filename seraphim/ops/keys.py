@@ -40,6 +40,12 @@ def equity_key(trader_id: str) -> str:
     return f"{trader_prefix(trader_id)}:equity"
 
 
+def delete_trader_keys(client, trader_id: str) -> None:
+    """Every operations key of a trader (health, equity history, control stream, results)."""
+    for key in client.scan_iter(match=f"{trader_prefix(trader_id)}:*"):
+        client.delete(key)
+
+
 def health_pattern() -> str:
     return f"{PREFIX}:*:health"
 

@@ -95,6 +95,6 @@ def run_with_script(
 
 def delete_trader_keys(redis_client, trader_id: str) -> None:
     """The operations keys and, for a node with Redis state, nautilus's keys of the trader."""
-    for pattern in (f"{keys.trader_prefix(trader_id)}:*", f"trader-{trader_id}:*"):
-        for key in redis_client.scan_iter(match=pattern):
-            redis_client.delete(key)
+    keys.delete_trader_keys(redis_client, trader_id)
+    for key in redis_client.scan_iter(match=f"trader-{trader_id}:*"):
+        redis_client.delete(key)
