@@ -769,13 +769,18 @@ class _Series:
         self.last_ts = -1
 
 
-# Decimal(str(x)) of the common signals, computed once (the band and sizes convert the same way).
-_UNIT_DECIMALS = {1.0: Decimal("1.0"), -1.0: Decimal("-1.0")}
+# Decimal(str(x)) of the usual signals (floats, or the rules' -1/0/+1 states), built once; a float
+# 0.0 is left out, as -0.0 equals it but converts to Decimal("-0.0").
+_KNOWN_DECIMALS = {
+    float: {1.0: Decimal("1.0"), -1.0: Decimal("-1.0")},
+    int: {1: Decimal("1"), 0: Decimal("0"), -1: Decimal("-1")},
+}
 
 
 def _decimal(value: float) -> Decimal:
-    """``Decimal(str(value))``: the float as written, not its binary expansion."""
-    exact = _UNIT_DECIMALS.get(value) if type(value) is float else None
+    """``Decimal(str(value))``: the number as written, not its binary expansion."""
+    known = _KNOWN_DECIMALS.get(type(value))
+    exact = known.get(value) if known is not None else None
     return exact if exact is not None else Decimal(str(value))
 
 
