@@ -25,6 +25,12 @@ def median_seconds(run: Callable[[], object], repeats: int) -> float:
     return statistics.median(samples)
 
 
+def quantile(values: list[float], q: float) -> float:
+    """The nearest-rank quantile (``q`` in 0..1) of ``values``."""
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
+
+
 def real_or_sample_csv() -> tuple[Path | None, str]:
     """The real XBTUSD hourly history when ../shared is present."""
     path = shared_data_dir() / "kraken/ohlcvt/XBTUSD_60.csv"

@@ -32,6 +32,7 @@ from datetime import timedelta
 from pathlib import Path
 
 from benchmarks.common import print_table
+from benchmarks.common import quantile
 from benchmarks.kraken_ws import LATENCY_SAMPLES
 from benchmarks.kraken_ws import LatencyProbe
 from benchmarks.kraken_ws import LatencyProbeConfig
@@ -44,11 +45,6 @@ PAGE = 100
 VIEWERS = 50
 REPEATS = 7
 PASSWORD = "bench-password-1"
-
-
-def _percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
 
 
 # ---------------------------------------------------------------------- journal paging
@@ -368,8 +364,8 @@ def viewers_benchmark(seconds: float = 20.0, rounds: int = 2) -> None:
     for viewers in (0, VIEWERS):
         values = ticks[viewers]
         rows.append([f"{viewers} viewers", str(len(values)), f"{statistics.median(values):.2f}",
-                     f"{_percentile(values, 0.99):.2f}"])  # fmt: skip
-    base, loaded = _percentile(ticks[0], 0.99), _percentile(ticks[VIEWERS], 0.99)
+                     f"{quantile(values, 0.99):.2f}"])  # fmt: skip
+    base, loaded = quantile(ticks[0], 0.99), quantile(ticks[VIEWERS], 0.99)
     rows[1].append(f"{(loaded / base - 1) * 100:+.1f} %")
     rows[0].append("")
     print_table(
@@ -390,7 +386,7 @@ def viewers_benchmark(seconds: float = 20.0, rounds: int = 2) -> None:
                 kind,
                 f"{len(values):,}",
                 f"{statistics.median(values):.1f}",
-                f"{_percentile(values, 0.99):.1f}",
+                f"{quantile(values, 0.99):.1f}",
                 f"{max(values):.1f}",
             ]
             for kind, values in sorted(by_type.items())

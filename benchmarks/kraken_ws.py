@@ -39,10 +39,14 @@ import msgspec
 from nautilus_trader.config import StrategyConfig
 from nautilus_trader.model.data import TradeTick
 from nautilus_trader.model.enums import OrderSide
+from nautilus_trader.model.events import OrderSubmitted
+from nautilus_trader.model.identifiers import ClientOrderId
 from nautilus_trader.model.identifiers import InstrumentId
 from nautilus_trader.trading.strategy import Strategy
 
 from benchmarks.common import print_table
+from benchmarks.common import quantile
+from benchmarks.loopback import echo_round_trips
 from seraphim.adapters.kraken.book import KrakenBook
 from seraphim.adapters.kraken.book_deltas import BookDeltaBuilder
 from seraphim.adapters.kraken.parsing import rfc3339_to_ns
@@ -261,10 +265,13 @@ def serve_exchange() -> None:
 
 def latency_run(
     seconds: float, operations: bool, every: int = 4, max_orders: int = 120
-) -> list[float]:
+) -> tuple[list[float], list[float]]:
     """
     One node run against a fresh local exchange: milliseconds from each trade print to the
-    strategy's order at the exchange, in the order sent. ``operations`` adds the control
+    strategy's order at the exchange, in the order sent; and the node's own part of each, from
+    the trade's arrival (``TradeTick.ts_init``, stamped by the data client as it decodes the
+    frame) to the order handed to the socket (``OrderSubmitted.ts_event``, stamped by the
+    execution client just before it writes). ``operations`` adds the control
     channel and the monitor (with Prometheus metrics), as ``--metrics-port`` and an operator
     secret do. The probe orders on every ``every``-th trade, ``max_orders`` at most.
     """
@@ -286,6 +293,7 @@ def latency_run(
     else:
         os.environ.pop("SERAPHIM_OPERATOR_SECRET", None)
     LATENCY_SAMPLES.clear()
+    IN_NODE_SAMPLES.clear()
     trader_id = f"LATENCY-{'OPS' if operations else 'BARE'}"
     exchange = subprocess.Popen(
         [sys.executable, "-c", f"from {__name__} import serve_exchange; serve_exchange()"],
@@ -340,11 +348,12 @@ def latency_run(
         os.environ.pop("SERAPHIM_OPERATOR_SECRET", None)
         if operations:
             forget_trader(trader_id)
-    return [
+    tick_to_order = [
         (received[cl_ord_id] - trade_ts) * 1000
         for client_order_id, trade_ts in LATENCY_SAMPLES
         if (cl_ord_id := to_cl_ord_id(client_order_id)) in received
     ]
+    return tick_to_order, list(IN_NODE_SAMPLES)
 
 
 def forget_trader(trader_id: str) -> None:
@@ -364,11 +373,6 @@ def forget_trader(trader_id: str) -> None:
         client.close()
 
 
-def _quantile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
-
-
 def _pooled_p50_ratio(pairs: list[tuple[list[float], list[float]]]) -> float:
     """p50 with the actors over p50 without, each pooled over the runs of ``pairs``."""
     bare = [v for b, _ in pairs for v in b]
@@ -383,7 +387,7 @@ def bootstrap_ci(
     spread is most of the noise: resampling single orders would hide it)."""
     rng = random.Random(seed)
     ratios = sorted(_pooled_p50_ratio(rng.choices(pairs, k=len(pairs))) for _ in range(resamples))
-    return _quantile(ratios, 0.025), _quantile(ratios, 0.975)
+    return quantile(ratios, 0.025), quantile(ratios, 0.975)
 
 
 def latency_benchmark(seconds: float = LATENCY_SECONDS, pairs: int = LATENCY_PAIRS) -> None:
@@ -394,11 +398,18 @@ def latency_benchmark(seconds: float = LATENCY_SECONDS, pairs: int = LATENCY_PAI
     pooled (p50, p99), each pair's p50 ratio, their median, and the pooled p50 ratio with a
     95 % bootstrap interval over the pairs, against the 2 % budget.
     """
+    floor = echo_round_trips(seconds)
     runs: list[tuple[list[float], list[float]]] = []
+    in_node: dict[bool, list[float]] = {False: [], True: []}
     for i in range(pairs):
         order = (False, True) if i % 2 == 0 else (True, False)
-        got = {ops: latency_run(seconds, ops, LATENCY_EVERY)[WARMUP_ORDERS:] for ops in order}
+        got = {}
+        for ops in order:
+            tick_to_order, node_part = latency_run(seconds, ops, LATENCY_EVERY)
+            got[ops] = tick_to_order[WARMUP_ORDERS:]
+            in_node[ops] += node_part[WARMUP_ORDERS:]
         runs.append((got[False], got[True]))
+    floor += echo_round_trips(seconds)
     if any(len(b) < 10 or len(o) < 10 for b, o in runs):
         print(f"tick-to-order: too few samples in a run ({[(len(b), len(o)) for b, o in runs]})")
         return
@@ -410,7 +421,7 @@ def latency_benchmark(seconds: float = LATENCY_SECONDS, pairs: int = LATENCY_PAI
                 label,
                 str(len(values)),
                 f"{statistics.median(values):.3f}",
-                f"{_quantile(values, 0.99):.2f}",
+                f"{quantile(values, 0.99):.2f}",
                 f"{min(values):.2f}",
             ]
         )
@@ -436,9 +447,24 @@ def latency_benchmark(seconds: float = LATENCY_SECONDS, pairs: int = LATENCY_PAI
         f"{pooled:.3f}, 95 % CI [{low:.3f}, {high:.3f}] (bootstrap over the {pairs} pairs, "
         f"{BOOTSTRAP} resamples): {verdict}"
     )
+    bare = [v for run in runs for v in run[0]]
+    print_table(
+        "Where the bare node's tick-to-order goes (same run)",
+        ["part", "samples", "p50 ms", "p90 ms", "p99 ms"],
+        [
+            [label, str(len(values))] + [f"{quantile(values, q):.3f}" for q in (0.5, 0.9, 0.99)]
+            for label, values in (
+                ("tick-to-order (exchange print -> order at the exchange)", bare),
+                ("in the node: trade decoded -> order to the socket", in_node[False]),
+                ("... with the control channel + monitor", in_node[True]),
+                ("floor: WebSocket round trip between two processes, no work", floor),
+            )
+        ],
+    )
 
 
 LATENCY_SAMPLES: list[tuple[str, float]] = []
+IN_NODE_SAMPLES: list[float] = []
 
 
 class LatencyProbeConfig(StrategyConfig, frozen=True):
@@ -454,6 +480,7 @@ class LatencyProbe(Strategy):
         super().__init__(config)
         self.seen = 0
         self.sent = 0
+        self.arrived: dict[ClientOrderId, int] = {}
 
     def on_start(self) -> None:
         self.instrument = self.cache.instrument(self.config.instrument_id)
@@ -473,7 +500,13 @@ class LatencyProbe(Strategy):
             post_only=True,
         )
         LATENCY_SAMPLES.append((order.client_order_id.value, tick.ts_event / 1e9))
+        self.arrived[order.client_order_id] = tick.ts_init
         self.submit_order(order)
+
+    def on_order_submitted(self, event: OrderSubmitted) -> None:
+        arrived = self.arrived.pop(event.client_order_id, None)
+        if arrived is not None:
+            IN_NODE_SAMPLES.append((event.ts_event - arrived) / 1e6)
 
     def on_stop(self) -> None:
         self.cancel_all_orders(self.config.instrument_id)

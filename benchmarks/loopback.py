@@ -26,6 +26,7 @@ import uvloop
 from aiohttp import web
 
 from benchmarks.common import print_table
+from benchmarks.common import quantile
 from seraphim.paths import REPO_ROOT
 
 INTERVAL = 0.05  # the latency run's exchange steps every 50 ms
@@ -119,11 +120,6 @@ def echo_round_trips(seconds: float) -> list[float]:
     return sorted(round_trips)
 
 
-def percentile(sorted_values: list[float], q: float) -> float:
-    """The nearest-rank percentile of sorted values."""
-    return sorted_values[min(len(sorted_values) - 1, round(q * (len(sorted_values) - 1)))]
-
-
 def main() -> None:
     values = echo_round_trips(20.0)
     print_table(
@@ -134,8 +130,8 @@ def main() -> None:
             [
                 str(len(values)),
                 f"{statistics.median(values):.3f}",
-                f"{percentile(values, 0.9):.3f}",
-                f"{percentile(values, 0.99):.3f}",
+                f"{quantile(values, 0.9):.3f}",
+                f"{quantile(values, 0.99):.3f}",
                 f"{values[0]:.3f}",
             ]
         ],
