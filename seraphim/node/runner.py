@@ -14,6 +14,7 @@ from typing import Any
 import msgspec
 from nautilus_trader.common.config import ImportableActorConfig
 
+from seraphim.backtest.analyzer import use_columnar_analyzer
 from seraphim.node.config import NodeSpec
 from seraphim.node.config import build_node_config
 from seraphim.node.config import load_node_spec
@@ -104,6 +105,9 @@ def build_node(
     for name, factory in exec_factories.items():
         node.add_exec_client_factory(name, factory)
     node.build()
+    # nautilus 1.231's analyzer appends each closed position with a pandas concat (quadratic in
+    # a long-running node); the columnar one keeps the same records in lists.
+    use_columnar_analyzer(node.portfolio)
     return node, spec
 
 

@@ -12,6 +12,9 @@ import json
 import pytest
 import yaml
 from click.testing import CliRunner
+from nautilus_trader.model.currencies import USD
+from nautilus_trader.model.identifiers import PositionId
+from nautilus_trader.model.objects import Money
 
 from seraphim.adapters.kraken.config import KrakenDataClientConfig
 from seraphim.adapters.kraken.config import KrakenExecClientConfig
@@ -20,6 +23,7 @@ from seraphim.adapters.kraken.execution import KrakenExecutionClient
 from seraphim.adapters.kraken.http.client import KrakenHttpClient
 from seraphim.adapters.kraken.http.endpoints import KrakenSpotApi
 from seraphim.adapters.kraken.providers import KrakenInstrumentProvider
+from seraphim.backtest.analyzer import ColumnarAnalyzer
 from seraphim.catalog.store import SeraphimCatalog
 from seraphim.cli import main
 from seraphim.node.config import NodeConfigError
@@ -94,6 +98,19 @@ def test_several_strategies_on_one_instrument_build_a_node(tmp_path, tsim, krake
     assert claims == [["BTC/USD.KRAKEN"], []]
     node, _ = build_node(path)
     node.dispose()
+
+
+def test_a_built_node_records_closed_positions_columnar(tmp_path, tsim, kraken_env) -> None:
+    """nautilus's own analyzer appends every closed position with a pandas concat."""
+    node, _ = build_node(write_node_config(tmp_path, tsim))
+    try:
+        analyzer = node.portfolio.analyzer
+        assert isinstance(analyzer, ColumnarAnalyzer)
+        for number in range(3):
+            analyzer.record_trade(PositionId(f"P-{number}"), Money(number, USD), number)
+        assert analyzer.realized_pnls(USD).to_dict() == {"P-0": 0.0, "P-1": 1.0, "P-2": 2.0}
+    finally:
+        node.dispose()
 
 
 def test_secrets_in_a_config_file_are_refused() -> None:
