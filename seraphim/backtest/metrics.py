@@ -13,6 +13,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+import numpy as np
 import pandas as pd
 from nautilus_trader.analysis import CAGR
 from nautilus_trader.analysis import ReturnsVolatility
@@ -54,25 +55,35 @@ def _finite(value: float | None) -> float | None:
     return None if value is None or not math.isfinite(value) else float(value)
 
 
-def _longest_underwater_days(drawdown: pd.Series) -> float:
-    """Longest run of consecutive samples below the previous peak, in days."""
-    underwater = drawdown < 0
-    if not underwater.any():
-        return 0.0
-    runs = (underwater != underwater.shift()).cumsum()[underwater]
-    longest = max(g.index[-1] - g.index[0] for _, g in underwater[underwater].groupby(runs))
-    return longest.total_seconds() / 86400
+NS_PER_DAY = 86_400 * 1_000_000_000
 
 
 def curve_metrics(curves: Curves, periods_per_year: int = 365) -> dict[str, float | None]:
-    equity = curves.equity
-    if len(equity) < 2 or equity.iloc[0] <= 0:
+    index = pd.DatetimeIndex(curves.equity.index).as_unit("ns")
+    return curve_metrics_of(
+        index.asi8,
+        curves.equity.to_numpy(dtype=float),
+        curves.exposure.to_numpy(dtype=float),
+        periods_per_year,
+    )
+
+
+def curve_metrics_of(
+    stamps: np.ndarray, equity: np.ndarray, exposure: np.ndarray, periods_per_year: int = 365
+) -> dict[str, float | None]:
+    """
+    The curve's metrics from its columns (UTC nanoseconds, equity, gross exposure), in the
+    same floating-point operations as pandas' resample/pct_change/cummax/mean would do.
+    """
+    if len(equity) < 2 or equity[0] <= 0:
         return {}
-    start, end = equity.iloc[0], equity.iloc[-1]
-    returns = {int(ts.value): float(r) for ts, r in curves.daily_returns().items()}
+    start, end = equity[0], equity[-1]
+    returns = _daily_returns(stamps, equity)
     cagr = CAGR(periods_per_year).calculate_from_returns(returns) if returns else None
-    max_drawdown = float(curves.drawdown.min())
+    drawdown = equity / np.fmax.accumulate(equity) - 1.0
+    max_drawdown = float(np.nanmin(drawdown))
     calmar = cagr / abs(max_drawdown) if cagr is not None and max_drawdown < 0 else None
+    gross = exposure / equity
     return {
         "start_equity": _finite(start),
         "end_equity": _finite(end),
@@ -82,17 +93,38 @@ def curve_metrics(curves: Curves, periods_per_year: int = 365) -> dict[str, floa
         "sharpe": _finite(SharpeRatio(periods_per_year).calculate_from_returns(returns)),
         "sortino": _finite(SortinoRatio(periods_per_year).calculate_from_returns(returns)),
         "max_drawdown": _finite(max_drawdown),
-        "max_drawdown_days": _longest_underwater_days(curves.drawdown),
+        "max_drawdown_days": _longest_underwater_days(stamps, drawdown),
         "calmar": _finite(calmar),
-        "exposure": _finite(float((curves.exposure > 0).mean())),
-        "avg_gross_exposure": _finite(float((curves.exposure / equity).mean())),
+        "exposure": _finite(np.count_nonzero(exposure > 0) / len(exposure)),
+        "avg_gross_exposure": _finite(float(np.nansum(gross) / np.count_nonzero(~np.isnan(gross)))),
     }
+
+
+def _daily_returns(stamps: np.ndarray, equity: np.ndarray) -> dict[int, float]:
+    """Returns between the daily closes (each UTC day's last sample), keyed by the day (ns)."""
+    known = ~np.isnan(equity)
+    days, closes = stamps[known] // NS_PER_DAY, equity[known]
+    last = np.append(np.flatnonzero(np.diff(days)), len(days) - 1)
+    days, closes = days[last], closes[last]
+    returns = closes[1:] / closes[:-1] - 1.0
+    kept = ~np.isnan(returns)
+    return dict(zip((days[1:][kept] * NS_PER_DAY).tolist(), returns[kept].tolist(), strict=True))
+
+
+def _longest_underwater_days(stamps: np.ndarray, drawdown: np.ndarray) -> float:
+    """Longest run of consecutive samples below the previous peak, in days."""
+    underwater = drawdown < 0
+    if not underwater.any():
+        return 0.0
+    edges = np.diff(np.concatenate(([0], underwater.view(np.int8), [0])))
+    first, last = np.flatnonzero(edges == 1), np.flatnonzero(edges == -1) - 1
+    return int((stamps[last] - stamps[first]).max()) / 1_000_000_000 / 86400
 
 
 @dataclass
 class _OpenTrade:
     side: str
-    entry_ts: pd.Timestamp
+    entry_ts: object  # the fill's ts_event as given
     quantity: float = 0.0  # signed
     cost: float = 0.0  # signed quantity x price
     peak: float = 0.0
@@ -100,21 +132,46 @@ class _OpenTrade:
     pnl: float = 0.0
 
 
-def _in_submission_order(fills: pd.DataFrame) -> pd.DataFrame:
+# A fill as round trips read it: client order id, strategy, instrument, side ("BUY"/"SELL"),
+# quantity, price, commission ("1.23 USD"), ts_event; nautilus's fills report has these columns.
+Fill = tuple[str, str, str, str, object, object, object, object]
+TRADE_COLUMNS = ["strategy_id", "instrument_id", "side", "entry", "exit", "quantity", "pnl", "fees"]
+
+
+def fills_of(fills: pd.DataFrame) -> list[Fill]:
+    """A fills report's rows as ``Fill`` tuples, in the report's order."""
+    if fills.empty:
+        return []
+    ids = fills["client_order_id"] if "client_order_id" in fills.columns else fills.index
+    columns = ["strategy_id", "instrument_id", "order_side", "last_qty", "last_px"]
+    commission = fills["commission"] if "commission" in fills.columns else [None] * len(fills)
+    return list(
+        zip(
+            [str(i) for i in ids],
+            *(fills[c].tolist() for c in columns),
+            list(commission),
+            fills["ts_event"].tolist(),
+            strict=True,
+        )
+    )
+
+
+def _sequence(client_order_id: str) -> float:
+    """The order's sequence number, the id's last part (-1 when it is not a number)."""
+    try:
+        number = float(client_order_id.rsplit("-", 1)[-1])
+    except ValueError:
+        return -1.0
+    return -1.0 if math.isnan(number) else number
+
+
+def _in_submission_order(fills: list[Fill]) -> list[Fill]:
     """
     Fills by time, then by the order's sequence number: nautilus's report sorts client order
     ids as text (``...-10`` before ``...-9``), which would swap a flip and a flatten sent in the
     same bar.
     """
-    ids = pd.Series(fills.index.astype(str), index=fills.index)
-    if "client_order_id" in fills.columns:
-        ids = fills["client_order_id"].astype(str)
-    sequence = pd.to_numeric(ids.str.rsplit("-", n=1).str[-1], errors="coerce").fillna(-1)
-    return (
-        fills.assign(_sequence=sequence.to_numpy())
-        .sort_values(["ts_event", "_sequence"], kind="stable")
-        .drop(columns="_sequence")
-    )
+    return sorted(fills, key=lambda f: (pd.Timestamp(f[7]).value, _sequence(f[0])))
 
 
 def round_trips(fills: pd.DataFrame) -> pd.DataFrame:
@@ -124,19 +181,25 @@ def round_trips(fills: pd.DataFrame) -> pd.DataFrame:
     opens the next (its commission split pro rata). PnL is net of commissions, in the quote
     currency. Unlike nautilus's positions report, this counts NETTING flips as two trades.
     """
-    columns = ["strategy_id", "instrument_id", "side", "entry", "exit", "quantity", "pnl", "fees"]
-    if fills.empty:
-        return pd.DataFrame(columns=columns)
-    ordered = _in_submission_order(fills)
+    trades = [
+        (*trade[:3], pd.Timestamp(trade[3]), pd.Timestamp(trade[4]), *trade[5:])
+        for trade in trips(fills_of(fills))
+    ]
+    return pd.DataFrame(trades, columns=TRADE_COLUMNS)
+
+
+def trips(fills: list[Fill]) -> list[tuple]:
+    """``round_trips``'s rows (entry and exit as the fills' ts_event) from ``Fill`` tuples."""
     trades = []
     open_trades: dict[tuple[str, str], _OpenTrade] = {}
-    for row in ordered.itertuples():
-        key = (row.strategy_id, row.instrument_id)
-        sign = 1.0 if row.order_side == "BUY" else -1.0
-        remaining = float(row.last_qty)
-        price = float(row.last_px)
-        fee_per_unit = _money(row.commission) / remaining if remaining else 0.0
-        ts = pd.Timestamp(row.ts_event)
+    for _, strategy, instrument, side, last_qty, last_px, commission, ts in _in_submission_order(
+        fills
+    ):
+        key = (strategy, instrument)
+        sign = 1.0 if side == "BUY" else -1.0
+        remaining = float(last_qty)
+        price = float(last_px)
+        fee_per_unit = _money(commission) / remaining if remaining else 0.0
         while remaining > 1e-12:
             trade = open_trades.get(key)
             if trade is None:
@@ -166,11 +229,15 @@ def round_trips(fills: pd.DataFrame) -> pd.DataFrame:
                     )
                 )
                 del open_trades[key]
-    return pd.DataFrame(trades, columns=columns)
+    return trades
 
 
 def trade_metrics(fills: pd.DataFrame) -> dict[str, float | int | None]:
-    pnl = round_trips(fills)["pnl"].astype(float)
+    return trade_metrics_of(np.array([t[6] for t in trips(fills_of(fills))], dtype=float))
+
+
+def trade_metrics_of(pnl: np.ndarray) -> dict[str, float | int | None]:
+    """Trade statistics of the round trips' net PnLs."""
     wins, losses = pnl[pnl > 0], pnl[pnl < 0]
     return {
         "trades": len(pnl),
