@@ -22,7 +22,6 @@ its limit, or the order did not increase it.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
 from dataclasses import dataclass
 from dataclasses import field
 from typing import Protocol
@@ -124,20 +123,17 @@ class NoMarketFacts:
         return None
 
 
-Detail = Callable[[], str]
+# The figures a rule's ``describe`` words its limit with; only formatted when an order is denied
+# (a tuple costs a fraction of a closure on the per-order and per-bar paths).
+Figures = tuple
+
+_NONE: Figures = ()
 
 
 @dataclass(frozen=True, slots=True)
 class Denial:
     rule: str
     reason: str
-
-
-def _none() -> str:
-    return ""
-
-
-_NONE = _none
 
 
 def _side_name(side: int) -> str:
@@ -156,11 +152,15 @@ class Rule:
     # prices or volatility): a position within it may later be beyond it.
     shrinks = False
 
-    def headroom(self, intent: Intent, book: Book, market: MarketFacts) -> tuple[float, Detail]:
+    def headroom(self, intent: Intent, book: Book, market: MarketFacts) -> tuple[float, Figures]:
         """
-        (largest allowed quantity, what the limit is) for ``intent`` against ``book``; the
-        description is a callable, only formatted when an order is denied.
+        (largest allowed quantity, the figures ``describe`` words the limit with) for
+        ``intent`` against ``book``.
         """
+        raise NotImplementedError
+
+    def describe(self, *figures) -> str:
+        """What the limit is, from the figures ``headroom`` returned with a finite quantity."""
         raise NotImplementedError
 
 
@@ -175,10 +175,10 @@ class MaxPositionQty(Rule):
         if limit is None:
             return INF, _NONE
         extreme = book.get(intent).extreme(intent.side)
-        return (
-            limit - extreme,
-            lambda: f"position limit {_fmt(limit)} units, worst case now {_fmt(extreme)}",
-        )
+        return limit - extreme, (limit, extreme)
+
+    def describe(self, limit, extreme):
+        return f"position limit {_fmt(limit)} units, worst case now {_fmt(extreme)}"
 
 
 class MaxPositionPct(Rule):
@@ -193,12 +193,12 @@ class MaxPositionPct(Rule):
             return INF, _NONE
         limit = max(book.equity, 0.0) * self.fraction / intent.unit_value
         extreme = book.get(intent).extreme(intent.side)
+        return limit - extreme, (limit, extreme)
+
+    def describe(self, limit, extreme):
         return (
-            limit - extreme,
-            lambda: (
-                f"position limit {self.fraction:.2%} of equity = {_fmt(limit)} units, "
-                f"worst case now {_fmt(extreme)}"
-            ),
+            f"position limit {self.fraction:.2%} of equity = {_fmt(limit)} units, "
+            f"worst case now {_fmt(extreme)}"
         )
 
 
@@ -211,10 +211,10 @@ class MaxOrderNotional(Rule):
     def headroom(self, intent, book, market):
         if intent.unit_value <= 0:
             return INF, _NONE
-        return (
-            self.notional / intent.unit_value,
-            lambda: f"order notional limit {_fmt(self.notional)}",
-        )
+        return self.notional / intent.unit_value, _NONE
+
+    def describe(self):
+        return f"order notional limit {_fmt(self.notional)}"
 
 
 class _GroupExposure(Rule):
@@ -239,16 +239,16 @@ class _GroupExposure(Rule):
         others = book.group_worst_value(self.group, value, skip=intent.instrument)
         exposure = book.get(intent)
         own_cap = (cap - others) / intent.unit_value
+        figures = (value, cap, others, exposure, intent.unit_value)
+        return max(own_cap, 0.0) - exposure.extreme(intent.side), figures
 
-        def detail() -> str:
-            what = f"{self.label} {value}" if value else self.label
-            now = exposure.worst() * intent.unit_value
-            return (
-                f"{what} limit {self.fraction:.2%} of equity = {_fmt(cap)}, "
-                f"others {_fmt(others)}, worst case now {_fmt(now)}"
-            )
-
-        return max(own_cap, 0.0) - exposure.extreme(intent.side), detail
+    def describe(self, value, cap, others, exposure, unit_value):
+        what = f"{self.label} {value}" if value else self.label
+        now = exposure.worst() * unit_value
+        return (
+            f"{what} limit {self.fraction:.2%} of equity = {_fmt(cap)}, "
+            f"others {_fmt(others)}, worst case now {_fmt(now)}"
+        )
 
 
 class AssetConcentration(_GroupExposure):
@@ -283,12 +283,17 @@ class Volatility(Rule):
         vol = market.volatility(intent.instrument, self.window)
         if vol is None or vol <= self.threshold:
             return INF, _NONE
-        what = f"realised volatility {vol:.1%} > {self.threshold:.1%}"
         if self.action == "block" or intent.unit_value <= 0:
-            return 0.0, lambda: f"{what} (block)"
+            return 0.0, (vol, None)
         limit = max(book.equity, 0.0) * self.scale_pct * self.threshold / vol / intent.unit_value
         extreme = book.get(intent).extreme(intent.side)
-        return limit - extreme, lambda: f"{what}: position scaled to {_fmt(limit)} units"
+        return limit - extreme, (vol, limit)
+
+    def describe(self, vol, limit):
+        what = f"realised volatility {vol:.1%} > {self.threshold:.1%}"
+        if limit is None:
+            return f"{what} (block)"
+        return f"{what}: position scaled to {_fmt(limit)} units"
 
 
 class VolumeLiquidity(Rule):
@@ -302,10 +307,10 @@ class VolumeLiquidity(Rule):
         volume = market.mean_volume(intent.instrument, self.window)
         if volume is None:
             return INF, _NONE
-        return (
-            self.fraction * volume,
-            lambda: f"{self.fraction:.2%} of mean volume {_fmt(volume)} over {self.window} bars",
-        )
+        return self.fraction * volume, (volume,)
+
+    def describe(self, volume):
+        return f"{self.fraction:.2%} of mean volume {_fmt(volume)} over {self.window} bars"
 
 
 class BookLiquidity(Rule):
@@ -318,7 +323,10 @@ class BookLiquidity(Rule):
         size = market.top_size(intent.instrument, intent.side)
         if size is None:
             return INF, _NONE
-        return self.fraction * size, lambda: f"{self.fraction:.2%} of top-of-book size {_fmt(size)}"
+        return self.fraction * size, (size,)
+
+    def describe(self, size):
+        return f"{self.fraction:.2%} of top-of-book size {_fmt(size)}"
 
 
 class DailyLoss(Rule):
@@ -333,7 +341,10 @@ class DailyLoss(Rule):
         loss = -book.day_pnl / book.day_start_equity
         if loss < self.fraction:
             return INF, _NONE
-        return 0.0, lambda: f"day's loss {loss:.2%} >= {self.fraction:.2%}"
+        return 0.0, (loss,)
+
+    def describe(self, loss):
+        return f"day's loss {loss:.2%} >= {self.fraction:.2%}"
 
 
 def build_rules(limits: RiskLimits) -> list[Rule]:
@@ -387,12 +398,13 @@ class RuleSet:
         if quantity <= reducible:  # a pure reduction: never denied
             return None
         for rule in self.rules:
-            allowed, detail = rule.headroom(intent, book, market)
+            allowed, figures = rule.headroom(intent, book, market)
             if quantity > max(allowed, reducible) * (1 + _REL_TOL) + _ABS_TOL:
                 return Denial(
                     rule.name,
                     f"{rule.name} [{book.label}]: {intent.instrument} {_side_name(intent.side)} "
-                    f"{_fmt(quantity)} > allowed {_fmt(max(allowed, reducible, 0.0))} ({detail()})",
+                    f"{_fmt(quantity)} > allowed {_fmt(max(allowed, reducible, 0.0))} "
+                    f"({rule.describe(*figures)})",
                 )
         return None
 
