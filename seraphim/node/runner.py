@@ -157,7 +157,22 @@ def run_node(
             summary = collect_summary(node, spec)
         if inspect is not None:
             inspect(node)
+        _finish_pending_tasks(loop)
         node.dispose()
         with contextlib.suppress(Exception):
             asyncio.set_event_loop(None)
     return summary or NodeSummary(spec.name)
+
+
+def _finish_pending_tasks(loop: asyncio.AbstractEventLoop, timeout: float = 5.0) -> None:
+    """
+    Cancel what is still pending on the stopped node's loop (nautilus's actor executors wait
+    on their queues) and let it end, as ``asyncio.run`` does: ``TradingNode.dispose`` closes
+    the loop without, and the tasks die with "Event loop is closed" at garbage collection.
+    """
+    pending = [task for task in asyncio.all_tasks(loop) if not task.done()]
+    for task in pending:
+        task.cancel()
+    if pending:
+        with contextlib.suppress(Exception):
+            loop.run_until_complete(asyncio.wait(pending, timeout=timeout))
