@@ -14,6 +14,9 @@ from seraphim.portfolio import Holdings
 from seraphim.portfolio import holdings
 from seraphim.portfolio import last_price
 from seraphim.portfolio import value
+from seraphim.risk.messages import RISK_VALUATION_ENDPOINT
+from seraphim.risk.messages import AccountValuation
+from seraphim.risk.messages import ValuationQuery
 
 
 class EquityRecorderConfig(ActorConfig, frozen=True):
@@ -26,6 +29,11 @@ class EquityRecorder(Actor):
     """
     Marks every venue account to market at each bar close (once per timestamp) and keeps the
     closes, so a run has an equity curve, a drawdown curve and prices to chart.
+
+    With a risk gate that follows bars, the gate has already valued the same accounts at the
+    same closes for this bar (it hears bars first): the recorder takes its figures instead of
+    valuing them again, as long as the gate has seen exactly the recorder's bars (so its marks
+    are the recorder's), values the same venues in the same order and in the same currency.
     """
 
     def __init__(self, config: EquityRecorderConfig) -> None:
@@ -36,6 +44,8 @@ class EquityRecorder(Actor):
         self.prices: dict[str, list[tuple[int, float]]] = {str(b): [] for b in config.bar_types}
         self.marks: dict[InstrumentId, float] = {}  # last close per instrument
         self._held: list[Holdings | None] | None = None  # per venue; None: to be re-read
+        self._bars = 0
+        self._gate: AccountValuation | None = None
 
     def on_start(self) -> None:
         for bar_type in self.config.bar_types:
@@ -44,6 +54,15 @@ class EquityRecorder(Actor):
         # every bar (the risk gate does the same).
         self.msgbus.subscribe("events.account.*", self._holdings_changed)
         self.msgbus.subscribe("events.position.*", self._holdings_changed)
+        self._gate = self._risk_valuation()
+
+    def _risk_valuation(self) -> AccountValuation | None:
+        if RISK_VALUATION_ENDPOINT not in self.msgbus.endpoints():
+            return None
+        query = ValuationQuery()
+        self.msgbus.send(RISK_VALUATION_ENDPOINT, query)
+        gate = query.result
+        return gate if gate is not None and gate.currency == self.currency else None
 
     def on_reset(self) -> None:
         # A reused engine (research sweeps) runs again: its curve starts empty.
@@ -51,14 +70,28 @@ class EquityRecorder(Actor):
         self.prices = {bar_type: [] for bar_type in self.prices}
         self.marks = {}
         self._held = None
+        self._bars = 0
+        self._gate = None
 
     def on_bar(self, bar: Bar) -> None:
         close = bar.close.as_double()
         self.prices[str(bar.bar_type)].append((bar.ts_event, close))
         self.marks[bar.bar_type.instrument_id] = close
+        self._bars += 1
+        gate = self._gate
+        if gate is not None and gate.bars_seen == self._bars:
+            values = gate.venue_values()
+            if [venue for venue, _, _ in values] == self.venues:
+                equity = exposure = 0.0
+                for _, venue_equity, venue_exposure in values:
+                    equity += venue_equity
+                    exposure += venue_exposure
+                self._record((bar.ts_event, equity, exposure))
+                return
         self.sample(bar.ts_event)
 
     def sample(self, ts: int) -> None:
+        """Value every venue's account now, at the recorder's marks, as the sample at ``ts``."""
         if self._held is None:
             self._held = [holdings(self.cache, venue) for venue in self.venues]
         equity = exposure = 0.0
@@ -69,7 +102,10 @@ class EquityRecorder(Actor):
                 )
                 equity += venue_equity
                 exposure += venue_exposure
-        row = (ts, equity, exposure)
+        self._record((ts, equity, exposure))
+
+    def _record(self, row: tuple[int, float, float]) -> None:
+        ts = row[0]
         if self.equity and self.equity[-1][0] == ts:
             self.equity[-1] = row
         else:

@@ -37,10 +37,12 @@ from seraphim.risk.messages import RISK_COMMAND_ENDPOINT
 from seraphim.risk.messages import RISK_EVENT_TOPIC
 from seraphim.risk.messages import RISK_HEADROOM_ENDPOINT
 from seraphim.risk.messages import RISK_USAGE_ENDPOINT
+from seraphim.risk.messages import RISK_VALUATION_ENDPOINT
 from seraphim.risk.messages import HeadroomQuery
 from seraphim.risk.messages import RiskCommand
 from seraphim.risk.messages import RiskEvent
 from seraphim.risk.messages import UsageQuery
+from seraphim.risk.messages import ValuationQuery
 
 _SETTLES_MODIFY = (OrderUpdated, OrderModifyRejected, OrderCanceled, OrderExpired, OrderRejected)
 
@@ -68,6 +70,7 @@ class RiskController(Controller):
         msgbus.register(RISK_COMMAND_ENDPOINT, self.execute_risk_command)
         msgbus.register(RISK_HEADROOM_ENDPOINT, self._answer_headroom)
         msgbus.register(RISK_USAGE_ENDPOINT, self._answer_usage)
+        msgbus.register(RISK_VALUATION_ENDPOINT, self._answer_valuation)
         msgbus.subscribe("events.order.*", self._on_order_event, priority=5)
 
     def on_reset(self) -> None:
@@ -125,6 +128,9 @@ class RiskController(Controller):
 
     def _answer_usage(self, query: UsageQuery) -> None:
         query.result = self.gate.usage()
+
+    def _answer_valuation(self, query: ValuationQuery) -> None:
+        query.result = self.gate if self.gate.needs_bars else None
 
     def _on_order_event(self, event) -> None:
         if isinstance(event, _SETTLES_MODIFY):

@@ -171,6 +171,8 @@ class RiskGate:
         self._holdings: list[Holdings | None] = []
         self._equity_key: tuple[int, int] | None = None
         self._equity = 0.0
+        self._venue_values: tuple[tuple[Venue, float, float], ...] = ()
+        self.bars_seen = 0  # bars whose closes are the marks (an equity recorder checks it)
         self._downstream = {}
         self.denied: Counter[str] = Counter()
         self.denial_samples: dict[str, list[str]] = defaultdict(list)
@@ -561,10 +563,15 @@ class RiskGate:
         return self._unit_value(instrument, None) if instrument is not None else None
 
     def equity(self) -> float:
+        """Total equity over every account, in the report currency (see ``venue_values``)."""
+        self.venue_values()
+        return self._equity
+
+    def venue_values(self) -> tuple[tuple[Venue, float, float], ...]:
         """
-        Total equity over every account, in the report currency: ``seraphim.portfolio``'s
-        valuation at the gate's marks, cached per bar and fill; what the accounts hold is
-        re-read from nautilus only when fills or account events changed it.
+        (venue, equity, gross exposure) of every account, in the report currency:
+        ``seraphim.portfolio``'s valuation at the gate's marks, cached per bar and fill; what
+        the accounts hold is re-read from nautilus only when fills or account events changed it.
         """
         key = (self.clock.timestamp_ns(), self._version)
         if key != self._equity_key:
@@ -572,13 +579,15 @@ class RiskGate:
                 venues = [self._venue_of(account) for account in self.cache.accounts()]
                 self._holdings = [holdings(self.cache, venue) for venue in venues]
                 self._holdings_version = self._account_version
-            self._equity = sum(
-                value(held, self.currency, self._mark, self.portfolio)[0]
+            values = tuple(
+                (held.venue, *value(held, self.currency, self._mark, self.portfolio))
                 for held in self._holdings
                 if held is not None
             )
+            self._venue_values = values
+            self._equity = sum(equity for _, equity, _ in values)
             self._equity_key = key
-        return self._equity
+        return self._venue_values
 
     def _venue_of(self, account) -> Venue:
         venue = self._venues.get(account.id)
@@ -653,6 +662,7 @@ class RiskGate:
         if day != self._day:
             self._roll_day(day)  # before the new bar moves any mark
         self._version += 1
+        self.bars_seen += 1
         bar_type = bar.bar_type
         name = str(bar_type)  # a BarType hashes through its string: key by the string
         info = self._bar_info.get(name)

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Literal
+from typing import Protocol
 
 from nautilus_trader.model.identifiers import InstrumentId
 from nautilus_trader.model.identifiers import StrategyId
+from nautilus_trader.model.identifiers import Venue
+from nautilus_trader.model.objects import Currency
 
 # Operator commands to the risk controller (send a ``RiskCommand``).
 RISK_COMMAND_ENDPOINT = "Seraphim.Risk.execute"
@@ -14,6 +17,8 @@ RISK_COMMAND_ENDPOINT = "Seraphim.Risk.execute"
 RISK_HEADROOM_ENDPOINT = "Seraphim.Risk.headroom"
 # The monitor asks for each limit's usage (send a ``UsageQuery``; the answer is set on it).
 RISK_USAGE_ENDPOINT = "Seraphim.Risk.usage"
+# The backtest's equity recorder asks for the gate's per-bar valuation (``ValuationQuery``).
+RISK_VALUATION_ENDPOINT = "Seraphim.Risk.valuation"
 # Risk events (guard trips and resets) are published here as ``RiskEvent``.
 RISK_EVENT_TOPIC = "events.seraphim.risk"
 
@@ -47,6 +52,27 @@ class UsageQuery:
     """Every configured limit with its current usage (``RiskGate.usage``)."""
 
     result: dict | None = None  # set by the risk gate
+
+
+class AccountValuation(Protocol):
+    """The risk gate's valuation of every account at its bar closes (``RiskGate.venue_values``)."""
+
+    currency: Currency
+    bars_seen: int  # bars whose closes are the marks
+
+    def venue_values(self) -> tuple[tuple[Venue, float, float], ...]:
+        """(venue, equity, gross exposure) per account, in ``currency``, now."""
+        ...
+
+
+@dataclass
+class ValuationQuery:
+    """
+    The gate's valuation, for a component that would otherwise value the same holdings at the
+    same bar closes again; ``None`` when the gate does not follow bars.
+    """
+
+    result: AccountValuation | None = None  # set by the risk controller
 
 
 @dataclass(frozen=True)

@@ -12,6 +12,7 @@ from nautilus_trader.model.data import Bar
 
 from seraphim.backtest.cli import backtest
 from seraphim.backtest.config import parse_spec
+from seraphim.backtest.recorder import EquityRecorder
 from seraphim.backtest.runner import run_backtest
 from seraphim.paths import REPO_ROOT
 from seraphim.risk.config import RiskConfig
@@ -374,3 +375,33 @@ def test_per_strategy_daily_loss_blocks_only_that_strategy(real_btc_catalog, tmp
         day_start_equity = equity[equity.index < ts.normalize()].iloc[-1]
         loss = (day_start_pnl - before[ts]) / day_start_equity
         assert loss >= 0.003 * 0.99, (ts, loss)
+
+
+def test_equity_recorder_takes_the_gates_valuation_which_is_its_own(
+    real_btc_catalog, tmp_path, monkeypatch
+):
+    # With a guard the gate values the account at every bar; the recorder takes those figures
+    # instead of valuing the same holdings again: each must equal the recorder's own valuation.
+    taken, differ = [], []
+    on_bar = EquityRecorder.on_bar
+
+    def checked_on_bar(recorder, bar):
+        on_bar(recorder, bar)
+        gate = recorder._gate
+        taken.append(gate is not None and gate.bars_seen == recorder._bars)
+        row = recorder.equity[-1]
+        recorder.sample(bar.ts_event)  # its own valuation replaces the row of the same ts
+        if recorder.equity[-1] != row:
+            differ.append((row, recorder.equity[-1]))
+
+    monkeypatch.setattr(EquityRecorder, "on_bar", checked_on_bar)
+    run_backtest(
+        spec(
+            real_btc_catalog,
+            tmp_path,
+            {"fast": 12, "slow": 48, "ma_type": "ema", "long_only": False, "trade_size": 6},
+            {"guard": {"max_drawdown": 0.5}},
+        )
+    )
+    assert len(taken) > 4000 and all(taken)
+    assert differ == []
