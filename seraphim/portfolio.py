@@ -110,9 +110,14 @@ def value(
     """(equity, gross exposure) of ``held`` in ``currency`` at the prices ``price`` gives."""
     venue = held.venue
     total = 0.0
+    # The same currency is 1.0 (as conversion_rate gives) without a call: the usual case, per bar.
     for balance_currency, amount in held.balances:
         if amount:
-            rate = conversion_rate(price, balance_currency, currency, venue)
+            rate = (
+                1.0
+                if balance_currency == currency
+                else conversion_rate(price, balance_currency, currency, venue)
+            )
             total += amount * rate if rate is not None else 0.0
     exposure = 0.0
     unrealized = 0.0
@@ -124,7 +129,12 @@ def value(
         if position.is_inverse:
             delegate = True
             continue
-        rate = conversion_rate(price, position.quote_currency, currency, venue)
+        quote_currency = position.quote_currency
+        rate = (
+            1.0
+            if quote_currency == currency
+            else conversion_rate(price, quote_currency, currency, venue)
+        )
         if rate is None:
             continue
         unit = position.multiplier * rate
