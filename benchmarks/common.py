@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import json
+import os
 import statistics
+import subprocess
+import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from rich.console import Console
 from rich.table import Table
@@ -44,6 +49,40 @@ def print_table(title: str, columns: list[str], rows: list[list[str]]) -> None:
     for row in rows:
         table.add_row(*row)
     Console(width=140).print(table)
+
+
+class PeerProcess:
+    """
+    A helper process running ``module.function()`` (an exchange, an echo peer): it prints one
+    JSON line when it is ready (``ready``) and, once its stdin closes, one more with what it saw
+    (``results()``). Killed on exit if it has not ended by then.
+    """
+
+    def __init__(self, module: str, function: str) -> None:
+        self.process = subprocess.Popen(
+            [sys.executable, "-c", f"from {module} import {function}; {function}()"],
+            cwd=REPO_ROOT,
+            env={**os.environ, "PYTHONPATH": str(REPO_ROOT)},
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        self.ready: Any = None
+
+    def __enter__(self) -> PeerProcess:
+        self.ready = json.loads(self.process.stdout.readline())  # type: ignore[union-attr]
+        return self
+
+    def results(self) -> Any:
+        self.process.stdin.close()  # type: ignore[union-attr]
+        results = json.loads(self.process.stdout.readline())  # type: ignore[union-attr]
+        self.process.wait(timeout=30)
+        return results
+
+    def __exit__(self, *exc: object) -> None:
+        if self.process.poll() is None:
+            self.process.kill()
+            self.process.wait(timeout=10)
 
 
 SAMPLE_CATALOG = REPO_ROOT / "catalog"

@@ -45,6 +45,7 @@ from nautilus_trader.model.identifiers import ClientOrderId
 from nautilus_trader.model.identifiers import InstrumentId
 from nautilus_trader.trading.strategy import Strategy
 
+from benchmarks.common import PeerProcess
 from benchmarks.common import print_table
 from benchmarks.common import quantile
 from benchmarks.loopback import echo_round_trips
@@ -296,56 +297,47 @@ def latency_run(
     LATENCY_SAMPLES.clear()
     IN_NODE_SAMPLES.clear()
     trader_id = f"LATENCY-{'OPS' if operations else 'BARE'}"
-    exchange = subprocess.Popen(
-        [sys.executable, "-c", f"from {__name__} import serve_exchange; serve_exchange()"],
-        cwd=REPO_ROOT,
-        env={**os.environ, "PYTHONPATH": str(REPO_ROOT)},
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        text=True,
-    )
     try:
-        addresses = json.loads(exchange.stdout.readline())  # type: ignore[union-attr]
-        with tempfile.TemporaryDirectory() as tmp:
-            node_file = Path(tmp) / "latency.yaml"
-            node_file.write_text(
-                yaml.safe_dump(
-                    {
-                        "name": "latency",
-                        "trader_id": trader_id,
-                        "kraken": {
-                            "rest_url": addresses["rest"],
-                            "ws_public_url": addresses["ws_public"],
-                            "ws_private_url": addresses["ws_private"],
-                            "public_rate_per_sec": 0,
-                            "tier": "pro",
-                            "pairs": ["BTC/USD"],
-                        },
-                        "execution": "kraken",
-                        "log_level": "ERROR",
-                        "timeout_post_stop": 2.0,
-                    }
+        with PeerProcess(__name__, "serve_exchange") as exchange:
+            addresses = exchange.ready
+            with tempfile.TemporaryDirectory() as tmp:
+                node_file = Path(tmp) / "latency.yaml"
+                node_file.write_text(
+                    yaml.safe_dump(
+                        {
+                            "name": "latency",
+                            "trader_id": trader_id,
+                            "kraken": {
+                                "rest_url": addresses["rest"],
+                                "ws_public_url": addresses["ws_public"],
+                                "ws_private_url": addresses["ws_private"],
+                                "public_rate_per_sec": 0,
+                                "tier": "pro",
+                                "pairs": ["BTC/USD"],
+                            },
+                            "execution": "kraken",
+                            "log_level": "ERROR",
+                            "timeout_post_stop": 2.0,
+                        }
+                    )
                 )
-            )
-            strategy = ImportableStrategyConfig(
-                strategy_path=f"{LatencyProbe.__module__}:LatencyProbe",
-                config_path=f"{LatencyProbeConfig.__module__}:LatencyProbeConfig",
-                config={
-                    "instrument_id": "BTC/USD.KRAKEN",
-                    "every": every,
-                    "max_orders": max_orders,
-                },
-            )
-            run_node(
-                node_file, duration=seconds, extra_strategies=[strategy], metrics_port=metrics_port
-            )
-        exchange.stdin.close()  # type: ignore[union-attr]
-        received = json.loads(exchange.stdout.readline())  # type: ignore[union-attr]
-        exchange.wait(timeout=30)
+                strategy = ImportableStrategyConfig(
+                    strategy_path=f"{LatencyProbe.__module__}:LatencyProbe",
+                    config_path=f"{LatencyProbeConfig.__module__}:LatencyProbeConfig",
+                    config={
+                        "instrument_id": "BTC/USD.KRAKEN",
+                        "every": every,
+                        "max_orders": max_orders,
+                    },
+                )
+                run_node(
+                    node_file,
+                    duration=seconds,
+                    extra_strategies=[strategy],
+                    metrics_port=metrics_port,
+                )
+            received = exchange.results()
     finally:
-        if exchange.poll() is None:
-            exchange.kill()
-            exchange.wait(timeout=10)
         os.environ.pop("SERAPHIM_OPERATOR_SECRET", None)
         if operations:
             forget_trader(trader_id)

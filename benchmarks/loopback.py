@@ -16,7 +16,6 @@ from __future__ import annotations
 import asyncio
 import json
 import statistics
-import subprocess
 import sys
 import time
 
@@ -25,9 +24,9 @@ import msgspec
 import uvloop
 from aiohttp import web
 
+from benchmarks.common import PeerProcess
 from benchmarks.common import print_table
 from benchmarks.common import quantile
-from seraphim.paths import REPO_ROOT
 
 INTERVAL = 0.05  # the latency run's exchange steps every 50 ms
 TRADE = {
@@ -77,7 +76,7 @@ def serve_peer() -> None:
         site = web.TCPSite(runner, "127.0.0.1", 0)
         await site.start()
         port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-        print(f"ws://127.0.0.1:{port}/", flush=True)
+        print(json.dumps(f"ws://127.0.0.1:{port}/"), flush=True)
         await asyncio.get_running_loop().run_in_executor(None, sys.stdin.read)
         print(json.dumps(round_trips), flush=True)
         await runner.cleanup()
@@ -87,14 +86,6 @@ def serve_peer() -> None:
 
 def echo_round_trips(seconds: float) -> list[float]:
     """Sorted round trips (ms) of one run against a fresh peer process."""
-    peer = subprocess.Popen(
-        [sys.executable, "-c", f"from {__name__} import serve_peer; serve_peer()"],
-        cwd=REPO_ROOT,
-        env={"PYTHONPATH": str(REPO_ROOT), "PATH": "/usr/bin:/bin"},
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        text=True,
-    )
     decode = msgspec.json.Decoder().decode
     encode = msgspec.json.Encoder().encode
 
@@ -107,16 +98,9 @@ def echo_round_trips(seconds: float) -> list[float]:
                 order = {"method": "add_order", "params": {"cl_ord_id": stamp}, "req_id": 1}
                 await ws.send_str(encode(order).decode())
 
-    try:
-        url = peer.stdout.readline().strip()  # type: ignore[union-attr]
-        asyncio.run(client(url), loop_factory=uvloop.new_event_loop)
-        peer.stdin.close()  # type: ignore[union-attr]
-        round_trips = json.loads(peer.stdout.readline())  # type: ignore[union-attr]
-        peer.wait(timeout=30)
-    finally:
-        if peer.poll() is None:
-            peer.kill()
-            peer.wait(timeout=10)
+    with PeerProcess(__name__, "serve_peer") as peer:
+        asyncio.run(client(peer.ready), loop_factory=uvloop.new_event_loop)
+        round_trips = peer.results()
     return sorted(round_trips)
 
 
