@@ -115,33 +115,34 @@ def load_catalog(workdir: Path) -> tuple[SeraphimCatalog, str]:
     return catalog, label
 
 
+def whole_run(catalog: SeraphimCatalog, output: Path, **params: object) -> dict:
+    """The raw backtest spec of the whole-run row: ma_cross EMA 10/20 stop-and-reverse on a
+    margin account (``params`` added to the strategy's; ``risk`` becomes the spec's risk)."""
+    risk = params.pop("risk", None)
+    raw = {
+        "catalog": str(catalog.path),
+        "output": str(output),
+        "venues": [{"name": "KRAKEN", "account_type": "MARGIN", "starting_balances": ["1e7 USD"]}],
+        "data": [{"bar_type": str(BAR_TYPE)}],
+        "strategies": [
+            {
+                "name": "ma_cross",
+                "params": {
+                    "fast": 10,
+                    "slow": 20,
+                    "ma_type": "ema",
+                    "long_only": False,
+                    "trade_size": 0.1,
+                    **params,
+                },
+            },
+        ],
+    }
+    return raw if risk is None else {**raw, "risk": risk}
+
+
 def _spec(catalog: SeraphimCatalog, workdir: str):
-    return parse_spec(
-        {
-            "catalog": str(catalog.path),
-            "output": str(Path(workdir) / "out"),
-            "venues": [
-                {
-                    "name": "KRAKEN",
-                    "account_type": "MARGIN",
-                    "starting_balances": ["10000000 USD"],
-                },
-            ],
-            "data": [{"bar_type": str(BAR_TYPE)}],
-            "strategies": [
-                {
-                    "name": "ma_cross",
-                    "params": {
-                        "fast": 10,
-                        "slow": 20,
-                        "ma_type": "ema",
-                        "long_only": False,
-                        "trade_size": 0.1,
-                    },
-                },
-            ],
-        },
-    )
+    return parse_spec(whole_run(catalog, Path(workdir) / "out"))
 
 
 def _cpu_seconds(run: Callable[[], int]) -> tuple[float, int]:

@@ -22,6 +22,7 @@ from nautilus_trader.model.data import Bar
 from nautilus_trader.model.identifiers import InstrumentId
 from nautilus_trader.model.identifiers import StrategyId
 
+from benchmarks.backtest import whole_run
 from benchmarks.common import SAMPLE_CATALOG
 from benchmarks.common import print_table
 from benchmarks.common import real_or_sample_csv
@@ -57,30 +58,7 @@ ALL_RULES = {
 
 
 def _spec(catalog: SeraphimCatalog, out: Path, risk: dict, clip: bool = True):
-    return parse_spec(
-        {
-            "catalog": str(catalog.path),
-            "output": str(out),
-            "venues": [
-                {"name": "KRAKEN", "account_type": "MARGIN", "starting_balances": ["1e7 USD"]}
-            ],
-            "data": [{"bar_type": BAR_TYPE}],
-            "strategies": [
-                {
-                    "name": "ma_cross",
-                    "params": {
-                        "fast": 10,
-                        "slow": 20,
-                        "ma_type": "ema",
-                        "long_only": False,
-                        "trade_size": 0.1,
-                        "clip_to_risk": clip,
-                    },
-                }
-            ],
-            "risk": risk,
-        }
-    )
+    return parse_spec(whole_run(catalog, out, clip_to_risk=clip, risk=risk))
 
 
 def _per_order_costs(catalog: SeraphimCatalog, workdir: Path) -> list[list[str]]:
