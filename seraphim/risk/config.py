@@ -102,14 +102,14 @@ class RiskLimits(NautilusConfig, frozen=True, forbid_unknown_fields=True):
         )
 
     def validate(self, where: str = "limits") -> None:
-        for name in msgspec.structs.fields(self):
-            value = getattr(self, name.name)
+        for name in self.__struct_fields__:  # names only: structs.fields evaluates the types
+            value = getattr(self, name)
             if isinstance(value, dict):
                 bad = {k: v for k, v in value.items() if not v >= 0}
                 if bad:
-                    raise ValueError(f"{where}.{name.name}: limits must be >= 0, got {bad}")
+                    raise ValueError(f"{where}.{name}: limits must be >= 0, got {bad}")
             elif isinstance(value, int | float) and not isinstance(value, bool) and value < 0:
-                raise ValueError(f"{where}.{name.name} must be >= 0, was {value}")
+                raise ValueError(f"{where}.{name} must be >= 0, was {value}")
         if self.volatility_window < 2 or self.liquidity_window < 1:
             raise ValueError(f"{where}: volatility_window >= 2 and liquidity_window >= 1")
 
