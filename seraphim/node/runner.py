@@ -157,22 +157,24 @@ def run_node(
             summary = collect_summary(node, spec)
         if inspect is not None:
             inspect(node)
-        _finish_pending_tasks(loop)
-        node.dispose()
-        with contextlib.suppress(Exception):
-            asyncio.set_event_loop(None)
+        dispose_node(node)
     return summary or NodeSummary(spec.name)
 
 
-def _finish_pending_tasks(loop: asyncio.AbstractEventLoop, timeout: float = 5.0) -> None:
+def dispose_node(node: Any, timeout: float = 5.0) -> None:
     """
-    Cancel what is still pending on the stopped node's loop (nautilus's actor executors wait
-    on their queues) and let it end, as ``asyncio.run`` does: ``TradingNode.dispose`` closes
-    the loop without, and the tasks die with "Event loop is closed" at garbage collection.
+    Dispose of a stopped node: first cancel and finish what is still pending on its loop
+    (nautilus's actor executors wait on their queues), as ``asyncio.run`` does; then
+    ``TradingNode.dispose``, which closes the loop without doing so (the tasks then died at
+    garbage collection with "Event loop is closed").
     """
+    loop = node.get_event_loop()
     pending = [task for task in asyncio.all_tasks(loop) if not task.done()]
     for task in pending:
         task.cancel()
     if pending:
         with contextlib.suppress(Exception):
             loop.run_until_complete(asyncio.wait(pending, timeout=timeout))
+    node.dispose()
+    with contextlib.suppress(Exception):
+        asyncio.set_event_loop(None)

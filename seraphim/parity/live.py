@@ -24,6 +24,7 @@ from seraphim.node.config import load_node_spec
 from seraphim.node.lifecycle import NodeLifecycle
 from seraphim.node.preflight import check_dependencies
 from seraphim.node.runner import build_node
+from seraphim.node.runner import dispose_node
 from seraphim.node.runner import node_config_for
 from seraphim.parity.exchange import LockstepExchange
 from seraphim.parity.exchange import parity_credentials
@@ -206,9 +207,7 @@ def _run_node(
         fills = node.trader.generate_fills_report()
         denied = denial_reasons(node.kernel.cache)
     finally:
-        node.dispose()
-        with contextlib.suppress(Exception):
-            asyncio.set_event_loop(None)
+        dispose_node(node)
     if pacer.error is not None:
         raise LiveRunError(str(pacer.error))
     return LiveOutcome(orders, fills, {}, pacer.log, denied)

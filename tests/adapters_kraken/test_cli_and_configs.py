@@ -31,6 +31,7 @@ from seraphim.node.config import build_node_config
 from seraphim.node.config import load_node_spec
 from seraphim.node.config import parse_node_spec
 from seraphim.node.runner import build_node
+from seraphim.node.runner import dispose_node
 from seraphim.paths import REPO_ROOT
 
 from .helpers import KEY
@@ -97,7 +98,7 @@ def test_several_strategies_on_one_instrument_build_a_node(tmp_path, tsim, krake
     claims = [s.config["external_order_claims"] for s in config.strategies]
     assert claims == [["BTC/USD.KRAKEN"], []]
     node, _ = build_node(path)
-    node.dispose()
+    dispose_node(node)
 
 
 def test_a_built_node_records_closed_positions_columnar(tmp_path, tsim, kraken_env) -> None:
@@ -110,7 +111,7 @@ def test_a_built_node_records_closed_positions_columnar(tmp_path, tsim, kraken_e
             analyzer.record_trade(PositionId(f"P-{number}"), Money(number, USD), number)
         assert analyzer.realized_pnls(USD).to_dict() == {"P-0": 0.0, "P-1": 1.0, "P-2": 2.0}
     finally:
-        node.dispose()
+        dispose_node(node)
 
 
 def test_secrets_in_a_config_file_are_refused() -> None:

@@ -1,7 +1,5 @@
 """The same portfolio file in a node: the allocator and the strategies a backtest would run."""
 
-import asyncio
-
 import yaml
 
 from seraphim.allocation.actor import PortfolioAllocator
@@ -9,6 +7,7 @@ from seraphim.backtest.config import build_run_config
 from seraphim.node.config import build_node_config
 from seraphim.node.config import load_node_spec
 from seraphim.node.runner import build_node
+from seraphim.node.runner import dispose_node
 from tests.allocation.portfolio_run import EXAMPLE
 from tests.allocation.portfolio_run import example_spec
 
@@ -68,9 +67,4 @@ def test_the_built_trading_node_holds_the_allocator(tmp_path):
         assert allocator.spec == example_spec().portfolio
         assert [s.id.value for s in node.trader.strategies()] == IDS
     finally:
-        loop = node.get_event_loop()
-        pending = asyncio.all_tasks(loop)  # the actors' executors, started by build
-        for task in pending:
-            task.cancel()
-        loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
-        node.dispose()  # closes the loop too
+        dispose_node(node)  # the actors' executors, started by build, end first

@@ -15,6 +15,7 @@ from nautilus_trader.config import ImportableStrategyConfig
 from seraphim.node.config import load_node_spec
 from seraphim.node.lifecycle import NodeLifecycle
 from seraphim.node.runner import build_node
+from seraphim.node.runner import dispose_node
 from seraphim.node.runner import node_config_for
 from seraphim.ops import keys
 
@@ -87,7 +88,7 @@ def run_with_script(
     try:
         loop.run_until_complete(lifecycle.run())
     finally:
-        node.dispose()
+        dispose_node(node)
         thread.join(10)
     if errors:
         raise errors[0]

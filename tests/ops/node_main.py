@@ -8,6 +8,7 @@ import sys
 from seraphim.node.config import load_node_spec
 from seraphim.node.lifecycle import NodeLifecycle
 from seraphim.node.runner import build_node
+from seraphim.node.runner import dispose_node
 from seraphim.node.runner import node_config_for
 from seraphim.ops import node_actors
 
@@ -23,7 +24,7 @@ def main(path: str) -> None:
     try:
         node.get_event_loop().run_until_complete(NodeLifecycle(node, spec).run())
     finally:
-        node.dispose()
+        dispose_node(node)
 
 
 if __name__ == "__main__":
