@@ -167,8 +167,7 @@ class SeraphimStrategy(Strategy):
         self.instrument: Instrument | None = None
         self.control_events: list[StrategyControlEvent] = []
         self._overrides: dict = {}
-        self._indicators: dict[BarType, list] = {}
-        self._series: dict[str, _Series] = {}
+        self._series: dict[str, _Series] = {}  # by str(bar type): see _update_indicators
         self._has_risk_gate = False
         self._has_allocator = False
         self._unfinished = UnfinishedOrders()
@@ -212,19 +211,17 @@ class SeraphimStrategy(Strategy):
 
     def add_indicator(self, indicator, bar_type: BarType | None = None):
         """Update ``indicator`` (anything with ``handle_bar``) with every bar of ``bar_type``."""
-        bar_type = bar_type or self.params.bar_type
-        series = self._series_of(str(bar_type))
-        self._indicators.setdefault(bar_type, series.indicators).append(indicator)
+        self._series_of(bar_type or self.params.bar_type).indicators.append(indicator)
         return indicator
 
-    def _series_of(self, key: str) -> _Series:
+    def _series_of(self, bar_type: BarType) -> _Series:
+        key = str(bar_type)
         series = self._series.get(key)
         if series is None:
-            series = self._series[key] = _Series()
+            series = self._series[key] = _Series(bar_type)
         return series
 
     def _setup_indicators(self) -> None:
-        self._indicators = {}
         self._series = {}
         if self.params.atr_risk is not None:
             self.atr = self.add_indicator(AverageTrueRange(self.params.atr_period))
@@ -236,7 +233,7 @@ class SeraphimStrategy(Strategy):
         # Each bar once, in time order: a warm-up response may overlap the first live bar.
         # Series are keyed by the bar type's string: a BarType hashes and compares through its
         # string, so one conversion per bar instead of one per lookup.
-        series = self._series_of(str(bar.bar_type))
+        series = self._series_of(bar.bar_type)
         ts = bar.ts_event
         if ts <= series.last_ts:
             return
@@ -248,8 +245,8 @@ class SeraphimStrategy(Strategy):
         """Re-warm freshly built indicators from the bars the cache still holds, in time order."""
         bars = [
             (bar.ts_event, order, bar)
-            for order, bar_type in enumerate(self._indicators)
-            for bar in self.cache.bars(bar_type)
+            for order, series in enumerate(self._series.values())
+            for bar in self.cache.bars(series.bar_type)
         ]
         bars.sort(key=lambda row: (row[0], row[1]))
         for _, _, bar in bars:
@@ -762,9 +759,10 @@ _SIZING_PARAMS = (
 class _Series:
     """One bar series's indicators and the time of the last bar they were updated with."""
 
-    __slots__ = ("indicators", "last_ts")
+    __slots__ = ("bar_type", "indicators", "last_ts")
 
-    def __init__(self) -> None:
+    def __init__(self, bar_type: BarType) -> None:
+        self.bar_type = bar_type
         self.indicators: list = []
         self.last_ts = -1
 
