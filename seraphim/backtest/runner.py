@@ -20,6 +20,7 @@ from seraphim.backtest.analyzer import use_columnar_analyzer
 from seraphim.backtest.config import BacktestSpec
 from seraphim.backtest.config import ConfigError
 from seraphim.backtest.config import build_run_config
+from seraphim.backtest.fills import fills_frame
 from seraphim.backtest.metrics import Curves
 from seraphim.backtest.metrics import curve_metrics
 from seraphim.backtest.metrics import curves_from_samples
@@ -40,22 +41,18 @@ class RunRecords:
     """
 
     def __init__(self, cache: Cache, venues: list[str]) -> None:
-        self._orders = cache.orders()
+        self.cached_orders = cache.orders()
         self._positions = cache.positions()
         self._snapshots = cache.position_snapshots()
         self._accounts = {venue: cache.account_for_venue(Venue(venue)) for venue in venues}
 
-    @property
-    def order_count(self) -> int:
-        return len(self._orders)
-
     @cached_property
     def orders(self) -> pd.DataFrame:
-        return ReportProvider.generate_orders_report(self._orders)
+        return ReportProvider.generate_orders_report(self.cached_orders)
 
     @cached_property
     def fills(self) -> pd.DataFrame:
-        return ReportProvider.generate_fills_report(self._orders)
+        return ReportProvider.generate_fills_report(self.cached_orders)
 
     @cached_property
     def positions(self) -> pd.DataFrame:
@@ -179,6 +176,7 @@ def run_backtest(
         )
         risk = controller.gate.summary() if controller is not None else {}
         records = RunRecords(engine.cache, [v.name for v in spec.venues])
+        orders = records.cached_orders
         tables = allocation_tables(engine.trader.actors())
         tables |= execution_tables(engine.trader.exec_algorithms())
         result = results[0]
@@ -193,7 +191,7 @@ def run_backtest(
             "end": curves.equity.index[-1].isoformat() if len(curves.equity) else None,
             "bars": int(sum(len(p) for p in prices.values())),
         },
-        **performance_metrics(curves, records.fills, records.order_count),
+        **performance_metrics(curves, fills_frame(orders), len(orders)),
         "denied_orders": risk.get("denied_orders", {}),
         "risk_events": risk.get("risk_events", []),
         "risk": {k: v for k, v in risk.items() if k not in ("denied_orders", "risk_events")},
@@ -230,7 +228,8 @@ def final_curves(recorder: EquityRecorder) -> Curves:
 
 
 def performance_metrics(curves: Curves, fills: pd.DataFrame, orders: int) -> dict:
-    """A run's metrics from its equity curves and nautilus's fills report."""
+    """A run's metrics from its equity curves and its fills (nautilus's fills report, or the
+    lean table of its columns that ``seraphim.backtest.fills`` builds)."""
     return {
         **curve_metrics(curves),
         **trade_metrics(fills),

@@ -23,6 +23,7 @@ from nautilus_trader.model.data import Bar
 
 from seraphim.backtest.config import BacktestSpec
 from seraphim.backtest.config import build_run_config
+from seraphim.backtest.fills import fills_frame
 from seraphim.backtest.metrics import Curves
 from seraphim.backtest.metrics import curve_metrics
 from seraphim.backtest.metrics import curves_from_samples
@@ -32,7 +33,6 @@ from seraphim.backtest.runner import check_catalog_has_data
 from seraphim.backtest.runner import equity_recorder
 from seraphim.backtest.runner import final_curves
 from seraphim.backtest.runner import performance_metrics
-from seraphim.research.fills import fills_frame
 from seraphim.research.params import Params
 from seraphim.research.params import strategy_params
 from seraphim.research.reuse import ReusedEngine

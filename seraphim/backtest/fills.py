@@ -1,8 +1,9 @@
 """
-The part of nautilus's fills report that a trial's metrics read, built from the cache's fill
+The part of nautilus's fills report that a run's metrics read, built from the cache's fill
 events: ``performance_metrics`` needs each fill's strategy, instrument, side, quantity, price,
 commission, time and client order id, not the report's twenty text columns and per-row
-timestamps (three times the cost, paid by every trial of a sweep).
+timestamps (three times the cost, paid by every backtest and every trial of a sweep; the full
+report is built only where it is written out).
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""A trial's lean fills table is nautilus's fills report, cut to the columns metrics read."""
+"""The lean fills table metrics read is nautilus's fills report cut to those columns."""
 
 from decimal import Decimal
 
@@ -16,10 +16,10 @@ from nautilus_trader.model.objects import Money
 
 from seraphim.backtest.fees import KrakenFeeModel
 from seraphim.backtest.fees import KrakenFeeModelConfig
+from seraphim.backtest.fills import COLUMNS
+from seraphim.backtest.fills import fills_frame
 from seraphim.backtest.metrics import trade_metrics
 from seraphim.catalog.store import SeraphimCatalog
-from seraphim.research.fills import COLUMNS
-from seraphim.research.fills import fills_frame
 from seraphim.strategies.ma_cross import MACross
 from seraphim.strategies.ma_cross import MACrossConfig
 from tests.research.conftest import BTC
