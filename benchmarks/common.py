@@ -51,16 +51,25 @@ def print_table(title: str, columns: list[str], rows: list[list[str]]) -> None:
     Console(width=140).print(table)
 
 
+def importable_module_name(function: Callable[..., object]) -> str:
+    """The name another process imports ``function``'s module by: under ``python -m
+    benchmarks.x`` that module's ``__name__`` is ``__main__``, its spec keeps the real name."""
+    spec = getattr(sys.modules[function.__module__], "__spec__", None)
+    return spec.name if spec is not None else function.__module__
+
+
 class PeerProcess:
     """
-    A helper process running ``module.function()`` (an exchange, an echo peer): it prints one
-    JSON line when it is ready (``ready``) and, once its stdin closes, one more with what it saw
-    (``results()``). Killed on exit if it has not ended by then.
+    A helper process running ``function()`` (an exchange, an echo peer) imported from its
+    module: it prints one JSON line when it is ready (``ready``) and, once its stdin closes, one
+    more with what it saw (``results()``). Killed on exit if it has not ended by then.
     """
 
-    def __init__(self, module: str, function: str) -> None:
+    def __init__(self, function: Callable[[], None]) -> None:
+        module = importable_module_name(function)
+        name = function.__name__
         self.process = subprocess.Popen(
-            [sys.executable, "-c", f"from {module} import {function}; {function}()"],
+            [sys.executable, "-c", f"from {module} import {name}; {name}()"],
             cwd=REPO_ROOT,
             env={**os.environ, "PYTHONPATH": str(REPO_ROOT)},
             stdin=subprocess.PIPE,

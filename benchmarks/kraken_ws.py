@@ -298,7 +298,7 @@ def latency_run(
     IN_NODE_SAMPLES.clear()
     trader_id = f"LATENCY-{'OPS' if operations else 'BARE'}"
     try:
-        with PeerProcess(__name__, "serve_exchange") as exchange:
+        with PeerProcess(serve_exchange) as exchange:
             addresses = exchange.ready
             with tempfile.TemporaryDirectory() as tmp:
                 node_file = Path(tmp) / "latency.yaml"

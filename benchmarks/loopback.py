@@ -98,7 +98,7 @@ def echo_round_trips(seconds: float) -> list[float]:
                 order = {"method": "add_order", "params": {"cl_ord_id": stamp}, "req_id": 1}
                 await ws.send_str(encode(order).decode())
 
-    with PeerProcess(__name__, "serve_peer") as peer:
+    with PeerProcess(serve_peer) as peer:
         asyncio.run(client(peer.ready), loop_factory=uvloop.new_event_loop)
         round_trips = peer.results()
     return sorted(round_trips)
