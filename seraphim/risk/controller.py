@@ -133,6 +133,7 @@ class RiskController(Controller):
         query.result = self.gate if self.gate.needs_bars else None
 
     def _on_order_event(self, event) -> None:
+        self.gate.on_order_event(event)
         if isinstance(event, _SETTLES_MODIFY):
             self.gate.on_modify_settled(event.client_order_id)
         if isinstance(event, OrderFilled):

@@ -56,6 +56,7 @@ from seraphim.risk.rules import Denial
 from seraphim.risk.rules import Exposure
 from seraphim.risk.rules import Intent
 from seraphim.risk.rules import RuleSet
+from seraphim.risk.rules import within_proof
 from seraphim.risk.usage import guard_usage
 from seraphim.risk.usage import most_used
 from seraphim.risk.usage import scope_usage
@@ -170,6 +171,10 @@ class RiskGate:
         self._holdings_version = -1
         self._holdings: list[Holdings | None] = []
         self._equity_key: tuple[int, int] | None = None
+        # Bumped whenever positions or unfinished orders may have changed: a proof that a
+        # position is within its shrinking limits (``_within``) holds only for its version.
+        self._book_version = 0
+        self._within: dict = {}
         self._equity = 0.0
         self._venue_values: tuple[tuple[Venue, float, float], ...] = ()
         self.bars_seen = 0  # bars whose closes are the marks (an equity recorder checks it)
@@ -251,6 +256,7 @@ class RiskGate:
                     if command.quantity is not None:
                         # Counted at its new size until the venue confirms or rejects it.
                         self._pending_modify[command.client_order_id] = command.quantity.as_double()
+                        self._book_version += 1
                     forward(command)
                 else:
                     self._reject_modify(command, denial)
@@ -274,6 +280,7 @@ class RiskGate:
             if denial is not None:
                 for pending in approved:
                     self._pending.pop(pending.client_order_id, None)
+                self._book_version += 1
                 for other in command.order_list.orders:
                     self._deny(other, denial if other is order else _list_denial(denial))
                 return
@@ -283,6 +290,7 @@ class RiskGate:
 
     def _approve(self, order: Order) -> None:
         self._pending[order.client_order_id] = order
+        self._book_version += 1
 
     # -- the checks -----------------------------------------------------------------------
 
@@ -376,10 +384,21 @@ class RiskGate:
         """
         How many units ``query.strategy_id`` may still trade on ``query.side`` now: negative
         when its book (or the global one) is already beyond a limit in that direction, by that
-        many units (e.g. after volatility rose above a ``scale`` threshold).
+        many units (e.g. after volatility rose above a ``scale`` threshold). Asked with
+        ``shrinking_only``, exact when negative; 0 may stand for any headroom >= 0 (proven
+        within every shrinking limit without evaluating them).
         """
+        if not self.config.enabled:
+            return float("inf")
+        only = query.shrinking_only
+        tripped = self.guard.tripped
+        proof_key = None
+        if only and query.price is None and not tripped:
+            proof_key = (query.strategy_id, query.instrument_id, query.side)
+            if self._proven_within(proof_key):
+                return 0.0  # within every shrinking limit: the exact figure is not needed
         instrument = self.cache.instrument(query.instrument_id)
-        if instrument is None or not self.config.enabled:
+        if instrument is None:
             return float("inf")
         key, base, venue, _ = self._meta(query.instrument_id)
         intent = Intent(
@@ -393,8 +412,6 @@ class RiskGate:
         )
         allowed = float("inf")
         strategy_rules = self.rules_for(query.strategy_id)
-        only = query.shrinking_only
-        tripped = self.guard.tripped
         unfinished = None
         if not only:  # what the account can pay for never shrinks below what it holds
             unfinished = self._unfinished(None)
@@ -427,7 +444,29 @@ class RiskGate:
                     allowed,
                     rules.headroom(intent, book, self.facts, clamp=False, shrinking_only=only),
                 )
+        if proof_key is not None and allowed >= 0:
+            self._prove_within(proof_key, intent, books)
         return allowed
+
+    def _proven_within(self, proof_key: tuple) -> bool:
+        proven = self._within.get(proof_key)
+        return (
+            proven is not None
+            and proven[0] == self._book_version
+            and proven[1].holds(self.equity(), self._unit_value_by_key)
+        )
+
+    def _prove_within(self, proof_key: tuple, intent: Intent, books: list) -> None:
+        """
+        Keep a proof that a position is within its shrinking limits: asked again (as a
+        strategy clipping to its headroom does every bar) while the book is unchanged, the
+        gate answers from it as long as prices and equity have not moved enough to matter.
+        """
+        proof = within_proof([(r, b) for r, b in books if r], intent, self.facts)
+        if proof is None:
+            self._within.pop(proof_key, None)
+        else:
+            self._within[proof_key] = (self._book_version, proof)
 
     # -- the book -------------------------------------------------------------------------
 
@@ -679,6 +718,11 @@ class RiskGate:
     def on_account_event(self, event) -> None:
         self._version += 1
         self._account_version += 1
+        self._book_version += 1  # position events come here too
+
+    def on_order_event(self, event) -> None:
+        """Any order event may change what is open or held."""
+        self._book_version += 1
 
     def on_fill(self, fill: OrderFilled) -> None:
         self._version += 1

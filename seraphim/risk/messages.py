@@ -43,7 +43,9 @@ class HeadroomQuery:
     instrument_id: InstrumentId
     side: int
     price: float | None = None
-    shrinking_only: bool = False  # only the limits that can tighten by themselves
+    # Only the limits that can tighten by themselves: is the position now beyond one? (The
+    # answer is exact when negative; 0 may stand for any headroom >= 0.)
+    shrinking_only: bool = False
     result: float | None = None  # set by the risk gate; None when no gate is installed
 
 

@@ -33,6 +33,9 @@ INF = math.inf
 # to the instrument's increment, so this only absorbs binary floating-point noise).
 _REL_TOL = 1e-9
 _ABS_TOL = 1e-12
+# A ``WithinProof`` keeps this far from a limit, so float noise never turns a proof into a wrong
+# answer for a position exactly at its limit.
+_PROVABLE = 1.0 - 1e-9
 
 
 @dataclass(slots=True)
@@ -163,6 +166,15 @@ class Rule:
         """What the limit is, from the figures ``headroom`` returned with a finite quantity."""
         raise NotImplementedError
 
+    def utilisation(self, intent: Intent, book: Book, market: MarketFacts) -> float | None:
+        """
+        For a limit that shrinks: the share of it the book's worst case on ``intent.side``
+        uses (at most 1 while within), measured so that it grows no faster than the unit
+        values of the book's instruments and shrinks no slower than equity (see
+        ``WithinProof``); None when this limit has no such measure.
+        """
+        return None
+
 
 class MaxPositionQty(Rule):
     name = "max_position"
@@ -194,6 +206,12 @@ class MaxPositionPct(Rule):
         limit = max(book.equity, 0.0) * self.fraction / intent.unit_value
         extreme = book.get(intent).extreme(intent.side)
         return limit - extreme, (limit, extreme)
+
+    def utilisation(self, intent, book, market):
+        cap = book.equity * self.fraction
+        if cap <= 0:
+            return None
+        return max(book.get(intent).extreme(intent.side), 0.0) * intent.unit_value / cap
 
     def describe(self, limit, extreme):
         return (
@@ -241,6 +259,14 @@ class _GroupExposure(Rule):
         own_cap = (cap - others) / intent.unit_value
         figures = (value, cap, others, exposure, intent.unit_value)
         return max(own_cap, 0.0) - exposure.extreme(intent.side), figures
+
+    def utilisation(self, intent, book, market):
+        cap = book.equity * self.fraction
+        if cap <= 0:
+            return None
+        others = book.group_worst_value(self.group, self._group_value(intent), intent.instrument)
+        own = max(book.get(intent).extreme(intent.side), 0.0) * intent.unit_value
+        return (own + others) / cap
 
     def describe(self, value, cap, others, exposure, unit_value):
         what = f"{self.label} {value}" if value else self.label
@@ -429,3 +455,62 @@ class RuleSet:
             return allowed
         reducible = max(0.0, -book.get(intent).extreme(intent.side))
         return max(allowed, reducible, 0.0)
+
+
+def within_proof(
+    scopes: list[tuple[RuleSet, Book]], intent: Intent, market: MarketFacts
+) -> WithinProof | None:
+    """
+    A ``WithinProof`` that ``intent``'s side of each scope's book is within every shrinking
+    limit of its rules, or None when one is (nearly) reached or cannot be proven this way.
+    """
+    used = 0.0
+    for rules, book in scopes:
+        for rule in rules.shrinking:
+            share = rule.utilisation(intent, book, market)
+            if share is None:
+                return None
+            used = max(used, share)
+    return WithinProof.of(used, intent, [book for _, book in scopes])
+
+
+@dataclass(frozen=True, slots=True)
+class WithinProof:
+    """
+    A position within every shrinking limit stays within while prices and equity move, as long
+    as ``utilisation * (largest rise of a unit value) * (equity then / equity now) <= 1``.
+
+    Every shrinking limit compares a sum of worst-case positions times unit values with a
+    share of equity. While the positions and open orders stay as they were (the proof is only
+    used for an unchanged book), each term of the sum grows at most by the largest ratio of a
+    unit value now to its value then, and the limit moves with equity.
+    """
+
+    utilisation: float
+    equity: float
+    unit_values: tuple[tuple[str, float], ...]  # every instrument of the books, then
+
+    @staticmethod
+    def of(utilisation: float, intent: Intent, books: list[Book]) -> WithinProof | None:
+        if utilisation >= _PROVABLE or not books or books[0].equity <= 0 or intent.unit_value <= 0:
+            return None
+        unit_values = {intent.instrument: intent.unit_value}
+        for book in books:
+            for key, exposure in book.exposures.items():
+                if exposure.unit_value <= 0:
+                    return None
+                unit_values[key] = exposure.unit_value
+        return WithinProof(utilisation, books[0].equity, tuple(unit_values.items()))
+
+    def holds(self, equity: float, unit_value) -> bool:
+        """Still within at ``equity`` and the unit values ``unit_value(key)`` gives now."""
+        if equity <= 0:
+            return False
+        rise = 0.0
+        for key, then in self.unit_values:
+            now = unit_value(key)
+            if now is None:
+                return False
+            if now > rise * then:
+                rise = now / then
+        return self.utilisation * rise * self.equity / equity < _PROVABLE

@@ -629,6 +629,8 @@ class SeraphimStrategy(Strategy):
         """
         How many units the risk layer still allows on ``side`` (inf without a risk gate);
         negative when already beyond a limit in that direction by that many units.
+        ``shrinking_only`` asks only whether the position is now beyond a limit that tightens
+        by itself (exact when negative; 0 may stand for any headroom >= 0).
         """
         if not self._has_risk_gate:
             return float("inf")

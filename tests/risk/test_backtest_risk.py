@@ -1,5 +1,6 @@
 """The risk layer in backtests: configs, metrics and report, the guard, reset, clipping."""
 
+import itertools
 import json
 import math
 
@@ -405,3 +406,45 @@ def test_equity_recorder_takes_the_gates_valuation_which_is_its_own(
     )
     assert len(taken) > 4000 and all(taken)
     assert differ == []
+
+
+def test_within_proofs_answer_clipping_questions_without_changing_a_trade(
+    real_btc_catalog, tmp_path, monkeypatch
+):
+    """A strategy clipping to its headroom asks every bar whether prices pushed its position
+    beyond a limit that shrinks; the gate answers from a proof while it holds. The trades are
+    exactly those of evaluating every rule every time, including the cuts back to the limit."""
+    import seraphim.risk.gate as gate_module
+    from seraphim.risk.rules import WithinProof
+
+    def run(out):
+        return run_backtest(
+            spec(
+                real_btc_catalog,
+                out,
+                {"fast": 10, "slow": 30, "trade_size": 1.0, "long_only": False},
+                # 1 BTC is 2.9 % of equity in January 2021, beyond 4.5 % from February.
+                {"limits": {"max_position_pct": 0.045, "max_asset_pct": 0.05}},
+                start="2021-01-01",
+                end="2021-04-01",
+            )
+        ).fills
+
+    answered = []
+    holds = WithinProof.holds
+
+    def counting_holds(self, equity, unit_value):
+        answered.append(holds(self, equity, unit_value))
+        return answered[-1]
+
+    monkeypatch.setattr(WithinProof, "holds", counting_holds)
+    proven = run(tmp_path / "proven")
+    assert sum(answered) > 500  # most bars answered from a proof
+
+    monkeypatch.setattr(gate_module, "within_proof", lambda *args: None)
+    exact = run(tmp_path / "exact")
+    columns = ["ts_event", "order_side", "last_qty", "last_px"]
+    pd.testing.assert_frame_equal(proven[columns], exact[columns])
+    # Prices did push positions beyond the limit, and the strategy cut back to it.
+    sides = exact["order_side"].tolist()
+    assert any(a == b for a, b in itertools.pairwise(sides))

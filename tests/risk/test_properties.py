@@ -29,6 +29,7 @@ from seraphim.risk.rules import Exposure
 from seraphim.risk.rules import Intent
 from seraphim.risk.rules import NoMarketFacts
 from seraphim.risk.rules import RuleSet
+from seraphim.risk.rules import within_proof
 
 INSTRUMENTS = [
     ("BTC/USD.KRAKEN", "BTC", "KRAKEN"),
@@ -239,6 +240,52 @@ def test_no_accepted_order_leaves_an_exposure_beyond_its_limit(
 
 
 equity_paths = st.lists(st.floats(0.5, 2.0), min_size=2, max_size=200)
+
+
+positions = st.floats(-5.0, 5.0).map(lambda q: round(q, 3))
+resting = st.floats(0.0, 3.0).map(lambda q: round(q, 3))
+moves = st.floats(0.5, 2.0)
+
+
+@settings(max_examples=500, deadline=None)
+@given(
+    pct=pct_values,
+    asset=pct_values,
+    venue=pct_values,
+    gross=st.one_of(st.none(), st.floats(0.05, 3.0)),
+    held=st.lists(st.tuples(positions, resting, resting), min_size=3, max_size=3),
+    instrument=st.integers(0, 2),
+    equity=st.floats(10_000.0, 500_000.0),
+    price_moves=st.lists(moves, min_size=3, max_size=3),
+    equity_move=moves,
+)
+def test_a_within_proof_never_hides_a_breached_shrinking_limit(
+    pct, asset, venue, gross, held, instrument, equity, price_moves, equity_move
+):
+    """Wherever a ``WithinProof`` still holds after prices and equity moved (same positions
+    and orders), the exact answer is that the position is within every shrinking limit."""
+    limits = RiskLimits(
+        max_position_pct=pct, max_asset_pct=asset, max_venue_pct=venue, max_gross_leverage=gross
+    )
+    rules = RuleSet(limits)
+    market = Market([40_000.0, 2_000.0, 40_100.0], equity)
+    for i, (position, buy, sell) in enumerate(held):
+        market.positions[("S1", i)] = position
+        market.orders += [Order("S1", i, 1, buy), Order("S1", i, -1, sell)]
+    side = 1 if held[instrument][0] >= 0 else -1
+    facts = NoMarketFacts()
+    probe = market.intent(Order("S1", instrument, side, 0.0), 0.0)
+    proof = within_proof([(rules, market.book(None))], probe, facts)
+    if proof is None:
+        return
+    assert rules.headroom(probe, market.book(None), facts, clamp=False, shrinking_only=True) >= 0
+    market.prices = [p * m for p, m in zip(market.prices, price_moves, strict=True)]
+    market.equity = equity * equity_move
+    unit_values = dict(zip((name for name, _, _ in INSTRUMENTS), market.prices, strict=True))
+    if proof.holds(market.equity, unit_values.get):
+        moved = market.intent(Order("S1", instrument, side, 0.0), 0.0)
+        exact = rules.headroom(moved, market.book(None), facts, clamp=False, shrinking_only=True)
+        assert exact >= -TOL
 
 
 @settings(max_examples=300, deadline=None)
