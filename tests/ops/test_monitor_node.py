@@ -135,7 +135,6 @@ def test_a_monitored_node_alerts_on_a_stalled_book_and_drawdown_and_exports_metr
             tsim.call(lambda: stall(True))
             stale = f"[WARNING] {prefix}data_stale BTC/USD.KRAKEN"
             wait_for(lambda: stale in hook.titles(), 30, "the staleness alert")
-            assert health["instruments"]["BTC/USD.KRAKEN"]["staleness_secs"] < 3
             tsim.call(lambda: stall(False))
             assert client.send(
                 new_command(trader_id, "resume", "ops", strategy_id=tick.id.value)
