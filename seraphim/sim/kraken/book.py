@@ -11,6 +11,7 @@ from __future__ import annotations
 import bisect
 from collections.abc import Iterator
 from decimal import Decimal
+from itertools import islice
 from typing import Protocol
 
 from seraphim.adapters.kraken.book_checksum import book_checksum
@@ -105,12 +106,9 @@ class BookSide:
 
     def levels(self, depth: int | None = None) -> list[Level]:
         """``(price, qty)`` best first, at most ``depth`` levels."""
-        out: list[Level] = []
-        for price in self.prices():
-            if depth is not None and len(out) >= depth:
-                break
-            out.append((price, self.qty_at(price)))
-        return out
+        # Not prices(): its copy of every price is for callers that change the side meanwhile.
+        best_first = reversed(self._prices) if self.is_bid else iter(self._prices)
+        return [(price, self.qty_at(price)) for price in islice(best_first, depth)]
 
     def __len__(self) -> int:
         return len(self._prices)

@@ -212,10 +212,12 @@ class Exchange:
         self._events, self._dirty = [], set()
         if not events and not dirty:
             return
-        for key in dirty:
-            self._note_book(key)
+        # The listeners (the WebSocket sessions) first: the books' level times and spreads
+        # are for REST, which cannot read them before this returns.
         for listener in list(self.listeners):
             listener(events, dirty)
+        for key in dirty:
+            self._note_book(key)
 
     def _note_book(self, key: str) -> None:
         now = self.now()
@@ -362,8 +364,18 @@ class Exchange:
 
     # ----------------------------------------------------------------- orders
 
-    def add_order(self, account: Account, req: OrderRequest, *, validate: bool = False) -> Order:
-        """Place an order (or only validate it). Returns the order; raises KrakenError."""
+    def add_order(
+        self,
+        account: Account,
+        req: OrderRequest,
+        *,
+        validate: bool = False,
+        received: float | None = None,
+    ) -> Order:
+        """
+        Place an order (or only validate it). Returns the order; raises KrakenError. Its open
+        time is ``received``, when the request arrived (default: now, after the checks).
+        """
         self._check_trading_allowed(req)
         self.validate(account, req)
         pair = req.pair
@@ -387,7 +399,7 @@ class Exchange:
             expiretm=req.expiretm,
             userref=req.userref,
             cl_ord_id=req.cl_ord_id,
-            opentm=self.now(),
+            opentm=self.now() if received is None else received,
             fee_reserve=taker,
             trigger=req.trigger,
             offset_pct=req.offset_pct,

@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import json
 import logging
+from collections import deque
 from typing import TYPE_CHECKING
 from typing import Any
 
@@ -22,7 +23,7 @@ log = logging.getLogger(__name__)
 
 
 class WsSession:
-    """One WebSocket v2 connection: a writer queue, heartbeats and request dispatch."""
+    """One WebSocket v2 connection: an ordered writer, heartbeats and request dispatch."""
 
     kind = "public"
 
@@ -30,29 +31,36 @@ class WsSession:
         self.venue = venue
         self.exchange = venue.exchange
         self.ws = ws
-        self.queue: asyncio.Queue[str | None] = asyncio.Queue()
         self.subscribed = False
         self.closed = False
+        self._backlog: deque[str] = deque()  # messages not written yet, in order
+        self._writer: asyncio.Task | None = None
 
     # ------------------------------------------------------------ io
 
     def send(self, message: dict[str, Any]) -> None:
-        """Queue a message (sent in order by the writer task)."""
-        if not self.closed:
-            self.queue.put_nowait(json.dumps(message))
+        """Write a message now, or after the ones before it while the socket pushes back."""
+        if self.closed:
+            return
+        self._backlog.append(json.dumps(message))
+        if self._writer is None or self._writer.done():
+            # Started eagerly, the writer writes the frame within this call instead of in a
+            # later turn of the event loop (after the rest of the exchange's step): it only
+            # suspends when the socket's buffer is full.
+            self._writer = asyncio.Task(
+                self._write_backlog(), loop=asyncio.get_running_loop(), eager_start=True
+            )
 
     def send_later(self, message: dict[str, Any], delay: float) -> None:
-        """Queue a message after ``delay`` real seconds."""
+        """Send a message after ``delay`` real seconds."""
         asyncio.get_running_loop().call_later(delay, self.send, message)
 
-    async def _writer(self) -> None:
-        while True:
-            text = await self.queue.get()
-            if text is None or self.ws.closed:
-                return
+    async def _write_backlog(self) -> None:
+        while self._backlog and not self.ws.closed:
             try:
-                await self.ws.send_str(text)
+                await self.ws.send_str(self._backlog.popleft())
             except (ConnectionError, RuntimeError):
+                self._backlog.clear()
                 return
 
     async def _heartbeat(self) -> None:
@@ -63,7 +71,6 @@ class WsSession:
 
     async def run(self) -> None:
         """Serve the connection until it closes."""
-        writer = asyncio.create_task(self._writer())
         heartbeat = asyncio.create_task(self._heartbeat())
         self.send(
             {
@@ -87,9 +94,9 @@ class WsSession:
         finally:
             self.closed = True
             heartbeat.cancel()
-            self.queue.put_nowait(None)
-            with contextlib.suppress(asyncio.CancelledError):
-                await writer
+            if self._writer is not None:
+                with contextlib.suppress(asyncio.CancelledError):
+                    await self._writer
 
     def _on_text(self, text: str) -> None:
         time_in = rfc3339(self.exchange.now())

@@ -187,7 +187,9 @@ class PrivateSession(WsSession):
     def _add_order(self, account: Account, params: dict, req_id: Any, time_in: str) -> None:
         req = self._order_request(params)
         validate = bool(params.get("validate", False))
-        order = self.exchange.add_order(account, req, validate=validate)
+        # Open at time_in, the request's arrival, as the frame was read (before the checks).
+        received = parse_rfc3339(time_in)
+        order = self.exchange.add_order(account, req, validate=validate, received=received)
         if validate:
             self.reply("add_order", req_id, {"order_id": ""}, time_in)
             return
@@ -272,7 +274,8 @@ class PrivateSession(WsSession):
         results = []
         for req in requests:
             try:
-                results.append(self._order_ref(self.exchange.add_order(account, req)))
+                order = self.exchange.add_order(account, req, received=parse_rfc3339(time_in))
+                results.append(self._order_ref(order))
             except KrakenError as e:
                 results.append({"error": e.message})
         self.reply("batch_add", req_id, results, time_in)

@@ -274,8 +274,8 @@ class PublicSession(WsSession):
         for key in sorted(dirty | set(trades)):
             pair = self.exchange.pairs[key]
             symbol = pair.symbol
-            if symbol in self.books:
-                self._book_update(pair)
+            # Kraken's trade and book channels are independent streams: the trade goes first,
+            # without waiting for the book diff to be built.
             if key in trades and symbol in self.trades:
                 self.send(
                     {
@@ -284,6 +284,8 @@ class PublicSession(WsSession):
                         "data": [self._trade(pair, t) for t in trades[key]],
                     }
                 )
+            if symbol in self.books:
+                self._book_update(pair)
             if symbol in self.tickers:
                 book = self.exchange.books[key]
                 bbo = (book.bids.best(), book.asks.best())
