@@ -539,9 +539,9 @@ class KrakenExecutionClient(KrakenExecutionStreamMixin, LiveExecutionClient):
         """
         As ``LiveExecutionClient.submit_order``, but the task starts eagerly: the coroutine runs
         now, up to its first real wait, so the order leaves in this turn of the event loop
-        instead of the next one (one hop less between a tick and its order).
+        instead of the next one (one hop less between a tick and its order). The order is
+        logged once its frame is written (formatting it took time before the write).
         """
-        self._log.info(f"Submit {command.order}", LogColor.BLUE)
         task = asyncio.Task(
             self._submit_order(command),
             loop=self._loop,
@@ -554,6 +554,7 @@ class KrakenExecutionClient(KrakenExecutionStreamMixin, LiveExecutionClient):
             functools.partial(self._on_task_completed, None, None, LogColor.NORMAL)
         )
         self._tasks.add(task)
+        self._log.info(f"Submit {command.order}", LogColor.BLUE)
 
     @_venue_command
     async def _submit_order(self, command: SubmitOrder) -> None:
