@@ -494,6 +494,60 @@ def latency_benchmark(seconds: float = LATENCY_SECONDS, pairs: int = LATENCY_PAI
     )
 
 
+def tree_latency_run(tree: Path, seconds: float) -> tuple[list[float], list[float]]:
+    """:func:`latency_run` (bare node) with the code of another checkout ``tree`` (a git
+    worktree of another revision), in a process of its own; warm-up orders left out."""
+    code = (
+        "import json; from benchmarks.kraken_ws import latency_run, LATENCY_EVERY\n"
+        f"print(json.dumps(latency_run({seconds!r}, False, LATENCY_EVERY)))"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=tree,
+        env={**os.environ, "PYTHONPATH": str(tree)},
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    tick_to_order, in_node = json.loads(result.stdout.strip().splitlines()[-1])
+    return tick_to_order[WARMUP_ORDERS:], in_node[WARMUP_ORDERS:]
+
+
+def _p50_p99(values: list[float]) -> str:
+    return f"{statistics.median(values):.3f}  {quantile(values, 0.99):.3f}"
+
+
+def compare_trees(before: Path, after: Path, seconds: float = 10.0, pairs: int = 4) -> None:
+    """
+    Tick-to-order of two revisions (``before`` and ``after`` checkouts), bare node, in ``pairs``
+    ABBA pairs of ``seconds`` runs, with the floor measured before and after them: pooled p50 /
+    p99 of each, the node's own part, and each pair's p50 difference (after - before).
+    """
+    floor = echo_round_trips(seconds)
+    runs: dict[str, list[tuple[list[float], list[float]]]] = {"before": [], "after": []}
+    for i in range(pairs):
+        order = ("before", "after") if i % 2 == 0 else ("after", "before")
+        for arm in order:
+            runs[arm].append(tree_latency_run(before if arm == "before" else after, seconds))
+    floor += echo_round_trips(seconds)
+    rows = []
+    for arm, arm_runs in runs.items():
+        tick_to_order = [v for run in arm_runs for v in run[0]]
+        in_node = [v for run in arm_runs for v in run[1]]
+        rows.append([arm, str(len(tick_to_order)), _p50_p99(tick_to_order), _p50_p99(in_node)])
+    rows.append(["floor (WebSocket round trip)", str(len(floor)), _p50_p99(floor), ""])
+    print_table(
+        f"Tick-to-order, {before} vs {after}: {pairs} ABBA pairs of {seconds:g} s runs",
+        ["arm", "samples", "tick-to-order p50  p99 ms", "in the node p50  p99 ms"],
+        rows,
+    )
+    differences = [
+        statistics.median(runs["after"][i][0]) - statistics.median(runs["before"][i][0])
+        for i in range(pairs)
+    ]
+    print("p50 after - before per pair (ms): " + " ".join(f"{d:+.3f}" for d in differences))
+
+
 LATENCY_SAMPLES: list[tuple[str, float]] = []
 IN_NODE_SAMPLES: list[float] = []
 
