@@ -720,7 +720,10 @@ class SeraphimStrategy(Strategy):
             allowed_held = None
             if held != 0:  # already beyond a limit in the direction it holds?
                 holding = 1 if held > 0 else -1
-                allowed_held = self.risk_headroom(instrument.id, holding, shrinking_only=delta == 0)
+                # Only a limit that tightens by itself can leave a held position beyond it;
+                # every rule is asked when the answer also sizes an addition to the position.
+                adding = delta * holding > 0
+                allowed_held = self.risk_headroom(instrument.id, holding, shrinking_only=not adding)
                 if allowed_held < 0 and -allowed_held > band * float(abs(held)):
                     cut = min(Decimal(str(-allowed_held)), abs(held))
                     if delta * holding < 0:
@@ -731,8 +734,8 @@ class SeraphimStrategy(Strategy):
             if delta == 0:
                 continue
             direction = 1 if delta > 0 else -1
-            if allowed_held is not None and direction * held > 0 and delta != 0:
-                allowed = allowed_held  # asked with every rule (delta != 0)
+            if allowed_held is not None and direction * held > 0:
+                allowed = allowed_held  # asked with every rule (adding)
             else:
                 allowed = self.risk_headroom(instrument.id, direction, None)
             scale = min(scale, max(allowed, 0.0) / float(abs(delta)))
