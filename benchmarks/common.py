@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import os
+import re
+import shutil
 import statistics
 import subprocess
 import sys
@@ -95,3 +97,31 @@ class PeerProcess:
 
 
 SAMPLE_CATALOG = REPO_ROOT / "catalog"
+
+
+VALGRIND = ["valgrind", "--tool=cachegrind", "--cache-sim=no", "--cachegrind-out-file=/dev/null"]
+
+
+def valgrind_available(switch: str) -> bool:
+    """valgrind is installed and the environment variable ``switch`` is not ``0``."""
+    return shutil.which("valgrind") is not None and os.environ.get(switch) != "0"
+
+
+def instructions(code: str) -> int:
+    """
+    Instructions (valgrind) of a Python process running ``code`` from the repository root: the
+    same count whatever else the machine is doing. Subtract a second process's count to leave
+    only the part that differs.
+    """
+    result = subprocess.run(
+        [*VALGRIND, sys.executable, "-c", code],
+        cwd=REPO_ROOT,
+        env={**os.environ, "PYTHONHASHSEED": "0", "PYTHONPATH": str(REPO_ROOT)},
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    found = re.search(r"I\s+refs:\s+([\d,]+)", result.stderr)
+    if found is None:
+        raise RuntimeError(f"no instruction count in valgrind's output: {result.stderr[-300:]}")
+    return int(found.group(1).replace(",", ""))

@@ -26,8 +26,6 @@ import base64
 import json
 import os
 import random
-import re
-import shutil
 import statistics
 import subprocess
 import sys
@@ -46,21 +44,21 @@ from nautilus_trader.model.identifiers import InstrumentId
 from nautilus_trader.trading.strategy import Strategy
 
 from benchmarks.common import PeerProcess
+from benchmarks.common import instructions
 from benchmarks.common import print_table
 from benchmarks.common import quantile
+from benchmarks.common import valgrind_available
 from benchmarks.loopback import echo_round_trips
 from seraphim.adapters.kraken.book import KrakenBook
 from seraphim.adapters.kraken.book_deltas import BookDeltaBuilder
 from seraphim.adapters.kraken.parsing import rfc3339_to_ns
 from seraphim.adapters.kraken.parsing import to_cl_ord_id
 from seraphim.adapters.kraken.schemas.ws import BookMessage
-from seraphim.paths import REPO_ROOT
 from seraphim.paths import shared_data_dir
 
 REPEATS = 5
 PASSES = 40  # replays of the 510-message stream per repeat
 VALGRIND_PASSES = 10
-VALGRIND = ["valgrind", "--tool=cachegrind", "--cache-sim=no", "--cachegrind-out-file=/dev/null"]
 INSTRUMENT = "BTC/USD.KRAKEN"
 STREAM = "kraken/ws/book_v2_btcusd_stream.json"
 
@@ -160,35 +158,24 @@ def cpu_rates(messages: list[str]) -> dict[str, list[float]]:
     return samples
 
 
-def instructions(name: str | None, passes: int) -> int:
+def replay_instructions(name: str | None, passes: int) -> int:
     """Instructions (valgrind) of a process that loads and warms every implementation, then
     replays the stream ``passes`` times through ``name``'s."""
-    code = (
+    return instructions(
         "from benchmarks.kraken_ws import IMPLEMENTATIONS, load_stream, replay; m = load_stream()\n"
         "for name in IMPLEMENTATIONS: replay(name, m, 1)\n"
         f"if {name!r}: replay({name!r}, m, {passes})"
     )
-    result = subprocess.run(
-        [*VALGRIND, sys.executable, "-c", code],
-        cwd=REPO_ROOT,
-        env={**os.environ, "PYTHONHASHSEED": "0", "PYTHONPATH": str(REPO_ROOT)},
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    found = re.search(r"I\s+refs:\s+([\d,]+)", result.stderr)
-    if found is None:
-        raise RuntimeError(f"no instruction count in valgrind's output: {result.stderr[-300:]}")
-    return int(found.group(1).replace(",", ""))
 
 
 def instructions_per_message(messages: list[str]) -> dict[str, float] | None:
     """Instructions per message of each implementation (runs with and without its replays)."""
-    if shutil.which("valgrind") is None or os.environ.get("KRAKEN_BENCH_VALGRIND") == "0":
+    if not valgrind_available("KRAKEN_BENCH_VALGRIND"):
         return None
-    base = instructions(None, 0)
+    base = replay_instructions(None, 0)
     return {
-        name: (instructions(name, VALGRIND_PASSES) - base) / (len(messages) * VALGRIND_PASSES)
+        name: (replay_instructions(name, VALGRIND_PASSES) - base)
+        / (len(messages) * VALGRIND_PASSES)
         for name in IMPLEMENTATIONS
     }
 

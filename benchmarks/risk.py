@@ -8,7 +8,10 @@ measures the neighbours as much as the risk layer.
    arithmetic on a prepared book, and the full gate check as an order meets it (the books
    built from nautilus's cache, equity marked, both the global and the strategy's rules).
 2. Backtest throughput with every rule and the guard on against the risk layer off, on the same
-   bars in the same run (medians): the goal is under 10 % slower.
+   bars in the same run (medians): the goal is under 10 % slower (15 % with the strategy
+   clipping to its headroom every bar).
+3. Where valgrind is installed (and ``RISK_BENCH_VALGRIND`` is not ``0``), the instructions of
+   one whole run of a year of the bars per variant, which do not depend on the load at all.
 """
 
 from __future__ import annotations
@@ -24,8 +27,10 @@ from nautilus_trader.model.identifiers import StrategyId
 
 from benchmarks.backtest import whole_run
 from benchmarks.common import SAMPLE_CATALOG
+from benchmarks.common import instructions
 from benchmarks.common import print_table
 from benchmarks.common import real_or_sample_csv
+from benchmarks.common import valgrind_available
 from seraphim.adapters.kraken.ingest import ingest_kraken_ohlcvt
 from seraphim.backtest.config import parse_spec
 from seraphim.backtest.runner import run_backtest
@@ -55,6 +60,15 @@ ALL_RULES = {
     "strategies": {"*": {"max_position_qty": 100.0, "max_daily_loss": 0.99}},
     "guard": {"max_drawdown": 0.99, "max_daily_loss": 0.99},
 }
+
+
+VARIANTS = {
+    "risk layer off (enabled: false)": ({"enabled": False}, True),
+    "all rules + guard on, checked per order": (ALL_RULES, False),
+    "... and the strategy clips to headroom each bar": (ALL_RULES, True),
+}
+# The instruction counts run one year of the bars (a whole run under valgrind takes ~50x).
+COUNTED_YEAR = {"start": "2021-01-01", "end": "2022-01-01"}
 
 
 def _spec(catalog: SeraphimCatalog, out: Path, risk: dict, clip: bool = True):
@@ -134,6 +148,36 @@ def _builtins(spec) -> dict:
     return msgspec.json.decode(msgspec.json.encode(spec))
 
 
+def run_variant(catalog: str, output: str, variant: str, runs: int) -> None:
+    """Run ``variant``'s year ``runs`` times (the process valgrind counts)."""
+    risk, clip = VARIANTS[variant]
+    spec = _spec(SeraphimCatalog(Path(catalog)), Path(output), risk, clip)
+    spec = parse_spec({**_builtins(spec), **COUNTED_YEAR})
+    for _ in range(runs):
+        run_backtest(spec)
+
+
+def _instruction_rows(catalog: SeraphimCatalog, workdir: Path) -> list[list[str]]:
+    """Instructions of one whole run per variant: a process running it twice minus one
+    running it once (imports, catalog and first-run warm-up cancel out)."""
+    counts = {}
+    for variant in VARIANTS:
+        once, twice = (
+            instructions(
+                "from benchmarks.risk import run_variant; "
+                f"run_variant({str(catalog.path)!r}, {str(workdir / 'counted')!r}, "
+                f"{variant!r}, {runs})"
+            )
+            for runs in (1, 2)
+        )
+        counts[variant] = twice - once
+    off = counts["risk layer off (enabled: false)"]
+    return [
+        [variant, f"{count / 1e9:.3f}", f"{count / off - 1:+.1%}"]
+        for variant, count in counts.items()
+    ]
+
+
 def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         workdir = Path(tmp)
@@ -151,11 +195,7 @@ def main() -> None:
             _per_order_costs(catalog, workdir),
         )
 
-        runs = {
-            "risk layer off (enabled: false)": ({"enabled": False}, True),
-            "all rules + guard on, checked per order": (ALL_RULES, False),
-            "... and the strategy clips to headroom each bar": (ALL_RULES, True),
-        }
+        runs = VARIANTS
         specs, orders, checked = {}, {}, {}
         for name, (risk, clip) in runs.items():
             specs[name] = _spec(catalog, workdir / f"run{len(specs)}", risk, clip)
@@ -192,6 +232,13 @@ def main() -> None:
             ["run", "bars", "orders", "orders checked", "CPU seconds", "bars/CPU s", "vs off"],
             rows,
         )
+        if valgrind_available("RISK_BENCH_VALGRIND"):
+            print_table(
+                f"Instructions of one whole `backtest run` of {COUNTED_YEAR['start'][:4]} "
+                "(valgrind: the same count whatever else the machine does)",
+                ["run", "G instructions", "vs off"],
+                _instruction_rows(catalog, workdir),
+            )
 
 
 if __name__ == "__main__":
